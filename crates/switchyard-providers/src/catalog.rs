@@ -1,0 +1,206 @@
+//! Every provider Switchyard can route to, keyed by Portkey's provider slug.
+//!
+//! A URL is built as `base_url + prefix + "/" + endpoint`, where `endpoint` is the OpenAI path
+//! after `/v1/` (`chat/completions`, `embeddings`, …). `base_url` is what a `custom_host`
+//! replaces, so custom hosts mean the same thing here as in Portkey (for `openai` a custom host
+//! ends in `/v1`; for `together-ai`, whose prefix is `/v1`, it does not).
+
+/// How a provider expects its API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStyle {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key as the value of the named header.
+    Header(&'static str),
+    /// No credentials (local servers); a key, if given, is still sent as a bearer token.
+    Optional,
+}
+
+/// The API shape a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// OpenAI's API: requests pass through with only `model`/override params touched.
+    OpenAiCompatible,
+}
+
+/// The OpenAI endpoints the gateway understands; anything else is proxied as-is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    ChatCompletions,
+    Completions,
+    Embeddings,
+}
+
+impl Endpoint {
+    /// The path after `/v1/`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::ChatCompletions => "chat/completions",
+            Endpoint::Completions => "completions",
+            Endpoint::Embeddings => "embeddings",
+        }
+    }
+
+    /// A low-cardinality name for logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::ChatCompletions => "chat_completions",
+            Endpoint::Completions => "completions",
+            Endpoint::Embeddings => "embeddings",
+        }
+    }
+}
+
+/// One row of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderSpec {
+    /// Portkey's slug, as sent in `x-portkey-provider` or a config's `provider`.
+    pub slug: &'static str,
+    pub kind: ProviderKind,
+    /// The default base URL (replaced by `custom_host`). Empty when the provider has no public
+    /// endpoint and a host must be configured.
+    pub base_url: &'static str,
+    /// Inserted between the base URL and the endpoint path.
+    pub prefix: &'static str,
+    pub auth: AuthStyle,
+    /// Endpoints the provider serves; requests for others are refused before any I/O.
+    pub endpoints: &'static [Endpoint],
+}
+
+impl ProviderSpec {
+    pub fn supports(&self, endpoint: Endpoint) -> bool {
+        self.endpoints.contains(&endpoint)
+    }
+
+    /// The full URL of `path` (an OpenAI path after `/v1/`) under `base` (the default base URL
+    /// or a custom host).
+    pub fn url(&self, base: &str, path: &str) -> String {
+        let base = base.trim_end_matches('/');
+        let path = path.trim_start_matches('/');
+        let mut url = String::with_capacity(base.len() + self.prefix.len() + path.len() + 1);
+        url.push_str(base);
+        url.push_str(self.prefix);
+        url.push('/');
+        url.push_str(path);
+        url
+    }
+
+    /// Whether a request to this provider can be made without any API key.
+    pub fn key_optional(&self) -> bool {
+        matches!(self.auth, AuthStyle::Optional)
+    }
+}
+
+use Endpoint::{ChatCompletions as Chat, Completions as Cmpl, Embeddings as Emb};
+
+const ALL: &[Endpoint] = &[Chat, Cmpl, Emb];
+const CHAT_CMPL: &[Endpoint] = &[Chat, Cmpl];
+const CHAT_EMB: &[Endpoint] = &[Chat, Emb];
+const CHAT: &[Endpoint] = &[Chat];
+
+const fn compat(
+    slug: &'static str,
+    base_url: &'static str,
+    prefix: &'static str,
+    auth: AuthStyle,
+    endpoints: &'static [Endpoint],
+) -> ProviderSpec {
+    ProviderSpec {
+        slug,
+        kind: ProviderKind::OpenAiCompatible,
+        base_url,
+        prefix,
+        auth,
+        endpoints,
+    }
+}
+
+use AuthStyle::{Bearer, Optional};
+
+/// The catalogue, sorted by slug. Base URLs and path prefixes follow each provider's published
+/// OpenAI-compatible API (and Portkey's gateway, so custom hosts carry over unchanged).
+pub static CATALOG: &[ProviderSpec] = &[
+    compat("anyscale", "https://api.endpoints.anyscale.com/v1", "", Bearer, ALL),
+    compat("cerebras", "https://api.cerebras.ai/v1", "", Bearer, CHAT),
+    compat("dashscope", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "", Bearer, CHAT_EMB),
+    compat("deepinfra", "https://api.deepinfra.com/v1/openai", "", Bearer, ALL),
+    compat("deepseek", "https://api.deepseek.com", "/v1", Bearer, CHAT_CMPL),
+    compat("featherless-ai", "https://api.featherless.ai/v1", "", Bearer, CHAT_CMPL),
+    compat("fireworks-ai", "https://api.fireworks.ai/inference/v1", "", Bearer, ALL),
+    compat("github", "https://models.inference.ai.azure.com", "", Bearer, ALL),
+    compat("groq", "https://api.groq.com/openai/v1", "", Bearer, CHAT),
+    compat("huggingface", "https://router.huggingface.co", "/v1", Bearer, CHAT_CMPL),
+    compat("hyperbolic", "https://api.hyperbolic.xyz", "/v1", Bearer, CHAT_CMPL),
+    compat("inference-net", "https://api.inference.net/v1", "", Bearer, CHAT_CMPL),
+    compat("lambda", "https://api.lambdalabs.com/v1", "", Bearer, CHAT_CMPL),
+    compat("lepton", "https://api.lepton.ai", "/api/v1", Bearer, CHAT_CMPL),
+    compat("lm-studio", "http://localhost:1234", "/v1", Optional, ALL),
+    compat("mistral-ai", "https://api.mistral.ai/v1", "", Bearer, CHAT_EMB),
+    compat("moonshot", "https://api.moonshot.cn/v1", "", Bearer, CHAT),
+    compat("nebius", "https://api.studio.nebius.ai/v1", "", Bearer, ALL),
+    compat("novita-ai", "https://api.novita.ai/v3/openai", "", Bearer, CHAT_CMPL),
+    compat("nscale", "https://inference.api.nscale.com/v1", "", Bearer, CHAT),
+    compat("nvidia-nim", "https://integrate.api.nvidia.com/v1", "", Bearer, ALL),
+    compat("ollama", "http://localhost:11434", "/v1", Optional, ALL),
+    compat("openai", "https://api.openai.com/v1", "", Bearer, ALL),
+    compat("openrouter", "https://openrouter.ai/api", "/v1", Bearer, CHAT_CMPL),
+    compat("perplexity-ai", "https://api.perplexity.ai", "", Bearer, CHAT),
+    compat("sambanova", "https://api.sambanova.ai", "/v1", Bearer, CHAT),
+    compat("siliconflow", "https://api.siliconflow.cn/v1", "", Bearer, CHAT_EMB),
+    compat("together-ai", "https://api.together.xyz", "/v1", Bearer, ALL),
+    compat("vllm", "http://localhost:8000", "/v1", Optional, ALL),
+    compat("x-ai", "https://api.x.ai/v1", "", Bearer, ALL),
+];
+
+/// Finds a provider by slug.
+pub fn lookup(slug: &str) -> Option<&'static ProviderSpec> {
+    CATALOG
+        .binary_search_by(|p| p.slug.cmp(slug))
+        .ok()
+        .and_then(|i| CATALOG.get(i))
+}
+
+/// Every slug, for error messages and `/v1/models`.
+pub fn slugs() -> impl Iterator<Item = &'static str> {
+    CATALOG.iter().map(|p| p.slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_is_sorted_unique_and_large_enough() {
+        assert!(CATALOG.windows(2).all(|w| w[0].slug < w[1].slug));
+        assert!(CATALOG.len() >= 20);
+        for p in CATALOG {
+            assert_eq!(lookup(p.slug), Some(p));
+            assert!(p.supports(Endpoint::ChatCompletions), "{}", p.slug);
+            assert!(p.base_url.starts_with("http"), "{}", p.slug);
+        }
+        assert!(lookup("nope").is_none());
+    }
+
+    #[test]
+    fn urls_follow_portkey_custom_host_rules() {
+        let openai = lookup("openai").unwrap();
+        assert_eq!(
+            openai.url(openai.base_url, "chat/completions"),
+            "https://api.openai.com/v1/chat/completions"
+        );
+        assert_eq!(
+            openai.url("http://127.0.0.1:9/v1/", "embeddings"),
+            "http://127.0.0.1:9/v1/embeddings"
+        );
+        let together = lookup("together-ai").unwrap();
+        assert_eq!(
+            together.url("http://h:1", "chat/completions"),
+            "http://h:1/v1/chat/completions"
+        );
+        let groq = lookup("groq").unwrap();
+        assert_eq!(
+            groq.url(groq.base_url, "chat/completions"),
+            "https://api.groq.com/openai/v1/chat/completions"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! The provider catalogue and pure translation between the OpenAI shape and provider formats.
+//!
+//! - [`catalog`]: every provider Switchyard can reach, by Portkey slug. OpenAI-compatible hosts
+//!   are rows of data (base URL, path prefix, auth style); they need no translation at all.
+//! - Native adapters (providers with their own API shape) implement pure request/response/stream
+//!   translation and are dispatched by [`ProviderKind`].
+//!
+//! Nothing here performs I/O: a request goes in, wire bytes come out, and back.
+
+pub mod catalog;
+pub mod native;
+
+pub use catalog::{lookup, AuthStyle, Endpoint, ProviderKind, ProviderSpec, CATALOG};

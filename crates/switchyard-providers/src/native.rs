@@ -1,0 +1,149 @@
+//! The seam every native (non-OpenAI-shaped) provider adapter implements.
+//!
+//! An adapter is pure: it turns an OpenAI request into the provider's wire request
+//! ([`WireRequest`]: a path under the provider's base URL, extra headers, body bytes) and the
+//! provider's response, stream frames and error bodies back into OpenAI shapes. Authentication
+//! (API-key headers, AWS SigV4, OAuth tokens) and all I/O stay in the gateway.
+
+use std::collections::BTreeMap;
+
+use switchyard_types::chat::{ChatChunk, ChatRequest, ChatResponse};
+use switchyard_types::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use switchyard_types::ErrorEnvelope;
+
+/// Provider-specific settings for one target, by Portkey's snake_case names without the
+/// `x-portkey-` prefix: `anthropic_version`, `anthropic_beta`, `aws_region`,
+/// `vertex_project_id`, `vertex_region`, `azure_resource_name`, `azure_deployment_id`,
+/// `azure_api_version`, … They come from `x-portkey-*` request headers, the Gateway Config
+/// target, or the server's config file.
+pub type ProviderOptions = BTreeMap<String, String>;
+
+/// Per-request facts a translation needs besides the request itself.
+#[derive(Debug, Clone)]
+pub struct WireContext<'a> {
+    /// The upstream model id (after `override_params` and `provider/model` resolution).
+    pub model: &'a str,
+    pub stream: bool,
+    /// `stream_options.include_usage` was set: end the stream with a usage chunk.
+    pub include_usage: bool,
+    /// The `id` to give OpenAI-shaped responses and chunks when the provider has none.
+    pub response_id: &'a str,
+    /// Unix seconds, for `created`.
+    pub created: u64,
+    pub options: &'a ProviderOptions,
+}
+
+/// A provider wire request, minus authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireRequest {
+    /// Path and query appended to the provider's base URL, starting with `/`.
+    pub path: String,
+    /// Headers besides `content-type` and credentials (e.g. `anthropic-version`).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// How a provider frames its streaming response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFraming {
+    /// `text/event-stream`.
+    Sse,
+    /// AWS `application/vnd.amazon.eventstream` binary frames.
+    AwsEventStream,
+}
+
+/// One decoded upstream stream frame: an SSE event or an AWS event-stream message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// The SSE `event:` field, or the AWS `:event-type` (or `:exception-type`) header.
+    pub event: Option<&'a str>,
+    /// The SSE `data` or the AWS message payload.
+    pub data: &'a [u8],
+    /// For AWS frames, `:message-type` (`event` or `exception`); `None` for SSE.
+    pub message_type: Option<&'a str>,
+}
+
+/// Why a translation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TranslateError {
+    /// The request asks for something the provider cannot do: a 400 before any I/O.
+    #[error("{message}")]
+    InvalidRequest {
+        message: String,
+        param: Option<String>,
+    },
+    /// The provider's bytes are not what its API documents: a 502.
+    #[error("invalid response from provider: {0}")]
+    InvalidResponse(String),
+    /// The provider reported an error (inside a 200 stream, or a body recognised as an error).
+    #[error("{}", .error.error.message)]
+    Upstream { status: u16, error: ErrorEnvelope },
+}
+
+impl TranslateError {
+    pub fn invalid_request(message: impl Into<String>, param: Option<&str>) -> Self {
+        TranslateError::InvalidRequest {
+            message: message.into(),
+            param: param.map(str::to_owned),
+        }
+    }
+}
+
+/// Turns a provider's stream frames into OpenAI `chat.completion.chunk`s. One per request.
+pub trait ChunkTranslator: Send {
+    /// Handles one frame, returning the chunks it yields (possibly none).
+    fn on_frame(&mut self, frame: Frame<'_>) -> Result<Vec<ChatChunk>, TranslateError>;
+    /// The stream ended: returns any final chunks (e.g. the usage chunk). An error means the
+    /// stream ended before the provider said it was complete.
+    fn finish(&mut self) -> Result<Vec<ChatChunk>, TranslateError>;
+}
+
+/// A native provider adapter. Every method is pure.
+pub trait NativeAdapter: Sync {
+    /// The provider's default base URL, which may depend on options (region, resource name).
+    /// `custom_host` replaces it.
+    fn base_url(&self, options: &ProviderOptions) -> Result<String, TranslateError>;
+
+    fn chat_request(
+        &self,
+        req: &ChatRequest,
+        cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError>;
+
+    fn chat_response(
+        &self,
+        body: &[u8],
+        cx: &WireContext<'_>,
+    ) -> Result<ChatResponse, TranslateError>;
+
+    fn chat_stream(&self, cx: &WireContext<'_>) -> Box<dyn ChunkTranslator>;
+
+    fn stream_framing(&self) -> StreamFraming {
+        StreamFraming::Sse
+    }
+
+    /// Embeddings, for providers that offer them.
+    fn embeddings_request(
+        &self,
+        _req: &EmbeddingsRequest,
+        _cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError> {
+        Err(TranslateError::invalid_request(
+            "this provider does not offer embeddings",
+            Some("model"),
+        ))
+    }
+
+    fn embeddings_response(
+        &self,
+        _body: &[u8],
+        _cx: &WireContext<'_>,
+    ) -> Result<EmbeddingsResponse, TranslateError> {
+        Err(TranslateError::InvalidResponse(
+            "this provider does not offer embeddings".into(),
+        ))
+    }
+
+    /// Maps a non-2xx response body to an OpenAI error (the status is kept by the caller).
+    fn error_response(&self, status: u16, body: &[u8]) -> ErrorEnvelope;
+}
