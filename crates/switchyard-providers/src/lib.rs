@@ -7,7 +7,11 @@
 //!
 //! Nothing here performs I/O: a request goes in, wire bytes come out, and back.
 
+pub mod anthropic;
+pub mod bedrock;
 pub mod catalog;
+pub mod cohere;
+pub mod google;
 pub mod native;
 
 pub use catalog::{lookup, AuthStyle, Endpoint, ProviderKind, ProviderSpec, CATALOG};
