@@ -1,0 +1,171 @@
+//! Anthropic `message` response -> OpenAI `chat.completion`.
+
+use serde::Deserialize;
+use serde_json::Value;
+use switchyard_types::chat::{
+    ChatResponse, Choice, FinishReason, FunctionCall, PromptTokensDetails, ResponseMessage, Role,
+    ToolCall, Usage,
+};
+
+use super::error::upstream_error;
+use super::request::JSON_TOOL_NAME;
+use crate::native::{TranslateError, WireContext};
+
+/// Anthropic `usage`. Every field is optional: stream events carry partial, cumulative counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub(super) struct AnthropicUsage {
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
+    #[serde(default)]
+    pub output_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_read_input_tokens: Option<u64>,
+}
+
+impl AnthropicUsage {
+    /// Takes every count `newer` reports (stream counts are cumulative, so later wins).
+    pub fn merge(&mut self, newer: &AnthropicUsage) {
+        self.input_tokens = newer.input_tokens.or(self.input_tokens);
+        self.output_tokens = newer.output_tokens.or(self.output_tokens);
+        self.cache_creation_input_tokens = newer
+            .cache_creation_input_tokens
+            .or(self.cache_creation_input_tokens);
+        self.cache_read_input_tokens = newer
+            .cache_read_input_tokens
+            .or(self.cache_read_input_tokens);
+    }
+
+    /// OpenAI usage: `prompt_tokens` counts every input token (uncached + cache reads + cache
+    /// writes, which Anthropic reports separately); cache reads are `cached_tokens`.
+    pub fn to_openai(self) -> Usage {
+        let cached = self.cache_read_input_tokens.unwrap_or(0);
+        let prompt =
+            self.input_tokens.unwrap_or(0) + cached + self.cache_creation_input_tokens.unwrap_or(0);
+        let mut usage = Usage::new(prompt, self.output_tokens.unwrap_or(0));
+        usage.prompt_tokens_details = Some(PromptTokensDetails {
+            cached_tokens: cached,
+        });
+        usage
+    }
+}
+
+/// Anthropic `stop_reason` -> OpenAI `finish_reason`. `tool_use` is `tool_calls` only when the
+/// client sees tool calls (a call to the JSON-mode tool is ordinary content).
+pub(super) fn finish_reason(
+    stop_reason: Option<&str>,
+    has_tool_calls: bool,
+) -> Option<FinishReason> {
+    Some(match stop_reason? {
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "tool_use" if has_tool_calls => FinishReason::ToolCalls,
+        "refusal" => FinishReason::ContentFilter,
+        // end_turn, stop_sequence, pause_turn, tool_use without client tool calls, and any
+        // reason added later.
+        _ => FinishReason::Stop,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct MessageBody {
+    id: String,
+    #[serde(default)]
+    content: Vec<Block>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<AnthropicUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Block {
+    Text {
+        text: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        #[serde(default)]
+        input: Value,
+    },
+    /// thinking, redacted_thinking, server tool blocks, …: nothing OpenAI chat can carry.
+    #[serde(other)]
+    Other,
+}
+
+/// Serialises a tool input object as OpenAI's `arguments` string.
+pub(super) fn arguments_string(input: &Value) -> String {
+    match input {
+        Value::Null => "{}".to_owned(),
+        v => v.to_string(),
+    }
+}
+
+pub(super) fn translate(body: &[u8], cx: &WireContext<'_>) -> Result<ChatResponse, TranslateError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        TranslateError::InvalidResponse(format!("Anthropic response is not JSON: {e}"))
+    })?;
+    match value.get("type").and_then(Value::as_str) {
+        Some("message") => {}
+        Some("error") => return Err(upstream_error(&value)),
+        other => {
+            return Err(TranslateError::InvalidResponse(format!(
+                "expected an Anthropic message, got type {other:?}"
+            )))
+        }
+    }
+    let msg: MessageBody = serde_json::from_value(value).map_err(|e| {
+        TranslateError::InvalidResponse(format!("malformed Anthropic message: {e}"))
+    })?;
+
+    let mut text = String::new();
+    let mut tool_calls = Vec::new();
+    for block in msg.content {
+        match block {
+            Block::Text { text: t } => text.push_str(&t),
+            Block::ToolUse { name, input, .. } if name == JSON_TOOL_NAME => {
+                text.push_str(&arguments_string(&input));
+            }
+            Block::ToolUse { id, name, input } => tool_calls.push(ToolCall {
+                id,
+                kind: "function".into(),
+                function: FunctionCall {
+                    name,
+                    arguments: arguments_string(&input),
+                },
+            }),
+            Block::Other => {}
+        }
+    }
+    let has_tool_calls = !tool_calls.is_empty();
+    let message = ResponseMessage {
+        role: Role::Assistant,
+        content: if text.is_empty() && has_tool_calls {
+            None
+        } else {
+            Some(text)
+        },
+        tool_calls: has_tool_calls.then_some(tool_calls),
+        refusal: None,
+    };
+    Ok(ChatResponse {
+        id: if msg.id.is_empty() {
+            cx.response_id.to_owned()
+        } else {
+            msg.id
+        },
+        object: "chat.completion".into(),
+        created: cx.created,
+        model: cx.model.to_owned(),
+        choices: vec![Choice {
+            index: 0,
+            message,
+            finish_reason: finish_reason(msg.stop_reason.as_deref(), has_tool_calls),
+            logprobs: None,
+        }],
+        usage: msg.usage.map(AnthropicUsage::to_openai),
+        system_fingerprint: None,
+    })
+}
