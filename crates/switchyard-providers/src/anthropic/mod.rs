@@ -112,7 +112,7 @@ fn vertex_option<'a>(options: &'a ProviderOptions, key: &str) -> Result<&'a str,
     let ok = value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
-    if !ok || (key == OPT_VERTEX_REGION && value.contains([':', '_'])) {
+    if !ok || (key == OPT_VERTEX_REGION && value.contains([':', '_', '.'])) {
         return Err(TranslateError::invalid_request(
             format!("`{key}` contains characters not allowed in a Vertex AI URL"),
             Some(key),

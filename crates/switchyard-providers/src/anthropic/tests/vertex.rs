@@ -56,6 +56,14 @@ fn region_model_and_project_that_would_break_the_url_are_rejected() {
         invalid_param(&VertexAnthropic.base_url(&bad_region).unwrap_err()),
         Some("vertex_region")
     );
+    let dotted = options(&[
+        ("vertex_project_id", "p"),
+        ("vertex_region", "evil.example"),
+    ]);
+    assert_eq!(
+        invalid_param(&VertexAnthropic.base_url(&dotted).unwrap_err()),
+        Some("vertex_region")
+    );
     let req =
         chat_request(json!({"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}));
     let opts = vertex_opts();
