@@ -1,0 +1,263 @@
+//! `ConverseStream` event-stream frames -> OpenAI `chat.completion.chunk`s.
+//!
+//! Events (<https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html>):
+//! `messageStart {role}`, `contentBlockStart {contentBlockIndex, start: {toolUse: {toolUseId, name}}}`,
+//! `contentBlockDelta {contentBlockIndex, delta: {text} | {toolUse: {input}} | {reasoningContent}}`,
+//! `contentBlockStop`, `messageStop {stopReason}`, `metadata {usage, metrics}`; exceptions arrive
+//! as `:message-type: exception` frames. `messageStop` is the terminal event (the trailing
+//! `metadata` only carries usage), so a stream without it is incomplete.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use switchyard_types::chat::{
+    ChatChunk, ChunkChoice, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
+};
+
+use super::request::JSON_TOOL_NAME;
+use super::response::{finish_reason, stream_exception, TokenUsage};
+use crate::native::{ChunkTranslator, Frame, TranslateError, WireContext};
+
+enum Block {
+    /// A tool call, by its OpenAI `tool_calls[].index`.
+    Tool(u32),
+    /// The forced JSON-mode tool: its input fragments are the message text.
+    JsonText,
+}
+
+pub(super) struct ConverseStream {
+    id: String,
+    model: String,
+    created: u64,
+    include_usage: bool,
+    role_sent: bool,
+    blocks: HashMap<u64, Block>,
+    next_tool: u32,
+    json_answer: bool,
+    finished: bool,
+    usage: Option<Usage>,
+}
+
+impl ConverseStream {
+    pub(super) fn new(cx: &WireContext<'_>) -> Self {
+        ConverseStream {
+            id: cx.response_id.to_owned(),
+            model: cx.model.to_owned(),
+            created: cx.created,
+            include_usage: cx.include_usage,
+            role_sent: false,
+            blocks: HashMap::new(),
+            next_tool: 0,
+            json_answer: false,
+            finished: false,
+            usage: None,
+        }
+    }
+
+    fn chunk(&mut self, mut delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
+        if !self.role_sent {
+            self.role_sent = true;
+            delta.role = Some(Role::Assistant);
+        }
+        ChatChunk {
+            id: self.id.clone(),
+            object: "chat.completion.chunk".into(),
+            created: self.created,
+            model: self.model.clone(),
+            choices: vec![ChunkChoice {
+                index: 0,
+                delta,
+                finish_reason: finish,
+            }],
+            usage: None,
+        }
+    }
+
+    fn text(&mut self, text: &str) -> Vec<ChatChunk> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        vec![self.chunk(
+            Delta {
+                content: Some(text.to_owned()),
+                ..Delta::default()
+            },
+            None,
+        )]
+    }
+
+    fn tool_delta(&mut self, call: ToolCallDelta) -> Vec<ChatChunk> {
+        vec![self.chunk(
+            Delta {
+                tool_calls: Some(vec![call]),
+                ..Delta::default()
+            },
+            None,
+        )]
+    }
+
+    fn on_event(&mut self, event: &str, v: &Value) -> Result<Vec<ChatChunk>, TranslateError> {
+        let index = v
+            .get("contentBlockIndex")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        match event {
+            "messageStart" => {
+                if self.role_sent {
+                    return Ok(Vec::new());
+                }
+                let delta = Delta {
+                    content: Some(String::new()),
+                    ..Delta::default()
+                };
+                Ok(vec![self.chunk(delta, None)])
+            }
+            "contentBlockStart" => {
+                let Some(tu) = v.pointer("/start/toolUse") else {
+                    return Ok(Vec::new());
+                };
+                let name = tu.get("name").and_then(Value::as_str).unwrap_or_default();
+                if name == JSON_TOOL_NAME {
+                    self.json_answer = true;
+                    self.blocks.insert(index, Block::JsonText);
+                    return Ok(Vec::new());
+                }
+                let tool_index = self.next_tool;
+                self.next_tool += 1;
+                self.blocks.insert(index, Block::Tool(tool_index));
+                let id = tu
+                    .get("toolUseId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                Ok(self.tool_delta(ToolCallDelta {
+                    index: tool_index,
+                    id: Some(id.to_owned()),
+                    kind: Some("function".into()),
+                    function: FunctionCallDelta {
+                        name: Some(name.to_owned()),
+                        arguments: Some(String::new()),
+                    },
+                }))
+            }
+            "contentBlockDelta" => {
+                let Some(delta) = v.get("delta") else {
+                    return Ok(Vec::new());
+                };
+                if let Some(t) = delta.get("text").and_then(Value::as_str) {
+                    return Ok(self.text(t));
+                }
+                let Some(input) = delta.pointer("/toolUse/input").and_then(Value::as_str) else {
+                    // reasoningContent, citation, ...: no OpenAI counterpart.
+                    return Ok(Vec::new());
+                };
+                match self.blocks.get(&index) {
+                    Some(Block::JsonText) => Ok(self.text(input)),
+                    Some(Block::Tool(i)) => {
+                        let i = *i;
+                        if input.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        Ok(self.tool_delta(ToolCallDelta {
+                            index: i,
+                            id: None,
+                            kind: None,
+                            function: FunctionCallDelta {
+                                name: None,
+                                arguments: Some(input.to_owned()),
+                            },
+                        }))
+                    }
+                    None => Err(TranslateError::InvalidResponse(format!(
+                        "toolUse delta for content block {index} without a contentBlockStart"
+                    ))),
+                }
+            }
+            "messageStop" => {
+                let stop = v
+                    .get("stopReason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("end_turn");
+                let mut finish = finish_reason(stop);
+                if self.json_answer && finish == FinishReason::ToolCalls {
+                    finish = FinishReason::Stop;
+                }
+                self.finished = true;
+                Ok(vec![self.chunk(Delta::default(), Some(finish))])
+            }
+            "metadata" => {
+                if let Some(u) = v.get("usage") {
+                    let u: TokenUsage = serde_json::from_value(u.clone()).map_err(|e| {
+                        TranslateError::InvalidResponse(format!("metadata usage: {e}"))
+                    })?;
+                    self.usage = Some(u.to_openai());
+                }
+                Ok(Vec::new())
+            }
+            // contentBlockStop and events added later.
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+impl ChunkTranslator for ConverseStream {
+    fn on_frame(&mut self, frame: Frame<'_>) -> Result<Vec<ChatChunk>, TranslateError> {
+        let event = frame.event.unwrap_or_default();
+        match frame.message_type {
+            Some("exception") => return Err(stream_exception(event, frame.data)),
+            Some("error") => {
+                return Err(stream_exception(
+                    if event.is_empty() {
+                        "internalServerException"
+                    } else {
+                        event
+                    },
+                    frame.data,
+                ))
+            }
+            _ => {}
+        }
+        if event.ends_with("Exception") {
+            return Err(stream_exception(event, frame.data));
+        }
+        let v: Value = serde_json::from_slice(frame.data).map_err(|e| {
+            TranslateError::InvalidResponse(format!("ConverseStream {event} payload: {e}"))
+        })?;
+        if frame.event.is_some() {
+            return self.on_event(event, &v);
+        }
+        // No event name: accept the `{"<eventName>": {...}}` wrapping some decoders produce.
+        match v
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .and_then(|o| o.iter().next())
+        {
+            Some((name, inner)) if name.ends_with("Exception") => {
+                Err(stream_exception(name, inner.to_string().as_bytes()))
+            }
+            Some((name, inner)) => {
+                let (name, inner) = (name.clone(), inner.clone());
+                self.on_event(&name, &inner)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn finish(&mut self) -> Result<Vec<ChatChunk>, TranslateError> {
+        if !self.finished {
+            return Err(TranslateError::InvalidResponse(
+                "Bedrock stream ended before messageStop".into(),
+            ));
+        }
+        let Some(usage) = self.usage.take().filter(|_| self.include_usage) else {
+            return Ok(Vec::new());
+        };
+        Ok(vec![ChatChunk {
+            id: self.id.clone(),
+            object: "chat.completion.chunk".into(),
+            created: self.created,
+            model: self.model.clone(),
+            choices: Vec::new(),
+            usage: Some(usage),
+        }])
+    }
+}
