@@ -119,7 +119,10 @@ fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, TranslateError
 
 /// `{"embeddings":[{"values":[…]}]}` → OpenAI list. The Gemini API reports no token counts
 /// for embeddings (unless it sends `usageMetadata`), so usage is 0 then.
-pub(super) fn gemini_response(body: &[u8], model: &str) -> Result<EmbeddingsResponse, TranslateError> {
+pub(super) fn gemini_response(
+    body: &[u8],
+    model: &str,
+) -> Result<EmbeddingsResponse, TranslateError> {
     let r: BatchEmbedResponse = decode(body)?;
     if r.embeddings.is_empty() {
         return Err(TranslateError::InvalidResponse(
@@ -158,7 +161,10 @@ struct Statistics {
 
 /// `{"predictions":[{"embeddings":{"values":[…],"statistics":{"token_count":N}}}]}` → OpenAI
 /// list; usage is the sum of `token_count`.
-pub(super) fn vertex_response(body: &[u8], model: &str) -> Result<EmbeddingsResponse, TranslateError> {
+pub(super) fn vertex_response(
+    body: &[u8],
+    model: &str,
+) -> Result<EmbeddingsResponse, TranslateError> {
     let r: PredictResponse = decode(body)?;
     let mut tokens = 0u64;
     let mut vectors = Vec::with_capacity(r.predictions.len());

@@ -46,8 +46,7 @@ const OPT_PROJECT: &str = "vertex_project_id";
 fn model_segment(model: &str) -> Result<&str, TranslateError> {
     let m = model.strip_prefix("models/").unwrap_or(model);
     let ok = !m.is_empty()
-        && m
-            .chars()
+        && m.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'));
     if ok {
         Ok(m)
@@ -64,7 +63,10 @@ fn vertex_option<'a>(options: &'a ProviderOptions, key: &str) -> Result<&'a str,
     let v = options.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
     let Some(v) = v else {
         return Err(TranslateError::invalid_request(
-            format!("Vertex AI needs the `{key}` option (x-portkey-{} header)", key.replace('_', "-")),
+            format!(
+                "Vertex AI needs the `{key}` option (x-portkey-{} header)",
+                key.replace('_', "-")
+            ),
             Some(key),
         ));
     };

@@ -75,7 +75,10 @@ pub(super) fn gemini3_or_later(model: &str) -> bool {
 type Turn = (&'static str, Vec<Value>);
 
 /// Splits the messages into `systemInstruction` parts and `contents`.
-fn contents(messages: &[Message], sign_calls: bool) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
+fn contents(
+    messages: &[Message],
+    sign_calls: bool,
+) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
     let mut system = Vec::new();
     let mut turns: Vec<Turn> = Vec::new();
     // tool_call id → function name, updated as the conversation goes (ids may repeat).
@@ -175,7 +178,10 @@ fn parse_arguments(arguments: &str, param: &str) -> Result<Value, TranslateError
     match serde_json::from_str::<Value>(arguments) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(_) => Err(invalid("tool call arguments must be a JSON object", param)),
-        Err(e) => Err(invalid(format!("tool call arguments are not valid JSON: {e}"), param)),
+        Err(e) => Err(invalid(
+            format!("tool call arguments are not valid JSON: {e}"),
+            param,
+        )),
     }
 }
 
@@ -214,8 +220,12 @@ fn content_parts(content: &Content, p: &str) -> Result<Vec<Value>, TranslateErro
                 match part {
                     ContentPart::Text { text } if text.is_empty() => {}
                     ContentPart::Text { text } => out.push(json!({ "text": text })),
-                    ContentPart::ImageUrl { image_url } => out.push(media_part(&image_url.url, &pp)?),
-                    ContentPart::InputAudio { input_audio } => out.push(audio_part(input_audio, &pp)?),
+                    ContentPart::ImageUrl { image_url } => {
+                        out.push(media_part(&image_url.url, &pp)?)
+                    }
+                    ContentPart::InputAudio { input_audio } => {
+                        out.push(audio_part(input_audio, &pp)?)
+                    }
                     ContentPart::File { file } => out.push(file_part(file, &pp)?),
                     ContentPart::Other(v) => match v.get("type").and_then(Value::as_str) {
                         Some("refusal") => {
@@ -225,7 +235,10 @@ fn content_parts(content: &Content, p: &str) -> Result<Vec<Value>, TranslateErro
                         }
                         t => {
                             return Err(invalid(
-                                format!("content part type {:?} is not supported by Gemini", t.unwrap_or("")),
+                                format!(
+                                    "content part type {:?} is not supported by Gemini",
+                                    t.unwrap_or("")
+                                ),
                                 pp,
                             ))
                         }
@@ -247,8 +260,13 @@ fn media_part(url: &str, p: &str) -> Result<Value, TranslateError> {
             detail: None,
         };
         return match img.as_data_url() {
-            Some(d) => Ok(json!({ "inlineData": { "mimeType": d.mime_type, "data": d.base64_data } })),
-            None => Err(invalid("only base64 data: URLs can be sent inline to Gemini", format!("{p}.image_url.url"))),
+            Some(d) => {
+                Ok(json!({ "inlineData": { "mimeType": d.mime_type, "data": d.base64_data } }))
+            }
+            None => Err(invalid(
+                "only base64 data: URLs can be sent inline to Gemini",
+                format!("{p}.image_url.url"),
+            )),
         };
     }
     if url.starts_with("https://") || url.starts_with("http://") || url.starts_with("gs://") {
@@ -293,7 +311,10 @@ fn audio_part(audio: &Value, p: &str) -> Result<Value, TranslateError> {
         (Some(data), Some(format)) => Ok(json!({
             "inlineData": { "mimeType": format!("audio/{}", format.to_ascii_lowercase()), "data": data }
         })),
-        _ => Err(invalid("input_audio needs data and format", format!("{p}.input_audio"))),
+        _ => Err(invalid(
+            "input_audio needs data and format",
+            format!("{p}.input_audio"),
+        )),
     }
 }
 
@@ -363,13 +384,19 @@ fn tool_config(req: &ChatRequest) -> Result<Option<Value>, TranslateError> {
             "none" => ("NONE", None),
             "required" => ("ANY", None),
             other => {
-                return Err(invalid(format!("unknown tool_choice {other:?}"), "tool_choice"));
+                return Err(invalid(
+                    format!("unknown tool_choice {other:?}"),
+                    "tool_choice",
+                ));
             }
         },
         ToolChoice::Named(n) => {
             if !names.contains(&n.function.name.as_str()) {
                 return Err(invalid(
-                    format!("tool_choice names function {:?}, which is not in tools", n.function.name),
+                    format!(
+                        "tool_choice names function {:?}, which is not in tools",
+                        n.function.name
+                    ),
                     "tool_choice",
                 ));
             }
@@ -435,13 +462,19 @@ fn generation_config(req: &ChatRequest, model: &str) -> Result<Map<String, Value
     }
     if let Some(n) = req.extra.get("top_logprobs").filter(|v| !v.is_null()) {
         if !n.is_u64() {
-            return Err(invalid("top_logprobs must be a non-negative integer", "top_logprobs"));
+            return Err(invalid(
+                "top_logprobs must be a non-negative integer",
+                "top_logprobs",
+            ));
         }
         put("logprobs", n.clone());
     }
     if let Some(bias) = req.extra.get("logit_bias") {
         if bias.as_object().is_some_and(|b| !b.is_empty()) {
-            return Err(invalid("logit_bias is not supported by Gemini", "logit_bias"));
+            return Err(invalid(
+                "logit_bias is not supported by Gemini",
+                "logit_bias",
+            ));
         }
     }
     match &req.response_format {

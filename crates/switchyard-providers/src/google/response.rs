@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 use switchyard_types::chat::{
-    ChatResponse, Choice, CompletionTokensDetails, FinishReason, FunctionCall,
-    PromptTokensDetails, ResponseMessage, Role, ToolCall, Usage,
+    ChatResponse, Choice, CompletionTokensDetails, FinishReason, FunctionCall, PromptTokensDetails,
+    ResponseMessage, Role, ToolCall, Usage,
 };
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
@@ -140,10 +140,15 @@ pub(super) fn usage(u: &UsageMetadata) -> Usage {
 pub(super) fn finish_reason(reason: &str, has_tool_calls: bool) -> FinishReason {
     match reason {
         "MAX_TOKENS" => FinishReason::Length,
-        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY"
-        | "IMAGE_PROHIBITED_CONTENT" | "IMAGE_RECITATION" | "MODEL_ARMOR" => {
-            FinishReason::ContentFilter
-        }
+        "SAFETY"
+        | "RECITATION"
+        | "BLOCKLIST"
+        | "PROHIBITED_CONTENT"
+        | "SPII"
+        | "IMAGE_SAFETY"
+        | "IMAGE_PROHIBITED_CONTENT"
+        | "IMAGE_RECITATION"
+        | "MODEL_ARMOR" => FinishReason::ContentFilter,
         _ if has_tool_calls => FinishReason::ToolCalls,
         _ => FinishReason::Stop,
     }
@@ -160,7 +165,10 @@ pub(super) struct CallIds {
 
 impl CallIds {
     pub(super) fn new(response_id: &str) -> Self {
-        let alnum: Vec<char> = response_id.chars().filter(char::is_ascii_alphanumeric).collect();
+        let alnum: Vec<char> = response_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
         let tag: String = alnum[alnum.len().saturating_sub(16)..].iter().collect();
         CallIds { tag, next: 0 }
     }
@@ -208,8 +216,9 @@ pub(super) fn response_id(r: &GenerateContentResponse, cx: &WireContext<'_>) -> 
 /// Parses one JSON body as a `GenerateContentResponse`, turning an `{"error":…}` body into
 /// `TranslateError::Upstream`.
 pub(super) fn parse(body: &[u8]) -> Result<GenerateContentResponse, TranslateError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| TranslateError::InvalidResponse(format!("Gemini response is not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        TranslateError::InvalidResponse(format!("Gemini response is not JSON: {e}"))
+    })?;
     parse_value(value)
 }
 
@@ -233,7 +242,10 @@ pub(super) fn parse_value(value: Value) -> Result<GenerateContentResponse, Trans
 }
 
 /// A whole `generateContent` answer → `chat.completion`.
-pub(super) fn chat_response(body: &[u8], cx: &WireContext<'_>) -> Result<ChatResponse, TranslateError> {
+pub(super) fn chat_response(
+    body: &[u8],
+    cx: &WireContext<'_>,
+) -> Result<ChatResponse, TranslateError> {
     let r = parse(body)?;
     let id = response_id(&r, cx);
     let mut ids = CallIds::new(&id);
@@ -264,7 +276,11 @@ pub(super) fn chat_response(body: &[u8], cx: &WireContext<'_>) -> Result<ChatRes
     if choices.is_empty() {
         // No candidates: the prompt was blocked (promptFeedback.blockReason), or nothing came
         // back at all. Either way the caller gets an empty, filtered answer.
-        if r.prompt_feedback.as_ref().and_then(|f| f.block_reason.as_ref()).is_none() {
+        if r.prompt_feedback
+            .as_ref()
+            .and_then(|f| f.block_reason.as_ref())
+            .is_none()
+        {
             return Err(TranslateError::InvalidResponse(
                 "Gemini response has neither candidates nor promptFeedback.blockReason".into(),
             ));
@@ -287,16 +303,19 @@ pub(super) fn chat_response(body: &[u8], cx: &WireContext<'_>) -> Result<ChatRes
         created: cx.created,
         model: cx.model.to_owned(),
         choices,
-        usage: Some(r.usage_metadata.as_ref().map(usage).unwrap_or_else(|| Usage::new(0, 0))),
+        usage: Some(
+            r.usage_metadata
+                .as_ref()
+                .map(usage)
+                .unwrap_or_else(|| Usage::new(0, 0)),
+        ),
         system_fingerprint: None,
     })
 }
 
 /// `logprobsResult` → OpenAI `{"content": [{token, logprob, bytes, top_logprobs}]}`.
 pub(super) fn logprobs(l: &LogprobsResult) -> Value {
-    let entry = |c: &LogprobCandidate| {
-        json!({ "token": c.token, "logprob": c.log_probability, "bytes": c.token.as_bytes() })
-    };
+    let entry = |c: &LogprobCandidate| json!({ "token": c.token, "logprob": c.log_probability, "bytes": c.token.as_bytes() });
     let content: Vec<Value> = l
         .chosen_candidates
         .iter()
@@ -317,7 +336,10 @@ pub(super) fn logprobs(l: &LogprobsResult) -> Value {
 
 /// The OpenAI error kind for a Google RPC status (`INVALID_ARGUMENT`, …), else by HTTP status.
 fn kind_for(status: u16, rpc: Option<&str>, reason: Option<&str>) -> ErrorKind {
-    if matches!(reason, Some("API_KEY_INVALID" | "API_KEY_EXPIRED" | "ACCESS_TOKEN_EXPIRED")) {
+    if matches!(
+        reason,
+        Some("API_KEY_INVALID" | "API_KEY_EXPIRED" | "ACCESS_TOKEN_EXPIRED")
+    ) {
         return ErrorKind::AuthenticationError;
     }
     match rpc {
@@ -338,10 +360,10 @@ fn kind_for(status: u16, rpc: Option<&str>, reason: Option<&str>) -> ErrorKind {
 /// the RPC status (e.g. `INVALID_ARGUMENT`).
 pub(super) fn google_error(status: u16, err: &Value) -> ErrorEnvelope {
     let rpc = err.get("status").and_then(Value::as_str);
-    let reason = err
-        .get("details")
-        .and_then(Value::as_array)
-        .and_then(|ds| ds.iter().find_map(|d| d.get("reason").and_then(Value::as_str)));
+    let reason = err.get("details").and_then(Value::as_array).and_then(|ds| {
+        ds.iter()
+            .find_map(|d| d.get("reason").and_then(Value::as_str))
+    });
     let message = err
         .get("message")
         .and_then(Value::as_str)

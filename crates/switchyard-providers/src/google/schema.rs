@@ -43,7 +43,10 @@ pub(super) fn convert(root: &Value, param: &str) -> Result<Value, TranslateError
 
 /// Converts `function.parameters`: the result must describe an object. Returns `None` for an
 /// object without properties, whose declaration Gemini wants without `parameters`.
-pub(super) fn convert_parameters(root: &Value, param: &str) -> Result<Option<Value>, TranslateError> {
+pub(super) fn convert_parameters(
+    root: &Value,
+    param: &str,
+) -> Result<Option<Value>, TranslateError> {
     let converted = convert(root, param)?;
     match converted.get("type").and_then(Value::as_str) {
         Some("OBJECT") => Ok(converted.get("properties").map(|_| converted.clone())),
@@ -66,7 +69,11 @@ impl Converter<'_> {
         TranslateError::invalid_request(message, Some(self.param))
     }
 
-    fn convert(&mut self, schema: &Value, depth: usize) -> Result<Map<String, Value>, TranslateError> {
+    fn convert(
+        &mut self,
+        schema: &Value,
+        depth: usize,
+    ) -> Result<Map<String, Value>, TranslateError> {
         if depth > MAX_DEPTH {
             return Err(self.err("JSON schema is nested too deeply for Gemini"));
         }
@@ -104,7 +111,9 @@ impl Converter<'_> {
             base.remove("anyOf");
             base.remove("oneOf");
             match kept.as_slice() {
-                [] => return Err(self.err("a schema that only allows null has no Gemini equivalent")),
+                [] => {
+                    return Err(self.err("a schema that only allows null has no Gemini equivalent"))
+                }
                 [one] => {
                     let one = self.resolve_shallow(one)?;
                     for (k, v) in one {
@@ -170,7 +179,9 @@ impl Converter<'_> {
                 for k in ["description", "title", "nullable"] {
                     branch.remove(k);
                 }
-                list.push(Value::Object(self.convert(&Value::Object(branch), depth + 1)?));
+                list.push(Value::Object(
+                    self.convert(&Value::Object(branch), depth + 1)?,
+                ));
             }
             let mut out = Map::new();
             out.insert("anyOf".into(), Value::Array(list));
@@ -182,7 +193,8 @@ impl Converter<'_> {
         }
 
         let ty = match types.first() {
-            Some(t) => gemini_type(t).ok_or_else(|| self.err(format!("unsupported JSON schema type `{t}`")))?,
+            Some(t) => gemini_type(t)
+                .ok_or_else(|| self.err(format!("unsupported JSON schema type `{t}`")))?,
             None if had_null => {
                 return Err(self.err("a schema that only allows null has no Gemini equivalent"))
             }
@@ -286,7 +298,11 @@ impl Converter<'_> {
 
     /// A tuple (`items: [A, B]` or `prefixItems`) becomes items of `anyOf: [A, B]` (or just `A`
     /// when all members convert alike).
-    fn tuple_items(&mut self, tuple: &[Value], depth: usize) -> Result<Map<String, Value>, TranslateError> {
+    fn tuple_items(
+        &mut self,
+        tuple: &[Value],
+        depth: usize,
+    ) -> Result<Map<String, Value>, TranslateError> {
         match tuple {
             [] => Ok(typed("STRING")),
             [one] => self.convert(one, depth + 1),
@@ -384,7 +400,11 @@ impl Converter<'_> {
         Ok(merged)
     }
 
-    fn merge_all_of(&self, m: &Map<String, Value>, all: &Value) -> Result<Map<String, Value>, TranslateError> {
+    fn merge_all_of(
+        &self,
+        m: &Map<String, Value>,
+        all: &Value,
+    ) -> Result<Map<String, Value>, TranslateError> {
         let all = all
             .as_array()
             .ok_or_else(|| self.err("JSON schema `allOf` must be a list"))?;
@@ -447,9 +467,15 @@ fn gemini_type(t: &str) -> Option<&'static str> {
 }
 
 fn infer_type(m: &Map<String, Value>, enum_values: Option<&[Value]>) -> &'static str {
-    if ["properties", "required", "additionalProperties", "minProperties", "maxProperties"]
-        .iter()
-        .any(|k| m.contains_key(*k))
+    if [
+        "properties",
+        "required",
+        "additionalProperties",
+        "minProperties",
+        "maxProperties",
+    ]
+    .iter()
+    .any(|k| m.contains_key(*k))
     {
         return "OBJECT";
     }

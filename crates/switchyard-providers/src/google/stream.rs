@@ -149,7 +149,9 @@ impl GeminiStream {
 impl ChunkTranslator for GeminiStream {
     fn on_frame(&mut self, frame: Frame<'_>) -> Result<Vec<ChatChunk>, TranslateError> {
         let data = std::str::from_utf8(frame.data)
-            .map_err(|_| TranslateError::InvalidResponse("Gemini stream frame is not UTF-8".into()))?
+            .map_err(|_| {
+                TranslateError::InvalidResponse("Gemini stream frame is not UTF-8".into())
+            })?
             .trim();
         if data.is_empty() || data == "[DONE]" {
             return Ok(Vec::new());

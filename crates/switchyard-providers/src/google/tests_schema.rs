@@ -16,11 +16,15 @@ fn fixture(name: &str) -> Value {
         "schema_pydantic_v1.expected.json" => {
             include_str!("../../fixtures/google/schema_pydantic_v1.expected.json")
         }
-        "schema_mcp_edit_file.json" => include_str!("../../fixtures/google/schema_mcp_edit_file.json"),
+        "schema_mcp_edit_file.json" => {
+            include_str!("../../fixtures/google/schema_mcp_edit_file.json")
+        }
         "schema_mcp_edit_file.expected.json" => {
             include_str!("../../fixtures/google/schema_mcp_edit_file.expected.json")
         }
-        "schema_openai_strict.json" => include_str!("../../fixtures/google/schema_openai_strict.json"),
+        "schema_openai_strict.json" => {
+            include_str!("../../fixtures/google/schema_openai_strict.json")
+        }
         "schema_openai_strict.expected.json" => {
             include_str!("../../fixtures/google/schema_openai_strict.expected.json")
         }
@@ -86,7 +90,8 @@ fn recursive_ref_is_rejected_naming_the_reference() {
 
 #[test]
 fn external_and_dangling_refs_are_rejected() {
-    let ext = json!({"type": "object", "properties": {"a": {"$ref": "https://example.com/s.json"}}});
+    let ext =
+        json!({"type": "object", "properties": {"a": {"$ref": "https://example.com/s.json"}}});
     assert!(invalid_message(convert(&ext, "p").unwrap_err()).contains("not local"));
     let dangling = json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/Missing"}}});
     assert!(invalid_message(convert(&dangling, "p").unwrap_err()).contains("does not resolve"));
@@ -123,12 +128,30 @@ fn null_only_schema_is_rejected() {
 
 #[test]
 fn missing_type_is_inferred_from_keywords() {
-    assert_eq!(convert(&json!({"properties": {"a": {"type": "string"}}}), "p").unwrap()["type"], "OBJECT");
-    assert_eq!(convert(&json!({"items": {"type": "string"}}), "p").unwrap()["type"], "ARRAY");
-    assert_eq!(convert(&json!({"enum": ["x", "y"]}), "p").unwrap(), json!({"type": "STRING", "enum": ["x", "y"]}));
-    assert_eq!(convert(&json!({"enum": [1, 2]}), "p").unwrap()["type"], "INTEGER");
-    assert_eq!(convert(&json!({"minimum": 1.5}), "p").unwrap(), json!({"type": "NUMBER", "minimum": 1.5}));
-    assert_eq!(convert(&json!(true), "p").unwrap(), json!({"type": "STRING"}));
+    assert_eq!(
+        convert(&json!({"properties": {"a": {"type": "string"}}}), "p").unwrap()["type"],
+        "OBJECT"
+    );
+    assert_eq!(
+        convert(&json!({"items": {"type": "string"}}), "p").unwrap()["type"],
+        "ARRAY"
+    );
+    assert_eq!(
+        convert(&json!({"enum": ["x", "y"]}), "p").unwrap(),
+        json!({"type": "STRING", "enum": ["x", "y"]})
+    );
+    assert_eq!(
+        convert(&json!({"enum": [1, 2]}), "p").unwrap()["type"],
+        "INTEGER"
+    );
+    assert_eq!(
+        convert(&json!({"minimum": 1.5}), "p").unwrap(),
+        json!({"type": "NUMBER", "minimum": 1.5})
+    );
+    assert_eq!(
+        convert(&json!(true), "p").unwrap(),
+        json!({"type": "STRING"})
+    );
 }
 
 #[test]
@@ -142,21 +165,34 @@ fn array_without_items_gets_string_items() {
 #[test]
 fn keywords_are_kept_only_for_their_type() {
     let s = json!({"type": "string", "minimum": 3, "items": {"type": "string"}, "pattern": "^a", "minLength": 1});
-    assert_eq!(convert(&s, "p").unwrap(), json!({"type": "STRING", "pattern": "^a", "minLength": 1}));
+    assert_eq!(
+        convert(&s, "p").unwrap(),
+        json!({"type": "STRING", "pattern": "^a", "minLength": 1})
+    );
 }
 
 #[test]
 fn number_formats_are_kept_and_unknown_ones_dropped() {
-    assert_eq!(convert(&json!({"type": "integer", "format": "int64"}), "p").unwrap()["format"], "int64");
-    assert_eq!(convert(&json!({"type": "number", "format": "double"}), "p").unwrap()["format"], "double");
-    assert!(convert(&json!({"type": "integer", "format": "uint8"}), "p").unwrap().get("format").is_none());
+    assert_eq!(
+        convert(&json!({"type": "integer", "format": "int64"}), "p").unwrap()["format"],
+        "int64"
+    );
+    assert_eq!(
+        convert(&json!({"type": "number", "format": "double"}), "p").unwrap()["format"],
+        "double"
+    );
+    assert!(convert(&json!({"type": "integer", "format": "uint8"}), "p")
+        .unwrap()
+        .get("format")
+        .is_none());
 }
 
 #[test]
 fn required_names_that_are_not_properties_are_dropped() {
     let s = json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a", "ghost"]});
     assert_eq!(convert(&s, "p").unwrap()["required"], json!(["a"]));
-    let none = json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["ghost"]});
+    let none =
+        json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["ghost"]});
     assert!(convert(&none, "p").unwrap().get("required").is_none());
 }
 
@@ -199,7 +235,13 @@ fn parameters_must_be_an_object_and_empty_objects_are_omitted() {
 #[test]
 fn property_ordering_is_kept_when_it_names_properties() {
     let s = json!({"type": "object", "properties": {"b": {"type": "string"}, "a": {"type": "string"}}, "propertyOrdering": ["b", "a"]});
-    assert_eq!(convert(&s, "p").unwrap()["propertyOrdering"], json!(["b", "a"]));
+    assert_eq!(
+        convert(&s, "p").unwrap()["propertyOrdering"],
+        json!(["b", "a"])
+    );
     let bad = json!({"type": "object", "properties": {"a": {"type": "string"}}, "propertyOrdering": ["z"]});
-    assert!(convert(&bad, "p").unwrap().get("propertyOrdering").is_none());
+    assert!(convert(&bad, "p")
+        .unwrap()
+        .get("propertyOrdering")
+        .is_none());
 }
