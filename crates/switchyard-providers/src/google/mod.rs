@@ -12,6 +12,8 @@ mod stream;
 #[cfg(test)]
 mod tests_chat;
 #[cfg(test)]
+mod tests_config;
+#[cfg(test)]
 mod tests_misc;
 #[cfg(test)]
 mod tests_schema;

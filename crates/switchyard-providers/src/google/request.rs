@@ -136,13 +136,16 @@ fn contents(
                     _ => msg.name.as_deref(),
                 };
                 let Some(name) = name else {
-                    return Err(invalid(
-                        format!(
-                            "tool message refers to tool_call_id {:?}, which no earlier assistant tool_call has; Gemini needs the function name",
-                            msg.tool_call_id.as_deref().unwrap_or("")
+                    return Err(match msg.role {
+                        Role::Tool => invalid(
+                            format!(
+                                "tool message refers to tool_call_id {:?}, which no earlier assistant tool_call has; Gemini needs the function name",
+                                msg.tool_call_id.as_deref().unwrap_or("")
+                            ),
+                            format!("{p}.tool_call_id"),
                         ),
-                        format!("{p}.tool_call_id"),
-                    ));
+                        _ => invalid("function messages need a name for Gemini", format!("{p}.name")),
+                    });
                 };
                 let response = tool_response(msg.content.as_ref(), &p)?;
                 let part = json!({ "functionResponse": { "name": name, "response": response } });

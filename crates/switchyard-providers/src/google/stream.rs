@@ -100,6 +100,10 @@ impl GeminiStream {
         }
         for (pos, c) in r.candidates.iter().enumerate() {
             let index = c.index.unwrap_or(pos as u32);
+            if self.choices.get(&index).is_some_and(|s| s.finished) {
+                // Nothing may follow a choice's finish_reason.
+                continue;
+            }
             let (text, calls) = response::candidate_output(c);
             let mut tool_deltas = Vec::with_capacity(calls.len());
             for (name, arguments) in calls {
@@ -120,7 +124,6 @@ impl GeminiStream {
             let finish = c
                 .finish_reason
                 .as_deref()
-                .filter(|_| !state.finished)
                 .map(|f| response::finish_reason(f, state.tool_calls > 0));
             let has_delta = text.is_some() || !tool_deltas.is_empty();
             if !has_delta && finish.is_none() && state.role_sent {

@@ -316,3 +316,34 @@ fn frames_without_news_yield_nothing_and_json_array_framing_is_accepted() {
         Err(TranslateError::InvalidResponse(_))
     ));
 }
+
+#[test]
+fn call_and_stop_in_one_frame_finish_as_tool_calls_and_later_frames_are_ignored() {
+    let o = options(&[]);
+    let cx = WireContext {
+        model: "gemini-2.5-flash",
+        stream: true,
+        include_usage: false,
+        response_id: "gw",
+        created: 1,
+        options: &o,
+    };
+    let mut t = Gemini.chat_stream(&cx);
+    let frame = |d: &'static [u8]| Frame {
+        event: None,
+        data: d,
+        message_type: None,
+    };
+    let one = br#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}],"role":"model"},"finishReason":"STOP","index":0}]}"#;
+    let chunks = t.on_frame(frame(one)).unwrap();
+    assert_eq!(chunks.len(), 1);
+    let c = &chunks[0].choices[0];
+    assert_eq!(c.delta.role, Some(Role::Assistant));
+    assert_eq!(c.finish_reason, Some(FinishReason::ToolCalls));
+    let call = &c.delta.tool_calls.as_ref().unwrap()[0];
+    assert_eq!((call.index, call.id.as_deref()), (0, Some("call_gw_0")));
+    assert_eq!(call.function.arguments.as_deref(), Some("{\"a\":1}"));
+    let late = br#"{"candidates":[{"content":{"parts":[{"text":"late"}]},"finishReason":"STOP","index":0}]}"#;
+    assert!(t.on_frame(frame(late)).unwrap().is_empty());
+    assert!(t.finish().unwrap().is_empty());
+}
