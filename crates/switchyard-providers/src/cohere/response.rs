@@ -48,8 +48,9 @@ impl CohereUsage {
         };
         let mut usage = Usage::new(pick(|u| u.input_tokens), pick(|u| u.output_tokens));
         if let Some(cached) = count(self.cached_tokens) {
+            // Cached tokens are part of the prompt; never report more than the prompt count.
             usage.prompt_tokens_details = Some(PromptTokensDetails {
-                cached_tokens: cached,
+                cached_tokens: cached.min(usage.prompt_tokens),
             });
         }
         usage
