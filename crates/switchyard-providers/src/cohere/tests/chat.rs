@@ -295,8 +295,10 @@ fn usage_falls_back_to_token_counts_and_accepts_float_numbers() {
 
 #[test]
 fn cached_tokens_never_exceed_prompt_tokens() {
-    let v = respond(r#"{"id":"x","finish_reason":"COMPLETE","message":{"role":"assistant",
-        "content":[]},"usage":{"billed_units":{"input_tokens":5,"output_tokens":1},"cached_tokens":64}}"#);
+    let v = respond(
+        r#"{"id":"x","finish_reason":"COMPLETE","message":{"role":"assistant",
+        "content":[]},"usage":{"billed_units":{"input_tokens":5,"output_tokens":1},"cached_tokens":64}}"#,
+    );
     assert_eq!(v["usage"]["prompt_tokens"], 5);
     assert_eq!(v["usage"]["prompt_tokens_details"]["cached_tokens"], 5);
 }
