@@ -1,1 +1,406 @@
+//! A fast, scriptable mock of an OpenAI-compatible LLM upstream, for tests and benchmarks.
+//!
+//! By default it answers like OpenAI: `POST /v1/chat/completions` (JSON, or SSE when the body
+//! asks for `"stream": true`), `/v1/completions`, `/v1/embeddings`, `GET /v1/models`. Tests can
+//! script the next replies ([`Reply`]: any status and body, event streams that end cleanly, get
+//! cut, or stall, delays, hangs) and read back every request the mock received.
 
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::Router;
+use futures_util::StreamExt;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+/// One request the mock received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: Method,
+    /// Path and query, e.g. `/v1/chat/completions`.
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Recorded {
+    /// The body as JSON (panics in tests if it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// How a scripted event stream ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// `data: [DONE]` and a clean close.
+    Done,
+    /// The connection is cut without `[DONE]`.
+    Cut,
+    /// The stream goes silent and never closes.
+    Stall,
+}
+
+/// A reply the mock gives.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// OpenAI-style answer for the path (chat JSON/SSE, completions, embeddings, models).
+    Default,
+    /// A fixed status and JSON body.
+    Json {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
+    /// An event stream: each string is sent as one `data:` event.
+    Sse {
+        events: Vec<String>,
+        gap: Duration,
+        end: StreamEnd,
+    },
+    /// Waits, then gives the inner reply.
+    Delay(Duration, Box<Reply>),
+    /// Never answers.
+    Hang,
+    /// Sends the head and part of a body, then resets the connection.
+    CutBody { status: u16, partial: String },
+}
+
+impl Reply {
+    pub fn status(status: u16, body: Value) -> Reply {
+        Reply::Json {
+            status,
+            body: body.to_string(),
+            headers: vec![],
+        }
+    }
+
+    pub fn error(status: u16, message: &str) -> Reply {
+        Reply::status(
+            status,
+            json!({"error": {"message": message, "type": "upstream_error", "param": null, "code": null}}),
+        )
+    }
+
+    pub fn with_header(self, name: &str, value: &str) -> Reply {
+        match self {
+            Reply::Json {
+                status,
+                body,
+                mut headers,
+            } => {
+                headers.push((name.to_owned(), value.to_owned()));
+                Reply::Json {
+                    status,
+                    body,
+                    headers,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+struct Shared {
+    name: String,
+    script: Mutex<VecDeque<Reply>>,
+    default: Mutex<Reply>,
+    recorded: Mutex<Vec<Recorded>>,
+    record: bool,
+    hits: AtomicUsize,
+    latency: Duration,
+}
+
+/// A running mock upstream. Dropping it does not stop the server task (it ends with the runtime).
+#[derive(Clone)]
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+/// Options for [`MockServer::start_with`].
+#[derive(Debug, Clone)]
+pub struct MockOptions {
+    pub name: String,
+    pub addr: SocketAddr,
+    /// Keep every request for [`MockServer::requests`] (off for benchmarks).
+    pub record: bool,
+    /// Added before every default reply.
+    pub latency: Duration,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        MockOptions {
+            name: "mock".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            record: true,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+impl MockServer {
+    /// Starts a recording mock on a free loopback port; `name` appears in its answers.
+    #[allow(clippy::panic)]
+    pub async fn start(name: &str) -> MockServer {
+        Self::start_with(MockOptions {
+            name: name.to_owned(),
+            ..MockOptions::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("mock upstream failed to bind: {e}"))
+    }
+
+    pub async fn start_with(opts: MockOptions) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(opts.addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            name: opts.name,
+            script: Mutex::new(VecDeque::new()),
+            default: Mutex::new(Reply::Default),
+            recorded: Mutex::new(Vec::new()),
+            record: opts.record,
+            hits: AtomicUsize::new(0),
+            latency: opts.latency,
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(MockServer { addr, shared })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The OpenAI-style base URL, ending in `/v1`.
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Queues replies for the next requests, in order.
+    pub fn push(&self, reply: Reply) {
+        lock(&self.shared.script).push_back(reply);
+    }
+
+    /// The reply once the script is used up.
+    pub fn set_default(&self, reply: Reply) {
+        *lock(&self.shared.default) = reply;
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.shared.recorded).clone()
+    }
+
+    pub fn hits(&self) -> usize {
+        self.shared.hits.load(Ordering::Relaxed)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    shared.hits.fetch_add(1, Ordering::Relaxed);
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    if shared.record {
+        lock(&shared.recorded).push(Recorded {
+            method: parts.method.clone(),
+            path: path.clone(),
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        });
+    }
+    let reply = lock(&shared.script)
+        .pop_front()
+        .unwrap_or_else(|| lock(&shared.default).clone());
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
+    respond(&shared.name, reply, &path, &body).await
+}
+
+async fn respond(name: &str, mut reply: Reply, path: &str, body: &Bytes) -> Response {
+    loop {
+        match reply {
+            Reply::Delay(d, inner) => {
+                tokio::time::sleep(d).await;
+                reply = *inner;
+            }
+            Reply::Hang => std::future::pending::<()>().await,
+            Reply::Default => return default_reply(name, path, body),
+            Reply::Json {
+                status,
+                body,
+                headers,
+            } => {
+                let mut resp = json_response(status, body.into());
+                for (k, v) in headers {
+                    if let (Ok(k), Ok(v)) = (
+                        http::HeaderName::from_bytes(k.as_bytes()),
+                        HeaderValue::from_str(&v),
+                    ) {
+                        resp.headers_mut().insert(k, v);
+                    }
+                }
+                return resp;
+            }
+            Reply::Sse { events, gap, end } => return sse_response(events, gap, end),
+            Reply::CutBody { status, partial } => {
+                let stream = futures_util::stream::iter(vec![
+                    Ok::<Bytes, std::io::Error>(Bytes::from(partial)),
+                    Err(std::io::Error::other("mock cut the connection")),
+                ]);
+                let mut resp = Response::new(Body::from_stream(stream));
+                *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                resp.headers_mut()
+                    .insert("content-type", HeaderValue::from_static("application/json"));
+                return resp;
+            }
+        }
+    }
+}
+
+fn json_response(status: u16, body: Bytes) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    resp
+}
+
+fn sse_response(events: Vec<String>, gap: Duration, end: StreamEnd) -> Response {
+    let mut frames: Vec<Bytes> = events
+        .into_iter()
+        .map(|e| Bytes::from(format!("data: {e}\n\n")))
+        .collect();
+    if end == StreamEnd::Done {
+        frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
+    }
+    let stream = futures_util::stream::iter(frames.into_iter().enumerate())
+        .then(move |(i, f)| async move {
+            if i > 0 && !gap.is_zero() {
+                tokio::time::sleep(gap).await;
+            }
+            Ok::<Bytes, std::io::Error>(f)
+        })
+        .chain(futures_util::stream::once(async move {
+            match end {
+                StreamEnd::Done => Ok(Bytes::new()),
+                StreamEnd::Cut => Err(std::io::Error::other("mock cut the stream")),
+                StreamEnd::Stall => {
+                    std::future::pending::<()>().await;
+                    Ok(Bytes::new())
+                }
+            }
+        }));
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream"),
+    );
+    resp
+}
+
+/// The chunks of the default streamed chat answer: role, three content pieces, finish, and the
+/// usage chunk when asked for.
+pub fn chat_chunks(name: &str, model: &str, include_usage: bool) -> Vec<String> {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+               "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        .to_string()
+    };
+    let mut out = vec![
+        chunk(json!({"role": "assistant", "content": ""}), Value::Null),
+        chunk(json!({"content": "Hello"}), Value::Null),
+        chunk(json!({"content": " from"}), Value::Null),
+        chunk(json!({"content": format!(" {name}")}), Value::Null),
+        chunk(json!({}), json!("stop")),
+    ];
+    if include_usage {
+        out.push(
+            json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+                   "model": model, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}})
+            .to_string(),
+        );
+    }
+    out
+}
+
+fn default_reply(name: &str, path: &str, body: &Bytes) -> Response {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("mock-model");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.ends_with("/chat/completions") {
+        if req.get("stream").and_then(Value::as_bool) == Some(true) {
+            let usage = req
+                .pointer("/stream_options/include_usage")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            return sse_response(
+                chat_chunks(name, model, usage),
+                Duration::ZERO,
+                StreamEnd::Done,
+            );
+        }
+        let body = json!({
+            "id": "chatcmpl-mock", "object": "chat.completion", "created": 1_700_000_000u64, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("Hello from {name}")},
+                         "logprobs": null, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+            "system_fingerprint": "fp_mock"
+        });
+        return json_response(200, body.to_string().into());
+    }
+    if path.ends_with("/completions") {
+        let body = json!({
+            "id": "cmpl-mock", "object": "text_completion", "created": 1_700_000_000u64, "model": model,
+            "choices": [{"index": 0, "text": format!("Hello from {name}"), "logprobs": null, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+        });
+        return json_response(200, body.to_string().into());
+    }
+    if path.ends_with("/embeddings") {
+        let n = match req.get("input") {
+            Some(Value::Array(a)) if a.first().is_some_and(Value::is_string) => a.len(),
+            _ => 1,
+        };
+        let data: Vec<Value> = (0..n)
+            .map(|i| json!({"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]}))
+            .collect();
+        let body = json!({"object": "list", "data": data, "model": model,
+                          "usage": {"prompt_tokens": 2, "total_tokens": 2}});
+        return json_response(200, body.to_string().into());
+    }
+    if path.ends_with("/models") {
+        let body = json!({"object": "list", "data": [{"id": "mock-model", "object": "model", "created": 0, "owned_by": name}]});
+        return json_response(200, body.to_string().into());
+    }
+    let body = json!({"echo": {"path": path, "name": name}});
+    json_response(200, body.to_string().into())
+}

@@ -190,7 +190,13 @@ impl<'de> Deserialize<'de> for OrderedMembers<'de> {
 /// `overrides` win over earlier ones with the same key.
 pub fn patch_object(body: &[u8], overrides: &[(&str, &RawValue)]) -> Result<Vec<u8>, BodyError> {
     let members: OrderedMembers<'_> = serde_json::from_slice(body).map_err(classify)?;
-    let find = |key: &str| overrides.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let find = |key: &str| {
+        overrides
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+    };
     let mut out = Vec::with_capacity(body.len() + overrides.len() * 32);
     out.push(b'{');
     let mut first = true;

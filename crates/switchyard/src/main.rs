@@ -1,1 +1,173 @@
-fn main() {}
+//! The `switchyard` binary: command line, logging, and the server. All logic lives in
+//! `switchyard-gateway`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use switchyard_gateway::{GatewayConfig, Server};
+
+#[derive(Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "A fast AI gateway that speaks the OpenAI API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        /// YAML config file (optional: without one the gateway routes by request headers only).
+        #[arg(long, short, env = "SWITCHYARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: server.listen from the config, else 127.0.0.1:8787].
+        #[arg(long, short, env = "SWITCHYARD_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Validate a config file and print every problem with its field path.
+    Check {
+        #[arg(long, short, env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.command {
+        Command::Check { config } => check(&config),
+        Command::Serve { config, listen } => serve(config, listen),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn load(path: Option<&PathBuf>) -> Result<GatewayConfig, ExitCode> {
+    let Some(path) = path else {
+        return Ok(GatewayConfig::default());
+    };
+    GatewayConfig::from_file(path).map_err(|errs| {
+        eprintln!("{}: {} problem(s):", path.display(), errs.len());
+        for e in &errs.0 {
+            eprintln!("  {e}");
+        }
+        ExitCode::from(2)
+    })
+}
+
+fn check(path: &PathBuf) -> ExitCode {
+    match load(Some(path)) {
+        Ok(config) => {
+            println!(
+                "{}: OK ({} route(s), {} configured provider(s), default route: {})",
+                path.display(),
+                config.routes.len(),
+                config.providers.configured().len(),
+                if config.default_route.is_some() {
+                    "yes"
+                } else {
+                    "no"
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn serve(config: Option<PathBuf>, listen: Option<SocketAddr>) -> ExitCode {
+    let config = match load(config.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let server = match Server::bind(config, listen).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("cannot listen: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match server.local_addr() {
+            Ok(addr) => {
+                tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "switchyard listening")
+            }
+            Err(e) => tracing::warn!(error = %e, "listening on an unknown address"),
+        }
+        match server.run(shutdown_signal()).await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("server error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,74 @@
+//! Configuration problems, each with the path of the field at fault.
+
+use std::fmt;
+
+/// One problem in a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Where, e.g. `config.targets[1].retry.attempts` or `routes.fast.strategy.mode`.
+    pub path: String,
+    pub message: String,
+    /// The problem is a missing credential (a 401 rather than a 400 when it reaches a client).
+    pub credentials: bool,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found in one pass, so a user fixes them all at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    pub fn push(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(ConfigError {
+            path: path.to_owned(),
+            message: message.into(),
+            credentials: false,
+        });
+    }
+
+    /// Records a missing credential.
+    pub fn push_credentials(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(ConfigError {
+            path: path.to_owned(),
+            message: message.into(),
+            credentials: true,
+        });
+    }
+
+    /// Every problem is a missing credential.
+    pub fn only_credentials(&self) -> bool {
+        !self.0.is_empty() && self.0.iter().all(|e| e.credentials)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The first problem's path, for the OpenAI error's `param`.
+    pub fn first_path(&self) -> Option<&str> {
+        self.0.first().map(|e| e.path.as_str())
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}

@@ -1,0 +1,329 @@
+//! The server's config file (YAML): server settings, provider credentials, named routes and a
+//! default route. Route values are Portkey Gateway Configs, so any JSON config pastes in as is.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use switchyard_providers::catalog;
+use switchyard_providers::native::ProviderOptions;
+
+use super::errors::ConfigErrors;
+use super::gateway::{self, is_option_key, BuildInput, Origin};
+use super::providers::{ProviderEntry, Providers};
+use super::secret::Secret;
+use super::values::{interpolate_env, ByteSize, HumanDuration};
+use crate::routing::tree::Node;
+use crate::ssrf::{validate_base_url, TrustedHosts, DEFAULT_TRUSTED_HOSTS};
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+/// Server settings with every default applied.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// How long in-flight requests may run after SIGTERM/SIGINT.
+    pub shutdown_grace: Duration,
+    pub trusted_hosts: TrustedHosts,
+    /// First retry waits about this long; each later one twice as long (with jitter).
+    pub retry_base_delay: Duration,
+    /// No single backoff wait is longer than this.
+    pub retry_max_delay: Duration,
+    /// A `retry-after` longer than this is not waited for: the response is returned instead.
+    pub max_retry_after: Duration,
+    /// Applies when neither the request nor the route sets `request_timeout`.
+    pub default_request_timeout: Option<Duration>,
+    pub connect_timeout: Duration,
+    pub pool_idle_timeout: Duration,
+    pub pool_max_idle_per_host: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            max_body_bytes: 10 << 20,
+            shutdown_grace: Duration::from_secs(30),
+            trusted_hosts: TrustedHosts::default(),
+            retry_base_delay: Duration::from_secs(1),
+            retry_max_delay: Duration::from_secs(16),
+            max_retry_after: Duration::from_secs(60),
+            default_request_timeout: None,
+            connect_timeout: Duration::from_secs(10),
+            pool_idle_timeout: Duration::from_secs(90),
+            pool_max_idle_per_host: 256,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    max_body_size: Option<ByteSize>,
+    shutdown_grace: Option<HumanDuration>,
+    trusted_hosts: Option<Vec<String>>,
+    retry_base_delay: Option<HumanDuration>,
+    retry_max_delay: Option<HumanDuration>,
+    max_retry_after: Option<HumanDuration>,
+    default_request_timeout: Option<HumanDuration>,
+    connect_timeout: Option<HumanDuration>,
+    pool_idle_timeout: Option<HumanDuration>,
+    pool_max_idle_per_host: Option<usize>,
+}
+
+/// The whole runtime configuration, validated.
+#[derive(Debug, Default)]
+pub struct GatewayConfig {
+    pub server: ServerSettings,
+    pub providers: Providers,
+    /// Model alias → routing tree.
+    pub routes: HashMap<String, Arc<Node>>,
+    pub default_route: Option<Arc<Node>>,
+}
+
+impl GatewayConfig {
+    /// Reads and validates a YAML (or JSON) config file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let mut errs = ConfigErrors::default();
+            errs.push(
+                &path.display().to_string(),
+                format!("cannot read config file: {e}"),
+            );
+            errs
+        })?;
+        Self::from_yaml(&text, &|k| std::env::var(k).ok())
+    }
+
+    /// Parses and validates config text, resolving `${VAR}` with `env`.
+    pub fn from_yaml(
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigErrors> {
+        let mut errs = ConfigErrors::default();
+        let mut root: Value = match serde_yaml_ng::from_str::<Option<Value>>(text) {
+            Ok(Some(v)) => v,
+            Ok(None) => Value::Object(Default::default()),
+            Err(e) => {
+                let at = e
+                    .location()
+                    .map(|l| format!("line {} column {}", l.line(), l.column()))
+                    .unwrap_or_else(|| "config".into());
+                errs.push(&at, format!("not valid YAML: {e}"));
+                return Err(errs);
+            }
+        };
+        let Some(obj) = root.as_object_mut() else {
+            errs.push(
+                "config",
+                "must be a mapping with server, providers, routes, default_route",
+            );
+            return Err(errs);
+        };
+        for key in obj.keys() {
+            if !matches!(
+                key.as_str(),
+                "server" | "providers" | "routes" | "default_route"
+            ) {
+                errs.push(
+                    key,
+                    "unknown section (expected server, providers, routes, default_route)",
+                );
+            }
+        }
+        interpolate_env(&mut root, "", env, &mut errs);
+
+        let server = parse_server(root.get("server"), &mut errs);
+        let providers = parse_providers(root.get("providers"), &mut errs);
+        let mut config = GatewayConfig {
+            server,
+            providers,
+            routes: HashMap::new(),
+            default_route: None,
+        };
+
+        if let Some(routes) = root.get("routes") {
+            match routes.as_object() {
+                Some(map) => {
+                    for (name, value) in map {
+                        if let Some(tree) =
+                            config.build_route(value, &format!("routes.{name}"), &mut errs)
+                        {
+                            config.routes.insert(name.clone(), Arc::new(tree));
+                        }
+                    }
+                }
+                None => errs.push(
+                    "routes",
+                    "must be a mapping of model alias to Gateway Config",
+                ),
+            }
+        }
+        match root.get("default_route") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(name)) => match config.routes.get(name) {
+                Some(tree) => config.default_route = Some(tree.clone()),
+                None if errs
+                    .0
+                    .iter()
+                    .any(|e| e.path.starts_with(&format!("routes.{name}"))) => {}
+                None => errs.push("default_route", format!("no route is named `{name}`")),
+            },
+            Some(v @ Value::Object(_)) => {
+                config.default_route = config
+                    .build_route(v, "default_route", &mut errs)
+                    .map(Arc::new);
+            }
+            Some(_) => errs.push("default_route", "must be a route name or a Gateway Config"),
+        }
+        if errs.is_empty() {
+            Ok(config)
+        } else {
+            Err(errs)
+        }
+    }
+
+    fn build_route(&self, value: &Value, at: &str, errs: &mut ConfigErrors) -> Option<Node> {
+        let input = BuildInput::new(&self.providers, Origin::Server, &self.server.trusted_hosts);
+        match gateway::build(value, at, &input) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                errs.0.extend(e.0);
+                None
+            }
+        }
+    }
+}
+
+fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
+    let mut s = ServerSettings::default();
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return s;
+    };
+    let raw: RawServer = match serde_path_to_error::deserialize(v) {
+        Ok(r) => r,
+        Err(e) => {
+            let path = e.path().to_string();
+            let at = if path == "." {
+                "server".to_owned()
+            } else {
+                format!("server.{path}")
+            };
+            errs.push(&at, e.into_inner().to_string());
+            return s;
+        }
+    };
+    if let Some(l) = raw.listen {
+        match l.parse() {
+            Ok(a) => s.listen = a,
+            Err(_) => errs.push(
+                "server.listen",
+                format!("`{l}` is not an address like {DEFAULT_LISTEN}"),
+            ),
+        }
+    }
+    if let Some(ByteSize(b)) = raw.max_body_size {
+        s.max_body_bytes = b;
+    }
+    if let Some(hosts) = raw.trusted_hosts {
+        let all = DEFAULT_TRUSTED_HOSTS
+            .iter()
+            .copied()
+            .chain(hosts.iter().map(String::as_str));
+        match TrustedHosts::parse(all) {
+            Ok(t) => s.trusted_hosts = t,
+            Err(e) => errs.push("server.trusted_hosts", e),
+        }
+    }
+    let d = |v: Option<HumanDuration>, default: Duration| v.map(|h| h.0).unwrap_or(default);
+    s.shutdown_grace = d(raw.shutdown_grace, s.shutdown_grace);
+    s.retry_base_delay = d(raw.retry_base_delay, s.retry_base_delay);
+    s.retry_max_delay = d(raw.retry_max_delay, s.retry_max_delay);
+    s.max_retry_after = d(raw.max_retry_after, s.max_retry_after);
+    s.connect_timeout = d(raw.connect_timeout, s.connect_timeout);
+    s.pool_idle_timeout = d(raw.pool_idle_timeout, s.pool_idle_timeout);
+    s.default_request_timeout = raw.default_request_timeout.map(|h| h.0);
+    if let Some(n) = raw.pool_max_idle_per_host {
+        s.pool_max_idle_per_host = n;
+    }
+    s
+}
+
+fn parse_providers(v: Option<&Value>, errs: &mut ConfigErrors) -> Providers {
+    let mut providers = Providers::default();
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return providers;
+    };
+    let Some(map) = v.as_object() else {
+        errs.push(
+            "providers",
+            "must be a mapping of provider name to settings",
+        );
+        return providers;
+    };
+    let sorted: BTreeMap<_, _> = map.iter().collect();
+    for (slug, settings) in sorted {
+        let at = format!("providers.{slug}");
+        let Some(obj) = settings.as_object() else {
+            errs.push(
+                &at,
+                "must be a mapping (api_key, base_url, provider options)",
+            );
+            continue;
+        };
+        let mut api_key = None;
+        let mut base_url = None;
+        let mut options = ProviderOptions::new();
+        for (k, val) in obj {
+            let field = format!("{at}.{k}");
+            match (k.as_str(), val) {
+                ("api_key", Value::String(s)) if !s.is_empty() => api_key = Some(Secret::new(s.as_str())),
+                ("api_key", Value::Null | Value::String(_)) => {}
+                ("base_url", Value::String(s)) => match validate_base_url(s) {
+                    Ok(()) => base_url = Some(s.trim_end_matches('/').to_owned()),
+                    Err(e) => errs.push(&field, e),
+                },
+                ("api_key" | "base_url", _) => errs.push(&field, "must be a string"),
+                (k, Value::String(s)) if is_option_key(k) => {
+                    options.insert(k.to_owned(), s.clone());
+                }
+                (k, other) if is_option_key(k) => {
+                    options.insert(k.to_owned(), other.to_string());
+                }
+                _ => errs.push(&field, "unknown field (expected api_key, base_url or a provider option such as aws_region)"),
+            }
+        }
+        let spec = match catalog::lookup(slug) {
+            Some(spec) => spec,
+            None if base_url.is_some() => match catalog::lookup("openai") {
+                Some(openai) => openai,
+                None => continue,
+            },
+            None => {
+                errs.push(
+                    &at,
+                    "not a built-in provider: give it a `base_url` to use it as an OpenAI-compatible host",
+                );
+                continue;
+            }
+        };
+        providers.insert(ProviderEntry::new(
+            slug.clone(),
+            spec,
+            base_url,
+            api_key,
+            options,
+        ));
+    }
+    providers
+}
+
+#[cfg(test)]
+mod tests;

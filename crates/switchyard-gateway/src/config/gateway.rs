@@ -1,0 +1,609 @@
+//! Portkey's JSON Gateway Config → the routing tree.
+//!
+//! Accepts the config exactly as Portkey documents it (snake_case keys, `strategy` + nested
+//! `targets`, `retry`, `request_timeout`, `override_params`, …), validates every field in one
+//! pass (each problem with its path), and resolves inheritance so each leaf is self-contained.
+//! Unknown keys are refused (a typo must not silently change routing); keys of features this
+//! gateway does not have yet (hooks, guardrails, virtual keys) are refused with a clear message.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderName;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use switchyard_providers::native::ProviderOptions;
+
+use super::errors::ConfigErrors;
+use super::providers::Providers;
+use super::secret::Secret;
+use crate::routing::query::Query;
+use crate::routing::tree::{
+    Condition, Credential, Group, Leaf, Mode, Node, NodeKind, RetryPolicy, DEFAULT_RETRY_STATUSES,
+};
+use crate::ssrf::{check_custom_host, HostCheck, TrustedHosts};
+
+/// Most retries one target may ask for (Portkey's documented limit).
+pub const MAX_RETRY_ATTEMPTS: u64 = 5;
+
+/// Who wrote the config: a client (per request) or the operator (the server's config file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Client,
+    Server,
+}
+
+/// Everything besides the config itself that building a tree needs.
+pub struct BuildInput<'a> {
+    pub providers: &'a Providers,
+    pub origin: Origin,
+    pub trusted_hosts: &'a TrustedHosts,
+    /// `x-portkey-provider`: the provider of a root that has neither `provider` nor `targets`.
+    pub header_provider: Option<&'a str>,
+    /// The `Authorization` bearer key, used with `header_provider` only (as Portkey does).
+    pub header_key: Option<Secret>,
+    /// Provider options from `x-portkey-*` headers, for the `header_provider` leaf.
+    pub header_options: ProviderOptions,
+    /// `x-portkey-custom-host`: beats every leaf's `custom_host`.
+    pub custom_host: Option<&'a str>,
+}
+
+impl<'a> BuildInput<'a> {
+    pub fn new(providers: &'a Providers, origin: Origin, trusted_hosts: &'a TrustedHosts) -> Self {
+        BuildInput {
+            providers,
+            origin,
+            trusted_hosts,
+            header_provider: None,
+            header_key: None,
+            header_options: ProviderOptions::new(),
+            custom_host: None,
+        }
+    }
+}
+
+/// Builds the tree of `config`, reporting problems under `err_root` (e.g. `config` or
+/// `routes.fast`). Node paths (for `x-portkey-last-used-option-index`) always start at `config`.
+pub fn build(config: &Value, err_root: &str, input: &BuildInput<'_>) -> Result<Node, ConfigErrors> {
+    let mut b = Builder {
+        input,
+        err_root,
+        errs: ConfigErrors::default(),
+    };
+    let node = b.node(config, "", &Inherited::default(), true);
+    match node {
+        Some(n) if b.errs.is_empty() => Ok(n),
+        _ => {
+            if b.errs.is_empty() {
+                b.errs.push(err_root, "invalid configuration");
+            }
+            Err(b.errs)
+        }
+    }
+}
+
+/// Values a node passes down to its targets.
+#[derive(Default, Clone)]
+struct Inherited {
+    override_params: Vec<(String, Box<RawValue>)>,
+    retry: Option<RetryPolicy>,
+    custom_host: Option<String>,
+    forward_headers: Option<Vec<HeaderName>>,
+    request_timeout: Option<Duration>,
+}
+
+const NODE_KEYS: &[&str] = &[
+    "strategy",
+    "targets",
+    "name",
+    "weight",
+    "provider",
+    "api_key",
+    "custom_host",
+    "forward_headers",
+    "override_params",
+    "retry",
+    "request_timeout",
+    "cache",
+    "strict_open_ai_compliance",
+    "on_status_codes",
+    "id",
+];
+
+const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
+    ("virtual_key", "virtual keys are not supported yet: send `api_key`, or configure the provider's key in the server's config file"),
+    ("before_request_hooks", "hooks are not supported yet"),
+    ("after_request_hooks", "hooks are not supported yet"),
+    ("input_guardrails", "guardrails are not supported yet"),
+    ("output_guardrails", "guardrails are not supported yet"),
+    ("default_input_guardrails", "guardrails are not supported yet"),
+    ("default_output_guardrails", "guardrails are not supported yet"),
+];
+
+/// Provider-specific fields, passed to the provider adapter as options.
+const OPTION_PREFIXES: &[&str] = &[
+    "aws_",
+    "vertex_",
+    "azure_",
+    "anthropic_",
+    "openai_",
+    "google_",
+    "fireworks_",
+    "huggingface_",
+    "mistral_",
+];
+const OPTION_KEYS: &[&str] = &["deployment_id", "api_version", "resource_name"];
+
+pub(crate) fn is_option_key(key: &str) -> bool {
+    OPTION_KEYS.contains(&key) || OPTION_PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
+struct Builder<'i, 'a> {
+    input: &'i BuildInput<'a>,
+    err_root: &'i str,
+    errs: ConfigErrors,
+}
+
+impl Builder<'_, '_> {
+    fn err(&mut self, suffix: &str, msg: impl Into<String>) {
+        let path = format!("{}{}", self.err_root, suffix);
+        self.errs.push(&path, msg);
+    }
+
+    fn node(&mut self, v: &Value, suffix: &str, parent: &Inherited, is_root: bool) -> Option<Node> {
+        let Some(obj) = v.as_object() else {
+            self.err(suffix, "must be a JSON object");
+            return None;
+        };
+        self.check_keys(obj, suffix);
+        let inherited = self.inherit(obj, suffix, parent);
+        let name = match obj.get("name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                self.err(&format!("{suffix}.name"), "must be a string");
+                None
+            }
+        };
+        let weight = match obj.get("weight") {
+            None | Some(Value::Null) => 1.0,
+            Some(w) => match w.as_f64() {
+                Some(w) if w.is_finite() && w >= 0.0 => w,
+                _ => {
+                    self.err(&format!("{suffix}.weight"), "must be a number >= 0");
+                    1.0
+                }
+            },
+        };
+        let path: Arc<str> = format!("config{suffix}").into();
+        let kind = if obj.contains_key("targets") || obj.contains_key("strategy") {
+            NodeKind::Group(self.group(obj, suffix, &inherited)?)
+        } else {
+            NodeKind::Leaf(Arc::new(self.leaf(obj, suffix, inherited, is_root)?))
+        };
+        Some(Node {
+            path,
+            name,
+            weight,
+            kind,
+        })
+    }
+
+    fn check_keys(&mut self, obj: &Map<String, Value>, suffix: &str) {
+        for key in obj.keys() {
+            let k = key.as_str();
+            if NODE_KEYS.contains(&k) || is_option_key(k) {
+                continue;
+            }
+            let here = format!("{suffix}.{k}");
+            if let Some((_, why)) = UNSUPPORTED_KEYS.iter().find(|(u, _)| *u == k) {
+                self.err(&here, *why);
+            } else if k == "mode" || k == "options" {
+                self.err(
+                    &here,
+                    "this is the legacy config format; use `strategy: {mode: ...}` and `targets: [...]`",
+                );
+            } else if k.chars().any(|c| c.is_ascii_uppercase()) {
+                self.err(&here, "unknown field (config keys are snake_case)");
+            } else {
+                self.err(&here, "unknown field");
+            }
+        }
+    }
+
+    fn inherit(&mut self, obj: &Map<String, Value>, suffix: &str, parent: &Inherited) -> Inherited {
+        let mut out = parent.clone();
+        if let Some(v) = obj.get("override_params") {
+            match v {
+                Value::Object(m) => {
+                    for (k, val) in m {
+                        match serde_json::value::to_raw_value(val) {
+                            Ok(raw) => {
+                                out.override_params.retain(|(pk, _)| pk != k);
+                                out.override_params.push((k.clone(), raw));
+                            }
+                            Err(e) => {
+                                self.err(&format!("{suffix}.override_params.{k}"), e.to_string())
+                            }
+                        }
+                    }
+                }
+                Value::Null => {}
+                _ => self.err(&format!("{suffix}.override_params"), "must be an object"),
+            }
+        }
+        if let Some(v) = obj.get("retry") {
+            out.retry = self.retry(v, &format!("{suffix}.retry"));
+        }
+        if let Some(v) = obj.get("custom_host") {
+            match v {
+                Value::String(s) if !s.is_empty() => out.custom_host = Some(s.clone()),
+                Value::String(_) | Value::Null => {}
+                _ => self.err(&format!("{suffix}.custom_host"), "must be a string"),
+            }
+        }
+        if let Some(v) = obj.get("forward_headers") {
+            out.forward_headers = Some(self.header_names(v, &format!("{suffix}.forward_headers")));
+        }
+        if let Some(v) = obj.get("request_timeout") {
+            match v.as_u64() {
+                Some(ms) if ms > 0 => out.request_timeout = Some(Duration::from_millis(ms)),
+                _ if v.is_null() => {}
+                _ => self.err(
+                    &format!("{suffix}.request_timeout"),
+                    "must be a positive whole number of milliseconds",
+                ),
+            }
+        }
+        out
+    }
+
+    fn retry(&mut self, v: &Value, here: &str) -> Option<RetryPolicy> {
+        let obj = match v {
+            Value::Null => return None,
+            Value::Object(o) => o,
+            _ => {
+                self.err(here, "must be an object like {\"attempts\": 3}");
+                return None;
+            }
+        };
+        let mut policy = RetryPolicy {
+            attempts: 0,
+            on_status_codes: DEFAULT_RETRY_STATUSES.to_vec(),
+            use_retry_after_header: false,
+        };
+        for (k, val) in obj {
+            let at = format!("{here}.{k}");
+            match k.as_str() {
+                "attempts" => match val.as_u64() {
+                    Some(n) if n <= MAX_RETRY_ATTEMPTS => policy.attempts = n as u32,
+                    _ => self.err(
+                        &at,
+                        format!("must be a whole number from 0 to {MAX_RETRY_ATTEMPTS}"),
+                    ),
+                },
+                "on_status_codes" => {
+                    if let Some(codes) = self.status_codes(val, &at) {
+                        policy.on_status_codes = codes;
+                    }
+                }
+                "use_retry_after_header" | "use_retry_after_headers" => match val.as_bool() {
+                    Some(b) => policy.use_retry_after_header = b,
+                    None => self.err(&at, "must be true or false"),
+                },
+                _ => self.err(&at, "unknown field"),
+            }
+        }
+        if !obj.contains_key("attempts") {
+            self.err(&format!("{here}.attempts"), "is required");
+        }
+        Some(policy)
+    }
+
+    fn status_codes(&mut self, v: &Value, here: &str) -> Option<Vec<u16>> {
+        let Some(arr) = v.as_array() else {
+            self.err(here, "must be an array of HTTP status codes");
+            return None;
+        };
+        let mut out = Vec::with_capacity(arr.len());
+        for (i, c) in arr.iter().enumerate() {
+            match c.as_u64() {
+                Some(n @ 100..=599) => out.push(n as u16),
+                _ => self.err(
+                    &format!("{here}[{i}]"),
+                    "must be an HTTP status code (100-599)",
+                ),
+            }
+        }
+        Some(out)
+    }
+
+    fn header_names(&mut self, v: &Value, here: &str) -> Vec<HeaderName> {
+        let Some(arr) = v.as_array() else {
+            self.err(here, "must be an array of header names");
+            return vec![];
+        };
+        let mut out = Vec::with_capacity(arr.len());
+        for (i, h) in arr.iter().enumerate() {
+            match h
+                .as_str()
+                .map(|s| HeaderName::from_bytes(s.trim().as_bytes()))
+            {
+                Some(Ok(name)) => out.push(name),
+                _ => self.err(&format!("{here}[{i}]"), "must be a valid header name"),
+            }
+        }
+        out
+    }
+
+    fn group(
+        &mut self,
+        obj: &Map<String, Value>,
+        suffix: &str,
+        inherited: &Inherited,
+    ) -> Option<Group> {
+        let strategy_at = format!("{suffix}.strategy");
+        let Some(strategy) = obj.get("strategy").and_then(Value::as_object) else {
+            self.err(
+                &strategy_at,
+                "is required with `targets` and must be an object like {\"mode\": \"fallback\"}",
+            );
+            return None;
+        };
+        let mode = match strategy.get("mode").and_then(Value::as_str) {
+            Some("single") => Mode::Single,
+            Some("fallback") => Mode::Fallback,
+            Some("loadbalance") => Mode::LoadBalance,
+            Some("conditional") => Mode::Conditional,
+            Some(other) => {
+                self.err(
+                    &format!("{strategy_at}.mode"),
+                    format!("unknown mode `{other}` (expected single, fallback, loadbalance or conditional)"),
+                );
+                return None;
+            }
+            None => {
+                self.err(&format!("{strategy_at}.mode"), "is required");
+                return None;
+            }
+        };
+        for k in strategy.keys() {
+            if !matches!(
+                k.as_str(),
+                "mode" | "on_status_codes" | "conditions" | "default"
+            ) {
+                self.err(&format!("{strategy_at}.{k}"), "unknown field");
+            }
+        }
+        let on_status_codes = strategy
+            .get("on_status_codes")
+            .and_then(|v| self.status_codes(v, &format!("{strategy_at}.on_status_codes")));
+
+        let targets_at = format!("{suffix}.targets");
+        let Some(raw_targets) = obj.get("targets").and_then(Value::as_array) else {
+            self.err(
+                &targets_at,
+                "is required with `strategy` and must be an array",
+            );
+            return None;
+        };
+        if raw_targets.is_empty() {
+            self.err(&targets_at, "must not be empty");
+            return None;
+        }
+        let mut targets = Vec::with_capacity(raw_targets.len());
+        for (i, t) in raw_targets.iter().enumerate() {
+            if let Some(n) = self.node(t, &format!("{targets_at}[{i}]"), inherited, false) {
+                targets.push(n);
+            }
+        }
+        if targets.len() != raw_targets.len() {
+            return None;
+        }
+        if mode == Mode::LoadBalance && targets.iter().all(|t| t.weight <= 0.0) {
+            self.err(&targets_at, "at least one target needs a weight above 0");
+        }
+        let index_of = |name: &str| targets.iter().position(|t| t.name.as_deref() == Some(name));
+        let mut conditions = Vec::new();
+        let mut default = None;
+        if mode == Mode::Conditional {
+            for (i, t) in targets.iter().enumerate() {
+                if let Some(n) = &t.name {
+                    if targets[..i].iter().any(|o| o.name.as_deref() == Some(n)) {
+                        self.err(
+                            &format!("{targets_at}[{i}].name"),
+                            format!("duplicate target name `{n}`"),
+                        );
+                    }
+                }
+            }
+            let cond_at = format!("{strategy_at}.conditions");
+            match strategy.get("conditions").and_then(Value::as_array) {
+                Some(list) if !list.is_empty() => {
+                    for (i, c) in list.iter().enumerate() {
+                        let at = format!("{cond_at}[{i}]");
+                        let then = c.get("then").and_then(Value::as_str);
+                        let then_idx = match then {
+                            Some(name) => match index_of(name) {
+                                Some(idx) => Some(idx),
+                                None => {
+                                    self.err(
+                                        &format!("{at}.then"),
+                                        format!("no target is named `{name}`"),
+                                    );
+                                    None
+                                }
+                            },
+                            None => {
+                                self.err(&format!("{at}.then"), "is required (a target name)");
+                                None
+                            }
+                        };
+                        let full_at = format!("{}{at}.query", self.err_root);
+                        let query = match c.get("query") {
+                            Some(q) => Query::parse(q, &full_at, &mut self.errs),
+                            None => {
+                                self.err(&format!("{at}.query"), "is required");
+                                None
+                            }
+                        };
+                        if let (Some(query), Some(then)) = (query, then_idx) {
+                            conditions.push(Condition { query, then });
+                        }
+                    }
+                }
+                _ => self.err(
+                    &cond_at,
+                    "conditional routing needs a non-empty `conditions` array",
+                ),
+            }
+            match strategy.get("default") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(name)) => match index_of(name) {
+                    Some(idx) => default = Some(idx),
+                    None => self.err(
+                        &format!("{strategy_at}.default"),
+                        format!("no target is named `{name}`"),
+                    ),
+                },
+                Some(_) => self.err(&format!("{strategy_at}.default"), "must be a target name"),
+            }
+        }
+        Some(Group {
+            mode,
+            targets,
+            on_status_codes,
+            conditions,
+            default,
+        })
+    }
+
+    fn leaf(
+        &mut self,
+        obj: &Map<String, Value>,
+        suffix: &str,
+        inherited: Inherited,
+        is_root: bool,
+    ) -> Option<Leaf> {
+        let from_header = obj.get("provider").is_none() && is_root;
+        let slug = match obj.get("provider") {
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => {
+                self.err(&format!("{suffix}.provider"), "must be a string");
+                return None;
+            }
+            None => match self.input.header_provider.filter(|_| is_root) {
+                Some(p) => p,
+                None => {
+                    let msg = if is_root {
+                        "no provider: send the x-portkey-provider header, or a config with `provider` or `strategy` and `targets`"
+                    } else {
+                        "a target needs `provider` (or `strategy` and `targets`)"
+                    };
+                    self.err(&format!("{suffix}.provider"), msg);
+                    return None;
+                }
+            },
+        };
+        let Some(entry) = self.input.providers.get(slug).cloned() else {
+            let at = if from_header {
+                "x-portkey-provider".to_owned()
+            } else {
+                format!("{}{suffix}.provider", self.err_root)
+            };
+            self.errs.push(
+                &at,
+                format!(
+                    "unknown provider `{slug}`; known providers: {}",
+                    self.input.providers.slugs().join(", ")
+                ),
+            );
+            return None;
+        };
+
+        let mut options = entry.options.clone();
+        if from_header {
+            options.extend(self.input.header_options.clone());
+        }
+        for (k, v) in obj {
+            if is_option_key(k) {
+                let s = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => continue,
+                    other => other.to_string(),
+                };
+                options.insert(k.clone(), s);
+            }
+        }
+
+        let client_host = self.input.origin == Origin::Client;
+        let custom_host = self
+            .input
+            .custom_host
+            .filter(|_| client_host)
+            .map(str::to_owned)
+            .or(inherited.custom_host);
+        let mut resolve_check = None;
+        if let Some(host) = &custom_host {
+            if client_host {
+                match check_custom_host(host, self.input.trusted_hosts) {
+                    Ok(HostCheck::Allowed) => {}
+                    Ok(HostCheck::Resolve { host, port }) => resolve_check = Some((host, port)),
+                    Err(e) => self.err(&format!("{suffix}.custom_host"), e),
+                }
+            } else if let Err(e) = crate::ssrf::validate_base_url(host) {
+                self.err(&format!("{suffix}.custom_host"), e);
+            }
+        }
+
+        let credential = match obj.get("api_key") {
+            Some(Value::String(k)) if !k.is_empty() => Credential::Client(Secret::new(k.as_str())),
+            Some(Value::String(_) | Value::Null) | None => {
+                match self.input.header_key.clone().filter(|_| from_header) {
+                    Some(k) => Credential::Client(k),
+                    None => match &entry.api_key {
+                        Some(k) if self.input.origin == Origin::Server || custom_host.is_none() => {
+                            Credential::Server(k.clone())
+                        }
+                        Some(_) => {
+                            self.errs.push_credentials(
+                                &format!("{}{suffix}.api_key", self.err_root),
+                                format!("a target with a custom host must carry its own api_key (the server's key for `{slug}` is only sent to its configured host)"),
+                            );
+                            return None;
+                        }
+                        None if entry.spec.key_optional() => Credential::None,
+                        None => {
+                            let how = if from_header {
+                                "send `Authorization: Bearer <key>`"
+                            } else {
+                                "set `api_key` in the target"
+                            };
+                            self.errs.push_credentials(
+                                &format!("{}{suffix}.api_key", self.err_root),
+                                format!("no API key for provider `{slug}`: {how}, or configure providers.{slug}.api_key in the server's config file"),
+                            );
+                            return None;
+                        }
+                    },
+                }
+            }
+            Some(_) => {
+                self.err(&format!("{suffix}.api_key"), "must be a string");
+                return None;
+            }
+        };
+
+        Some(Leaf {
+            provider: entry,
+            credential,
+            custom_host,
+            resolve_check,
+            forward_headers: inherited.forward_headers.unwrap_or_default(),
+            override_params: inherited.override_params,
+            retry: inherited.retry.unwrap_or_default(),
+            request_timeout: inherited.request_timeout,
+            options,
+        })
+    }
+}

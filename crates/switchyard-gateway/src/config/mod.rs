@@ -1,0 +1,13 @@
+//! Configuration: the server's config file and Portkey Gateway Configs, parsed once and
+//! validated into runtime types (errors carry the path of the field at fault).
+
+pub mod errors;
+pub mod file;
+pub mod gateway;
+pub mod providers;
+pub mod secret;
+pub mod values;
+
+pub use errors::{ConfigError, ConfigErrors};
+pub use file::{GatewayConfig, ServerSettings};
+pub use secret::Secret;

@@ -1,0 +1,90 @@
+//! The per-request context: what the client asked for, read once, and what routing needs.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, Method};
+use serde_json::{Map, Value};
+use switchyard_providers::Endpoint;
+
+/// What the client called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// An OpenAI endpoint the gateway understands.
+    Endpoint(Endpoint),
+    /// Any other `/v1/*` request, proxied as-is: the method and the path (with query) after `/v1/`.
+    Proxy { method: Method, path: String },
+}
+
+impl Operation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Endpoint(e) => e.name(),
+            Operation::Proxy { .. } => "proxy",
+        }
+    }
+}
+
+/// One client request as the routing engine sees it.
+#[derive(Debug)]
+pub struct RequestContext {
+    pub trace_id: String,
+    pub started: Instant,
+    pub op: Operation,
+    pub body: Bytes,
+    /// The body is JSON (the endpoints' content type); only JSON bodies are patched.
+    pub json_body: bool,
+    pub stream: bool,
+    /// `model` to send instead of the client's (from `provider/model` addressing).
+    pub model_rewrite: Option<String>,
+    pub client_headers: HeaderMap,
+    /// `x-portkey-request-timeout`: beats every target's `request_timeout`.
+    pub timeout_override: Option<Duration>,
+    /// `x-portkey-forward-headers`: beats every target's `forward_headers`.
+    pub forward_override: Option<Vec<HeaderName>>,
+    /// `x-portkey-metadata`.
+    pub metadata: Map<String, Value>,
+    params: OnceLock<Option<Value>>,
+}
+
+impl RequestContext {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        trace_id: String,
+        op: Operation,
+        body: Bytes,
+        json_body: bool,
+        stream: bool,
+        client_headers: HeaderMap,
+    ) -> Self {
+        RequestContext {
+            trace_id,
+            started: Instant::now(),
+            op,
+            body,
+            json_body,
+            stream,
+            model_rewrite: None,
+            client_headers,
+            timeout_override: None,
+            forward_override: None,
+            metadata: Map::new(),
+            params: OnceLock::new(),
+        }
+    }
+
+    /// The request body as JSON, parsed on first use (only conditional routing on `params.*`
+    /// needs it).
+    pub fn params(&self) -> Option<&Value> {
+        self.params
+            .get_or_init(|| {
+                if self.json_body {
+                    serde_json::from_slice(&self.body).ok()
+                } else {
+                    None
+                }
+            })
+            .as_ref()
+    }
+}

@@ -1,0 +1,461 @@
+//! One leaf: build the wire request, send it, retry as the target's policy says.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use serde_json::value::RawValue;
+use switchyard_providers::{AuthStyle, Endpoint};
+use switchyard_types::json::patch_object;
+use switchyard_types::{ErrorEnvelope, ErrorKind};
+
+use super::stream::{EventForwarder, StreamStart};
+use super::{Engine, Failure, Outcome, Success, SuccessBody};
+use crate::context::{Operation, RequestContext};
+use crate::error::GatewayError;
+use crate::routing::retry::{backoff_delay, retry_after};
+use crate::routing::tree::{Credential, Leaf};
+use crate::ssrf::ip_is_internal;
+use crate::upstream::UpstreamBody;
+
+/// Largest upstream error body read (the rest is dropped).
+const MAX_ERROR_BODY: usize = 1 << 20;
+/// Largest non-streaming upstream response body.
+const MAX_RESPONSE_BODY: usize = 256 << 20;
+/// Total time a request may spend waiting on `retry-after` hints.
+const RETRY_AFTER_BUDGET: Duration = Duration::from_secs(60);
+
+/// The request to send, prepared once per leaf and replayed on each retry.
+struct Wire {
+    method: Method,
+    url: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// How one try ended, before retry policy is applied.
+struct TryFailure {
+    error: GatewayError,
+    headers: Option<HeaderMap>,
+    /// A connection-level failure (connect, reset, truncated body): retried whenever retries
+    /// are configured, whatever the status list.
+    transient: bool,
+}
+
+impl Engine {
+    pub(super) async fn attempt_leaf(
+        &self,
+        leaf: &Arc<Leaf>,
+        path: &Arc<str>,
+        req: &RequestContext,
+    ) -> Outcome {
+        let fail =
+            |error: GatewayError, retries: i32, headers: Option<HeaderMap>, terminal: bool| {
+                let reason = reason_line(path, &leaf.provider.slug, &error);
+                Failure {
+                    path: Some(path.clone()),
+                    provider: Some(leaf.provider.clone()),
+                    retries,
+                    error,
+                    headers,
+                    terminal,
+                    history: vec![reason],
+                }
+            };
+        if let Some((host, port)) = &leaf.resolve_check {
+            if let Err(e) = self.check_resolved(host, *port).await {
+                return Err(fail(e, 0, None, true));
+            }
+        }
+        let wire = match self.build_wire(leaf, req) {
+            Ok(w) => w,
+            Err(e) => return Err(fail(e, 0, None, false)),
+        };
+        let timeout = self.timeout_for(req, leaf.request_timeout);
+        let policy = &leaf.retry;
+        let started = Instant::now();
+        let mut retries: u32 = 0;
+        loop {
+            let failure = match self.send_once(&wire, req, timeout).await {
+                Ok((status, headers, body)) => {
+                    return Ok(Success {
+                        path: path.clone(),
+                        provider: leaf.provider.clone(),
+                        retries: retries as i32,
+                        status,
+                        headers,
+                        body,
+                    })
+                }
+                Err(f) => f,
+            };
+            let status = failure.error.status_code().as_u16();
+            let retryable =
+                policy.attempts > 0 && (failure.transient || policy.retries_status(status));
+            if !retryable {
+                return Err(fail(failure.error, retries as i32, failure.headers, false));
+            }
+            if retries >= policy.attempts {
+                // Portkey reports -1 when every retry was used up.
+                return Err(fail(failure.error, -1, failure.headers, false));
+            }
+            retries += 1;
+            let mut wait = backoff_delay(
+                retries,
+                self.settings.retry_base_delay,
+                self.settings.retry_max_delay,
+                fastrand::f64(),
+            );
+            if policy.use_retry_after_header {
+                if let Some(asked) = failure
+                    .headers
+                    .as_ref()
+                    .and_then(|h| retry_after(h, SystemTime::now()))
+                {
+                    let budget_left = RETRY_AFTER_BUDGET.saturating_sub(started.elapsed());
+                    if asked > self.settings.max_retry_after || asked > budget_left {
+                        return Err(fail(failure.error, -1, failure.headers, false));
+                    }
+                    wait = asked;
+                }
+            }
+            tracing::debug!(trace_id = %req.trace_id, target = %path, status, retry = retries, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn check_resolved(&self, host: &str, port: u16) -> Result<(), GatewayError> {
+        let addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| {
+            GatewayError::UpstreamUnreachable(format!("cannot resolve custom host `{host}`: {e}"))
+        })?;
+        for a in addrs {
+            if ip_is_internal(a.ip()) && !self.settings.trusted_hosts.trusts_ip(a.ip()) {
+                return Err(GatewayError::bad_request(
+                    format!("custom host `{host}` resolves to an internal address; add it to server.trusted_hosts to allow it"),
+                    Some("custom_host"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn build_wire(&self, leaf: &Leaf, req: &RequestContext) -> Result<Wire, GatewayError> {
+        let spec = leaf.provider.spec;
+        let (method, path) = match &req.op {
+            Operation::Endpoint(e) => {
+                if !spec.supports(*e) {
+                    return Err(GatewayError::bad_request(
+                        format!(
+                            "provider `{}` does not support {}",
+                            leaf.provider.slug,
+                            endpoint_label(*e)
+                        ),
+                        Some("model"),
+                    ));
+                }
+                (Method::POST, e.path())
+            }
+            Operation::Proxy { method, path } => (method.clone(), path.as_str()),
+        };
+        let url = spec.url(leaf.base_url(), path);
+
+        let mut headers = HeaderMap::with_capacity(8);
+        match &req.op {
+            Operation::Endpoint(_) => {
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                if req.stream {
+                    headers.insert(
+                        header::ACCEPT,
+                        HeaderValue::from_static("text/event-stream"),
+                    );
+                }
+            }
+            Operation::Proxy { .. } => copy_proxy_headers(&req.client_headers, &mut headers),
+        }
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        let key = match &leaf.credential {
+            Credential::Client(k) | Credential::Server(k) => Some(k),
+            Credential::None => None,
+        };
+        if let Some(key) = key {
+            let (name, value) = match spec.auth {
+                AuthStyle::Bearer | AuthStyle::Optional => {
+                    (header::AUTHORIZATION, format!("Bearer {}", key.expose()))
+                }
+                AuthStyle::Header(name) => (HeaderName::from_static(name), key.expose().to_owned()),
+            };
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                GatewayError::bad_request(
+                    "the API key contains characters not allowed in an HTTP header",
+                    Some("api_key"),
+                )
+            })?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let forward = req
+            .forward_override
+            .as_deref()
+            .unwrap_or(&leaf.forward_headers);
+        for name in forward {
+            for v in req.client_headers.get_all(name) {
+                headers.append(name.clone(), v.clone());
+            }
+        }
+
+        let body = self.patched_body(leaf, req)?;
+        Ok(Wire {
+            method,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    /// The client's body with `model` rewritten and `override_params` applied; the original
+    /// bytes when there is nothing to change.
+    fn patched_body(&self, leaf: &Leaf, req: &RequestContext) -> Result<Bytes, GatewayError> {
+        if !req.json_body || (req.model_rewrite.is_none() && leaf.override_params.is_empty()) {
+            return Ok(req.body.clone());
+        }
+        let rewrite: Option<Box<RawValue>> = match &req.model_rewrite {
+            Some(m) => Some(
+                serde_json::value::to_raw_value(m)
+                    .map_err(|e| GatewayError::Internal(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let mut patches: Vec<(&str, &RawValue)> =
+            Vec::with_capacity(leaf.override_params.len() + 1);
+        if let Some(r) = &rewrite {
+            patches.push(("model", r));
+        }
+        patches.extend(
+            leaf.override_params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_ref())),
+        );
+        Ok(patch_object(&req.body, &patches)?.into())
+    }
+
+    /// One try: send, and read the response far enough to know whether it succeeded.
+    async fn send_once(
+        &self,
+        wire: &Wire,
+        req: &RequestContext,
+        timeout: Option<Duration>,
+    ) -> Result<(StatusCode, HeaderMap, SuccessBody), TryFailure> {
+        let mut builder = Request::builder()
+            .method(wire.method.clone())
+            .uri(&wire.url);
+        if let Some(h) = builder.headers_mut() {
+            h.extend(wire.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let request = builder
+            .body(Full::new(wire.body.clone()))
+            .map_err(|e| TryFailure {
+                error: GatewayError::bad_request(
+                    format!("cannot build the upstream request: {e}"),
+                    None,
+                ),
+                headers: None,
+                transient: false,
+            })?;
+        let timed_out = |t: Duration| TryFailure {
+            error: GatewayError::Timeout { ms: t.as_millis() },
+            headers: None,
+            transient: false,
+        };
+        let sent = self.client.request(request);
+        let response = match timeout {
+            Some(t) => tokio::time::timeout(t, sent)
+                .await
+                .map_err(|_| timed_out(t))?,
+            None => sent.await,
+        };
+        let response = response.map_err(|e| TryFailure {
+            error: GatewayError::UpstreamUnreachable(error_chain(&e)),
+            headers: None,
+            transient: true,
+        })?;
+        let (parts, body) = response.into_parts();
+        let headers = passthrough_headers(&parts.headers);
+
+        if !parts.status.is_success() {
+            let bytes = read_body(body, MAX_ERROR_BODY, timeout)
+                .await
+                .unwrap_or_default();
+            let envelope = ErrorEnvelope::from_upstream(&bytes).unwrap_or_else(|| {
+                let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)])
+                    .trim()
+                    .to_owned();
+                let msg = if text.is_empty() {
+                    format!("upstream returned HTTP {}", parts.status.as_u16())
+                } else {
+                    format!("upstream returned HTTP {}: {text}", parts.status.as_u16())
+                };
+                ErrorEnvelope::new(ErrorKind::for_status(parts.status.as_u16()), msg)
+            });
+            return Err(TryFailure {
+                error: GatewayError::Upstream {
+                    status: parts.status,
+                    envelope,
+                },
+                headers: Some(headers),
+                transient: false,
+            });
+        }
+
+        if matches!(req.op, Operation::Proxy { .. }) {
+            return Ok((parts.status, headers, SuccessBody::Raw(body)));
+        }
+        let is_sse = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/event-stream"));
+        if req.stream && is_sse {
+            return match EventForwarder::start(body, timeout).await {
+                StreamStart::Ok(fwd) => Ok((parts.status, headers, SuccessBody::Events(fwd))),
+                StreamStart::Error(envelope) => Err(TryFailure {
+                    error: GatewayError::Upstream {
+                        status: StatusCode::BAD_GATEWAY,
+                        envelope,
+                    },
+                    headers: Some(headers),
+                    transient: false,
+                }),
+                StreamStart::Broken(msg) => Err(TryFailure {
+                    error: GatewayError::UpstreamStream(msg),
+                    headers: None,
+                    transient: true,
+                }),
+                StreamStart::TimedOut => Err(timed_out(timeout.unwrap_or_default())),
+            };
+        }
+        match read_body(body, MAX_RESPONSE_BODY, timeout).await {
+            Ok(bytes) => Ok((parts.status, headers, SuccessBody::Full(bytes))),
+            Err(ReadError::TimedOut) => Err(timed_out(timeout.unwrap_or_default())),
+            Err(ReadError::Failed(msg)) => Err(TryFailure {
+                error: GatewayError::UpstreamStream(msg),
+                headers: None,
+                transient: true,
+            }),
+        }
+    }
+}
+
+pub(crate) const USER_AGENT: &str = concat!("switchyard/", env!("CARGO_PKG_VERSION"));
+
+fn endpoint_label(e: Endpoint) -> &'static str {
+    match e {
+        Endpoint::ChatCompletions => "chat completions",
+        Endpoint::Completions => "completions",
+        Endpoint::Embeddings => "embeddings",
+    }
+}
+
+/// One line of an all-targets-failed message.
+fn reason_line(path: &str, provider: &str, error: &GatewayError) -> String {
+    let detail = match error {
+        GatewayError::Upstream { status, envelope } => {
+            format!("HTTP {} {}", status.as_u16(), envelope.error.message)
+        }
+        other => format!("HTTP {} {}", other.status_code().as_u16(), other),
+    };
+    format!("{path} ({provider}): {detail}")
+}
+
+enum ReadError {
+    TimedOut,
+    Failed(String),
+}
+
+async fn read_body(
+    body: UpstreamBody,
+    limit: usize,
+    timeout: Option<Duration>,
+) -> Result<Bytes, ReadError> {
+    let collect = Limited::new(body, limit).collect();
+    let collected = match timeout {
+        Some(t) => tokio::time::timeout(t, collect)
+            .await
+            .map_err(|_| ReadError::TimedOut)?,
+        None => collect.await,
+    };
+    collected
+        .map(|c| c.to_bytes())
+        .map_err(|e| ReadError::Failed(format!("reading the upstream response failed: {e}")))
+}
+
+/// Headers that describe a connection, not a message, and never cross a proxy.
+pub(crate) fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+/// Upstream response headers passed to the client: everything but hop-by-hop headers, the body
+/// framing (the gateway sets its own) and cookies.
+fn passthrough_headers(upstream: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(upstream.len());
+    for (k, v) in upstream {
+        if is_hop_by_hop(k)
+            || k == header::CONTENT_LENGTH
+            || k == header::SET_COOKIE
+            || k == header::DATE
+            || k == header::SERVER
+            || k.as_str().starts_with("x-portkey-")
+        {
+            continue;
+        }
+        out.append(k.clone(), v.clone());
+    }
+    out
+}
+
+/// Client headers sent upstream on proxied (`/v1/*`) requests: all but hop-by-hop, host,
+/// framing, the client's credentials and the gateway's own `x-portkey-*` headers.
+fn copy_proxy_headers(client: &HeaderMap, out: &mut HeaderMap) {
+    for (k, v) in client {
+        if is_hop_by_hop(k)
+            || k == header::HOST
+            || k == header::CONTENT_LENGTH
+            || k == header::AUTHORIZATION
+            || k == header::EXPECT
+            || k.as_str().starts_with("x-portkey-")
+        {
+            continue;
+        }
+        out.append(k.clone(), v.clone());
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !msg.contains(&s_text) {
+            msg.push_str(": ");
+            msg.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    msg
+}

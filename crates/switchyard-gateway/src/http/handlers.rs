@@ -1,0 +1,250 @@
+//! The HTTP endpoints.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderMap, Method, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use serde_json::json;
+use switchyard_providers::Endpoint;
+use switchyard_types::json::inspect;
+
+use super::headers::PortkeyHeaders;
+use super::response;
+use super::route::{resolve, Route};
+use super::server::App;
+use crate::context::{Operation, RequestContext};
+use crate::error::{json_response, GatewayError};
+
+pub async fn chat_completions(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, Some(Endpoint::ChatCompletions), req).await
+}
+
+pub async fn completions(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, Some(Endpoint::Completions), req).await
+}
+
+pub async fn embeddings(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, Some(Endpoint::Embeddings), req).await
+}
+
+/// Any other `/v1/*` request: proxied as-is to the selected provider.
+pub async fn proxy(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, None, req).await
+}
+
+pub async fn health() -> Response {
+    json_response(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#))
+}
+
+/// `GET /v1/models`: with routing headers, the provider's own list (proxied); otherwise the
+/// models this gateway's config routes.
+pub async fn models(State(app): State<Arc<App>>, req: Request) -> Response {
+    let routes_itself = req.headers().contains_key(super::headers::PROVIDER)
+        || req.headers().contains_key(super::headers::CONFIG);
+    if routes_itself {
+        return handle(app, None, req).await;
+    }
+    let config = &app.config;
+    let mut ids: Vec<&str> = config.routes.keys().map(String::as_str).collect();
+    ids.sort_unstable();
+    let data: Vec<_> = ids
+        .iter()
+        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "switchyard"}))
+        .chain(config.providers.configured().iter().map(|p| {
+            json!({"id": format!("{}/*", p.slug), "object": "model", "created": 0, "owned_by": p.slug})
+        }))
+        .collect();
+    let body = json!({"object": "list", "data": data});
+    json_response(StatusCode::OK, Bytes::from(body.to_string()))
+}
+
+pub async fn not_found(req: Request) -> Response {
+    let what = format!("{} {}", req.method(), req.uri().path());
+    GatewayError::NotFound(what).into_response()
+}
+
+async fn handle(app: Arc<App>, endpoint: Option<Endpoint>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let trace_id = trace_id(&parts.headers);
+    match prepare_and_run(&app, endpoint, parts, body, &trace_id).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            tracing::info!(
+                target: "switchyard::access",
+                trace_id = %trace_id,
+                status = e.status_code().as_u16(),
+                error = e.metric_label(),
+                "request rejected"
+            );
+            response::early_error(e, &trace_id)
+        }
+    }
+}
+
+async fn prepare_and_run(
+    app: &App,
+    endpoint: Option<Endpoint>,
+    parts: http::request::Parts,
+    body: Body,
+    trace_id: &str,
+) -> Result<Response, GatewayError> {
+    let json_body = is_json(&parts.headers);
+    if endpoint.is_some() {
+        if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
+            if !json_body {
+                return Err(GatewayError::UnsupportedMediaType(
+                    String::from_utf8_lossy(ct.as_bytes()).into_owned(),
+                ));
+            }
+        }
+    }
+    let body = read_body(body, &parts.headers, app.engine.settings().max_body_bytes).await?;
+
+    let (stream, model) = if endpoint.is_some() || (json_body && !body.is_empty()) {
+        if endpoint.is_some() && body.is_empty() {
+            return Err(GatewayError::bad_request(
+                "request body is empty: send a JSON object",
+                None,
+            ));
+        }
+        let head = inspect(&body)?;
+        (head.stream, head.model.map(|m| m.into_owned()))
+    } else {
+        (false, None)
+    };
+
+    let mut headers = PortkeyHeaders::parse(&parts.headers)?;
+    let (route, model_rewrite) = resolve(&app.config, &mut headers, model.as_deref())?;
+
+    let op = match endpoint {
+        Some(e) => Operation::Endpoint(e),
+        None => Operation::Proxy {
+            method: parts.method.clone(),
+            path: proxy_path(&parts.uri),
+        },
+    };
+    let mut ctx = RequestContext::new(
+        trace_id.to_owned(),
+        op,
+        body,
+        json_body,
+        stream,
+        parts.headers,
+    );
+    ctx.model_rewrite = model_rewrite;
+    ctx.timeout_override = headers.request_timeout;
+    ctx.forward_override = headers.forward_headers;
+    ctx.metadata = headers.metadata;
+
+    let outcome = app.engine.execute(route.node(), &ctx).await;
+    let elapsed_us = ctx.started.elapsed().as_micros() as u64;
+    let resp = match outcome {
+        Ok(s) => {
+            tracing::info!(
+                target: "switchyard::access",
+                trace_id = %ctx.trace_id,
+                op = ctx.op.name(),
+                status = s.status.as_u16(),
+                provider = %s.provider.slug,
+                target = %s.path,
+                retries = s.retries,
+                stream = ctx.stream,
+                route = route_kind(&route),
+                latency_us = elapsed_us,
+                "request served"
+            );
+            response::success(s, trace_id)
+        }
+        Err(f) => {
+            tracing::info!(
+                target: "switchyard::access",
+                trace_id = %ctx.trace_id,
+                op = ctx.op.name(),
+                status = f.status().as_u16(),
+                error = f.error.metric_label(),
+                provider = f.provider.as_ref().map(|p| p.slug.as_str()).unwrap_or("-"),
+                target = f.path.as_deref().unwrap_or("-"),
+                retries = f.retries,
+                route = route_kind(&route),
+                latency_us = elapsed_us,
+                "request failed"
+            );
+            response::failure(f, trace_id)
+        }
+    };
+    Ok(resp)
+}
+
+fn route_kind(r: &Route) -> &'static str {
+    match r {
+        Route::Client(_) => "request",
+        Route::Server(_) => "config",
+    }
+}
+
+/// The trace id the client sent, or a new UUID.
+fn trace_id(headers: &HeaderMap) -> String {
+    headers
+        .get(super::headers::TRACE_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let mime = ct.split(';').next().unwrap_or("").trim();
+            mime.eq_ignore_ascii_case("application/json")
+                || mime.to_ascii_lowercase().ends_with("+json")
+        })
+        .unwrap_or(true)
+}
+
+/// The path (and query) after `/v1/`.
+fn proxy_path(uri: &http::Uri) -> String {
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    pq.strip_prefix("/v1")
+        .unwrap_or(pq)
+        .trim_start_matches('/')
+        .to_owned()
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, GatewayError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(GatewayError::PayloadTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(GatewayError::PayloadTooLarge { limit })
+        }
+        Err(e) => Err(GatewayError::bad_request(
+            format!("could not read the request body: {e}"),
+            None,
+        )),
+    }
+}
+
+pub async fn method_not_allowed(method: Method) -> Response {
+    let env = switchyard_types::ErrorEnvelope::new(
+        switchyard_types::ErrorKind::InvalidRequestError,
+        format!("method {method} is not allowed on this path"),
+    );
+    crate::error::error_response(StatusCode::METHOD_NOT_ALLOWED, &env)
+}

@@ -1,0 +1,167 @@
+//! The immutable routing tree a Gateway Config resolves into.
+//!
+//! Inheritance (override params, retry, timeout, custom host, forward headers) is applied while
+//! the tree is built, so a [`Leaf`] carries everything one attempt needs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderName;
+use serde_json::value::RawValue;
+use switchyard_providers::native::ProviderOptions;
+
+use super::query::Query;
+use crate::config::providers::ProviderEntry;
+use crate::config::secret::Secret;
+
+/// How a group of targets is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Always the first target.
+    Single,
+    /// Targets in order until one succeeds.
+    Fallback,
+    /// One target, picked at random by weight.
+    LoadBalance,
+    /// The target named by the first matching condition, else the default.
+    Conditional,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Single => "single",
+            Mode::Fallback => "fallback",
+            Mode::LoadBalance => "loadbalance",
+            Mode::Conditional => "conditional",
+        }
+    }
+}
+
+/// A node of the tree: a leaf (one provider target) or a group with a strategy.
+#[derive(Debug)]
+pub struct Node {
+    /// The JSON path of this node, e.g. `config.targets[1]`, reported in
+    /// `x-portkey-last-used-option-index`.
+    pub path: Arc<str>,
+    pub name: Option<String>,
+    pub weight: f64,
+    pub kind: NodeKind,
+}
+
+#[derive(Debug)]
+pub enum NodeKind {
+    Leaf(Arc<Leaf>),
+    Group(Group),
+}
+
+#[derive(Debug)]
+pub struct Group {
+    pub mode: Mode,
+    pub targets: Vec<Node>,
+    /// For fallback: only these statuses move on to the next target. `None`: any non-2xx.
+    pub on_status_codes: Option<Vec<u16>>,
+    pub conditions: Vec<Condition>,
+    /// Index into `targets` used when no condition matches.
+    pub default: Option<usize>,
+}
+
+#[derive(Debug)]
+pub struct Condition {
+    pub query: Query,
+    /// Index into the group's targets.
+    pub then: usize,
+}
+
+/// Whose credentials a leaf uses.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A key the client sent (config `api_key` or `Authorization`).
+    Client(Secret),
+    /// The key configured for the provider in the server's config file.
+    Server(Secret),
+    /// No key (local servers that need none).
+    None,
+}
+
+/// One provider target with everything inherited resolved.
+#[derive(Debug)]
+pub struct Leaf {
+    pub provider: Arc<ProviderEntry>,
+    pub credential: Credential,
+    /// Replaces the provider's base URL.
+    pub custom_host: Option<String>,
+    /// A client-supplied custom host whose name must resolve to public addresses only
+    /// (host, port), checked before each request.
+    pub resolve_check: Option<(String, u16)>,
+    pub forward_headers: Vec<HeaderName>,
+    /// Top-level body members to set, in order (later wins).
+    pub override_params: Vec<(String, Box<RawValue>)>,
+    pub retry: RetryPolicy,
+    pub request_timeout: Option<Duration>,
+    pub options: ProviderOptions,
+}
+
+impl Leaf {
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.custom_host
+            .as_deref()
+            .unwrap_or_else(|| self.provider.base_url())
+    }
+
+    /// The overridden `model`, if any.
+    pub fn model_override(&self) -> Option<&RawValue> {
+        self.override_params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "model")
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+/// The statuses retried when a config's `retry` names none (Portkey's default list).
+pub const DEFAULT_RETRY_STATUSES: &[u16] = &[429, 500, 502, 503, 504];
+
+/// Per-leaf retry policy from the config's `retry` object.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RetryPolicy {
+    /// Retries after the first try (0 = no retry).
+    pub attempts: u32,
+    pub on_status_codes: Vec<u16>,
+    /// Wait as long as the upstream's `retry-after`/`retry-after-ms` asks.
+    pub use_retry_after_header: bool,
+}
+
+impl RetryPolicy {
+    pub fn retries_status(&self, status: u16) -> bool {
+        self.attempts > 0 && self.on_status_codes.contains(&status)
+    }
+}
+
+impl Node {
+    /// Whether any conditional group in this subtree reads `params.*` (the request body).
+    pub fn reads_params(&self) -> bool {
+        match &self.kind {
+            NodeKind::Leaf(_) => false,
+            NodeKind::Group(g) => {
+                g.conditions.iter().any(|c| c.query.reads_params())
+                    || g.targets.iter().any(Node::reads_params)
+            }
+        }
+    }
+
+    /// Every leaf of the subtree, depth first.
+    pub fn leaves(&self) -> Vec<&Arc<Leaf>> {
+        let mut out = Vec::new();
+        self.collect_leaves(&mut out);
+        out
+    }
+
+    fn collect_leaves<'a>(&'a self, out: &mut Vec<&'a Arc<Leaf>>) {
+        match &self.kind {
+            NodeKind::Leaf(l) => out.push(l),
+            NodeKind::Group(g) => g.targets.iter().for_each(|t| t.collect_leaves(out)),
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Shared test harness: the real server on a loopback port 0, driven over HTTP.
+#![allow(dead_code, unused_imports)]
+
+use std::net::SocketAddr;
+
+use serde_json::{json, Value};
+use switchyard_gateway::{GatewayConfig, Server};
+use tokio::sync::oneshot;
+
+pub use switchyard_mock::{MockServer, Reply, StreamEnd};
+
+pub struct Gateway {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Gateway {
+    /// Starts a gateway with the given YAML config (use "" for none).
+    pub async fn start(yaml: &str) -> Gateway {
+        Self::start_env(yaml, &|_| None).await
+    }
+
+    pub async fn start_env(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Gateway {
+        let config = GatewayConfig::from_yaml(yaml, env).unwrap_or_else(|e| panic!("config: {e}"));
+        let server = Server::bind(config, Some(SocketAddr::from(([127, 0, 0, 1], 0))))
+            .await
+            .expect("bind");
+        let addr = server.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = rx.await;
+        }));
+        Gateway {
+            addr,
+            http: reqwest::Client::new(),
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// `POST /v1/chat/completions` with JSON body and headers.
+    pub async fn chat(&self, body: Value, headers: &[(&str, &str)]) -> reqwest::Response {
+        self.post("/v1/chat/completions", body, headers).await
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut rb = self.http.post(self.url(path)).json(&body);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        rb.send().await.expect("request")
+    }
+
+    pub fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn hi(model: &str) -> Value {
+    json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
+}
+
+pub fn hi_stream(model: &str) -> Value {
+    json!({"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": true})
+}
+
+/// Header pairs routing to `mock` as provider `openai` with a client key.
+pub fn via(mock: &MockServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-portkey-provider", "openai".to_owned()),
+        ("x-portkey-custom-host", mock.url()),
+        ("authorization", "Bearer sk-client".to_owned()),
+    ]
+}
+
+pub fn refs<'a>(h: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    h.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// An OpenAI target on `mock` for a Gateway Config.
+pub fn target(mock: &MockServer) -> Value {
+    json!({"provider": "openai", "api_key": "sk-target", "custom_host": mock.url()})
+}
+
+pub async fn error_of(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.expect("error body is JSON");
+    let err = &body["error"];
+    assert!(err["message"].is_string(), "OpenAI error shape: {body}");
+    assert!(err["type"].is_string(), "OpenAI error shape: {body}");
+    assert!(
+        err.get("param").is_some() && err.get("code").is_some(),
+        "OpenAI error shape: {body}"
+    );
+    (status, body)
+}
+
+pub fn header(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// A TCP port nothing listens on.
+pub async fn dead_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    port
+}
