@@ -6,9 +6,10 @@
 //!   keys (e.g. `description`) win over the target's; a recursive or external `$ref` is a 400.
 //! - `allOf` is merged into one schema (properties and `required` united).
 //! - `type: [T, "null"]`, `anyOf`/`oneOf` with a `{"type":"null"}` branch and `enum` containing
-//!   `null` become `nullable: true`; an `anyOf`/`oneOf` left with one branch is merged into its
-//!   parent, with several it stays `anyOf` (`oneOf` is read as `anyOf`); `type: [A, B]` becomes
-//!   `anyOf: [{type: A}, {type: B}]`.
+//!   `null` become `nullable: true`; the parent's other keywords are merged into every
+//!   `anyOf`/`oneOf` branch (so `{"properties":…,"anyOf":[{"required":["a"]},…]}` keeps its
+//!   properties); one branch left replaces the parent, several stay `anyOf` (`oneOf` is read as
+//!   `anyOf`; identical branches collapse); `type: [A, B]` becomes `anyOf: [{type: A}, {type: B}]`.
 //! - Types are upper-cased (`STRING`, `NUMBER`, `INTEGER`, `BOOLEAN`, `ARRAY`, `OBJECT`); a
 //!   schema without `type` gets one inferred from its keywords (`properties` → OBJECT, `items` →
 //!   ARRAY, `enum` → its values' type, otherwise STRING).
@@ -107,37 +108,53 @@ impl Converter<'_> {
                     kept.push(b);
                 }
             }
-            let mut base = m.clone();
-            base.remove("anyOf");
-            base.remove("oneOf");
-            match kept.as_slice() {
-                [] => {
-                    return Err(self.err("a schema that only allows null has no Gemini equivalent"))
+            // The parent's own keywords apply to every branch (e.g. `{"type":"object",
+            // "properties":…, "anyOf":[{"required":["a"]},{"required":["b"]}]}`); its
+            // annotations describe the whole.
+            let mut structure = m.clone();
+            for k in ["anyOf", "oneOf", "nullable", "description", "title"] {
+                structure.remove(k);
+            }
+            let mut merged = Vec::with_capacity(kept.len());
+            for b in &kept {
+                let branch = self.resolve_shallow(b)?;
+                merged.push(merge_parent(&structure, branch));
+            }
+            if let [one] = merged.as_mut_slice() {
+                for k in ["description", "title"] {
+                    if let Some(v) = m.get(k) {
+                        one.insert(k.into(), v.clone());
+                    }
                 }
-                [one] => {
-                    let one = self.resolve_shallow(one)?;
-                    for (k, v) in one {
-                        base.entry(k).or_insert(v);
-                    }
-                    if nullable {
-                        base.insert("nullable".into(), Value::Bool(true));
-                    }
-                    return self.convert(&Value::Object(base), depth + 1);
+                if nullable {
+                    one.insert("nullable".into(), Value::Bool(true));
                 }
-                many => {
-                    let mut out = Map::new();
-                    let mut list = Vec::with_capacity(many.len());
-                    for b in many {
-                        list.push(Value::Object(self.convert(b, depth + 1)?));
-                    }
-                    out.insert("anyOf".into(), Value::Array(list));
-                    copy_annotations(m, &mut out);
-                    if nullable {
-                        out.insert("nullable".into(), Value::Bool(true));
-                    }
-                    return Ok(out);
+                let one = std::mem::take(one);
+                return self.convert(&Value::Object(one), depth + 1);
+            }
+            if merged.is_empty() {
+                return Err(self.err("a schema that only allows null has no Gemini equivalent"));
+            }
+            let mut list: Vec<Value> = Vec::with_capacity(merged.len());
+            for b in merged {
+                let c = Value::Object(self.convert(&Value::Object(b), depth + 1)?);
+                if !list.contains(&c) {
+                    list.push(c);
                 }
             }
+            let mut out = match list.as_slice() {
+                [Value::Object(only)] => only.clone(),
+                _ => {
+                    let mut out = Map::new();
+                    out.insert("anyOf".into(), Value::Array(list));
+                    out
+                }
+            };
+            copy_annotations(m, &mut out);
+            if nullable {
+                out.insert("nullable".into(), Value::Bool(true));
+            }
+            return Ok(out);
         }
 
         // `type`, possibly a list.
@@ -446,6 +463,32 @@ impl Converter<'_> {
             _ => false,
         }
     }
+}
+
+/// A branch with its parent's keywords added: `properties` and `required` are united, the
+/// branch wins other conflicts.
+fn merge_parent(parent: &Map<String, Value>, mut branch: Map<String, Value>) -> Map<String, Value> {
+    for (k, v) in parent {
+        match (k.as_str(), branch.get_mut(k), v) {
+            ("properties", Some(Value::Object(dst)), Value::Object(src)) => {
+                for (pk, pv) in src {
+                    dst.entry(pk.clone()).or_insert_with(|| pv.clone());
+                }
+            }
+            ("required", Some(Value::Array(dst)), Value::Array(src)) => {
+                for r in src {
+                    if !dst.contains(r) {
+                        dst.push(r.clone());
+                    }
+                }
+            }
+            (_, Some(_), _) => {}
+            (_, None, v) => {
+                branch.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    branch
 }
 
 fn typed(ty: &str) -> Map<String, Value> {

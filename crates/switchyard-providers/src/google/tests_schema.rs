@@ -245,3 +245,41 @@ fn property_ordering_is_kept_when_it_names_properties() {
         .get("propertyOrdering")
         .is_none());
 }
+
+#[test]
+fn parent_keywords_apply_to_constraint_only_any_of_branches() {
+    // "At least one of a/b": the properties must not be lost.
+    let s = json!({
+        "type": "object",
+        "description": "lookup",
+        "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+        "anyOf": [{"required": ["a"]}, {"required": ["b"]}]
+    });
+    let props = json!({"a": {"type": "STRING"}, "b": {"type": "STRING"}});
+    assert_eq!(
+        convert(&s, "p").unwrap(),
+        json!({"anyOf": [
+            {"type": "OBJECT", "properties": props, "required": ["a"]},
+            {"type": "OBJECT", "properties": props, "required": ["b"]}
+        ], "description": "lookup"})
+    );
+    // Branches that differ only in dropped keywords collapse to one schema.
+    let s = json!({"type": "string", "anyOf": [{"format": "date"}, {"format": "uri"}]});
+    assert_eq!(convert(&s, "p").unwrap(), json!({"type": "STRING"}));
+}
+
+#[test]
+fn optional_ref_keeps_the_outer_description() {
+    let s = json!({
+        "type": "object",
+        "properties": {"home": {
+            "anyOf": [{"$ref": "#/$defs/Address"}, {"type": "null"}],
+            "description": "where they live"
+        }},
+        "$defs": {"Address": {"type": "object", "description": "an address", "properties": {"city": {"type": "string"}}}}
+    });
+    assert_eq!(
+        convert(&s, "p").unwrap()["properties"]["home"],
+        json!({"type": "OBJECT", "description": "where they live", "nullable": true, "properties": {"city": {"type": "STRING"}}})
+    );
+}
