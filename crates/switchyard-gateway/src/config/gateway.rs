@@ -572,7 +572,7 @@ impl Builder<'_, '_> {
                             );
                             return None;
                         }
-                        None if entry.spec.key_optional() => Credential::None,
+                        None if entry.key_optional() => Credential::None,
                         None => {
                             let how = if from_header {
                                 "send `Authorization: Bearer <key>`"

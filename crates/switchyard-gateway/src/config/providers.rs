@@ -22,6 +22,8 @@ pub struct ProviderEntry {
     pub options: ProviderOptions,
     /// Defined or changed by the server's config file.
     pub configured: bool,
+    /// A host the operator added under its own name (OpenAI-compatible).
+    pub custom: bool,
 }
 
 impl ProviderEntry {
@@ -33,6 +35,7 @@ impl ProviderEntry {
             api_key: None,
             options: ProviderOptions::new(),
             configured: false,
+            custom: false,
         }
     }
 
@@ -44,6 +47,7 @@ impl ProviderEntry {
         options: ProviderOptions,
     ) -> Self {
         ProviderEntry {
+            custom: slug != spec.slug,
             slug,
             spec,
             base_url: base_url.unwrap_or_else(|| spec.base_url.to_owned()),
@@ -51,6 +55,12 @@ impl ProviderEntry {
             options,
             configured: true,
         }
+    }
+
+    /// Requests may go without a key: local servers, and hosts the operator added (which get a
+    /// key only if one is configured).
+    pub fn key_optional(&self) -> bool {
+        self.custom || self.spec.key_optional()
     }
 
     pub fn base_url(&self) -> &str {
