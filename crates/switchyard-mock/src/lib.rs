@@ -46,8 +46,10 @@ impl Recorded {
 pub enum StreamEnd {
     /// `data: [DONE]` and a clean close.
     Done,
-    /// The connection is cut without `[DONE]`.
+    /// The connection is cut without `[DONE]` (after the events have been flushed).
     Cut,
+    /// The body ends cleanly but without `[DONE]`.
+    Close,
     /// The stream goes silent and never closes.
     Stall,
 }
@@ -269,10 +271,13 @@ async fn respond(name: &str, mut reply: Reply, path: &str, body: &Bytes) -> Resp
             }
             Reply::Sse { events, gap, end } => return sse_response(events, gap, end),
             Reply::CutBody { status, partial } => {
-                let stream = futures_util::stream::iter(vec![
-                    Ok::<Bytes, std::io::Error>(Bytes::from(partial)),
-                    Err(std::io::Error::other("mock cut the connection")),
-                ]);
+                let stream = futures_util::stream::iter(vec![Ok::<Bytes, std::io::Error>(
+                    Bytes::from(partial),
+                )])
+                .chain(futures_util::stream::once(async {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Err(std::io::Error::other("mock cut the connection"))
+                }));
                 let mut resp = Response::new(Body::from_stream(stream));
                 *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
                 resp.headers_mut()
@@ -308,8 +313,12 @@ fn sse_response(events: Vec<String>, gap: Duration, end: StreamEnd) -> Response 
         })
         .chain(futures_util::stream::once(async move {
             match end {
-                StreamEnd::Done => Ok(Bytes::new()),
-                StreamEnd::Cut => Err(std::io::Error::other("mock cut the stream")),
+                StreamEnd::Done | StreamEnd::Close => Ok(Bytes::new()),
+                StreamEnd::Cut => {
+                    // Let the events already written reach the client before the reset.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Err(std::io::Error::other("mock cut the stream"))
+                }
                 StreamEnd::Stall => {
                     std::future::pending::<()>().await;
                     Ok(Bytes::new())
