@@ -14,6 +14,12 @@ pub enum AuthStyle {
     Header(&'static str),
     /// No credentials (local servers); a key, if given, is still sent as a bearer token.
     Optional,
+    /// AWS Signature Version 4 from the `aws_*` options (or a Bedrock API key as a bearer
+    /// token).
+    AwsSigV4,
+    /// A Google OAuth access token: the key itself, or one exchanged for the
+    /// `vertex_service_account_json` option.
+    GoogleOAuth,
 }
 
 /// The API shape a provider speaks.
@@ -21,6 +27,20 @@ pub enum AuthStyle {
 pub enum ProviderKind {
     /// OpenAI's API: requests pass through with only `model`/override params touched.
     OpenAiCompatible,
+    /// OpenAI's API at Azure's addresses (`/openai/deployments/{deployment}/…?api-version=`).
+    AzureOpenAi,
+    /// A provider with its own API, translated by a [`crate::native::NativeAdapter`].
+    Native(Native),
+}
+
+/// The providers with their own API shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Native {
+    Anthropic,
+    Google,
+    VertexAi,
+    Bedrock,
+    Cohere,
 }
 
 /// The OpenAI endpoints the gateway understands; anything else is proxied as-is.
@@ -89,6 +109,11 @@ impl ProviderSpec {
     pub fn key_optional(&self) -> bool {
         matches!(self.auth, AuthStyle::Optional)
     }
+
+    /// The base URL depends on per-target options (region, resource name).
+    pub fn dynamic_base(&self) -> bool {
+        self.base_url.is_empty()
+    }
 }
 
 use Endpoint::{ChatCompletions as Chat, Completions as Cmpl, Embeddings as Emb};
@@ -115,7 +140,26 @@ const fn compat(
     }
 }
 
+const fn native(
+    slug: &'static str,
+    kind: ProviderKind,
+    base_url: &'static str,
+    prefix: &'static str,
+    auth: AuthStyle,
+    endpoints: &'static [Endpoint],
+) -> ProviderSpec {
+    ProviderSpec {
+        slug,
+        kind,
+        base_url,
+        prefix,
+        auth,
+        endpoints,
+    }
+}
+
 use AuthStyle::{Bearer, Optional};
+use ProviderKind::Native as N;
 
 /// The catalogue, sorted by slug. Base URLs and path prefixes follow each provider's published
 /// OpenAI-compatible API (and Portkey's gateway, so custom hosts carry over unchanged).
@@ -126,6 +170,22 @@ pub static CATALOG: &[ProviderSpec] = &[
         "",
         Bearer,
         ALL,
+    ),
+    native(
+        "azure-openai",
+        ProviderKind::AzureOpenAi,
+        "",
+        "",
+        AuthStyle::Header("api-key"),
+        ALL,
+    ),
+    native(
+        "bedrock",
+        N(Native::Bedrock),
+        "",
+        "",
+        AuthStyle::AwsSigV4,
+        CHAT_EMB,
     ),
     compat("cerebras", "https://api.cerebras.ai/v1", "", Bearer, CHAT),
     compat(
@@ -169,6 +229,14 @@ pub static CATALOG: &[ProviderSpec] = &[
         "",
         Bearer,
         ALL,
+    ),
+    native(
+        "google",
+        N(Native::Google),
+        "https://generativelanguage.googleapis.com",
+        "/v1beta",
+        AuthStyle::Header("x-goog-api-key"),
+        CHAT_EMB,
     ),
     compat("groq", "https://api.groq.com/openai/v1", "", Bearer, CHAT),
     compat(
@@ -268,6 +336,14 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         ALL,
     ),
+    native(
+        "vertex-ai",
+        N(Native::VertexAi),
+        "",
+        "",
+        AuthStyle::GoogleOAuth,
+        CHAT_EMB,
+    ),
     compat("vllm", "http://localhost:8000", "/v1", Optional, ALL),
     compat("x-ai", "https://api.x.ai/v1", "", Bearer, ALL),
 ];
@@ -296,7 +372,11 @@ mod tests {
         for p in CATALOG {
             assert_eq!(lookup(p.slug), Some(p));
             assert!(p.supports(Endpoint::ChatCompletions), "{}", p.slug);
-            assert!(p.base_url.starts_with("http"), "{}", p.slug);
+            assert!(
+                p.base_url.starts_with("http") || p.dynamic_base(),
+                "{}",
+                p.slug
+            );
         }
         assert!(lookup("nope").is_none());
     }

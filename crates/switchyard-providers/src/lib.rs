@@ -14,4 +14,17 @@ pub mod cohere;
 pub mod google;
 pub mod native;
 
-pub use catalog::{lookup, AuthStyle, Endpoint, ProviderKind, ProviderSpec, CATALOG};
+pub use catalog::{lookup, AuthStyle, Endpoint, Native, ProviderKind, ProviderSpec, CATALOG};
+
+/// The adapter for a native provider and model (Vertex AI serves Claude models through the
+/// Anthropic adapter and every other model through Gemini's).
+pub fn adapter(native: Native, model: &str) -> &'static dyn native::NativeAdapter {
+    match native {
+        Native::Anthropic => &anthropic::Anthropic,
+        Native::Google => &google::Gemini,
+        Native::VertexAi if model.starts_with("claude") => &anthropic::VertexAnthropic,
+        Native::VertexAi => &google::VertexGemini,
+        Native::Bedrock => &bedrock::Bedrock,
+        Native::Cohere => &cohere::Cohere,
+    }
+}

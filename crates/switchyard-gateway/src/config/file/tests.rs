@@ -1,1 +1,159 @@
+use super::*;
+use crate::routing::tree::{Credential, Mode, NodeKind};
 
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn errors(yaml: &str) -> String {
+    GatewayConfig::from_yaml(yaml, &no_env).unwrap_err().to_string()
+}
+
+#[test]
+fn an_empty_file_is_a_valid_config_with_defaults() {
+    let c = GatewayConfig::from_yaml("", &no_env).unwrap();
+    assert_eq!(c.server.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(c.server.max_body_bytes, 10 << 20);
+    assert!(c.routes.is_empty());
+    assert!(c.default_route.is_none());
+}
+
+#[test]
+fn server_settings_parse_human_units() {
+    let c = GatewayConfig::from_yaml(
+        "server:\n  listen: 0.0.0.0:9000\n  max_body_size: 2MiB\n  shutdown_grace: 5s\n  retry_base_delay: 250ms\n  trusted_hosts: [10.0.0.0/8]\n",
+        &no_env,
+    )
+    .unwrap();
+    assert_eq!(c.server.listen.port(), 9000);
+    assert_eq!(c.server.max_body_bytes, 2 << 20);
+    assert_eq!(c.server.shutdown_grace, Duration::from_secs(5));
+    assert_eq!(c.server.retry_base_delay, Duration::from_millis(250));
+    assert!(c.server.trusted_hosts.trusts_ip("10.1.2.3".parse().unwrap()));
+    assert!(c.server.trusted_hosts.trusts_ip("127.0.0.1".parse().unwrap()), "loopback stays trusted");
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_reported_with_paths() {
+    let e = errors("server:\n  lisen: x\n");
+    assert!(e.contains("server"), "{e}");
+    assert!(e.contains("lisen"), "{e}");
+    let e = errors("server:\n  shutdown_grace: soon\n");
+    assert!(e.contains("server.shutdown_grace"), "{e}");
+    let e = errors("routs: {}\n");
+    assert!(e.contains("routs: unknown section"), "{e}");
+    let e = errors("providers:\n  mystery: {api_key: x}\n");
+    assert!(e.contains("providers.mystery"), "{e}");
+    let e = errors("providers:\n  openai: {api_key: x, colour: blue}\n");
+    assert!(e.contains("providers.openai.colour"), "{e}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let e = GatewayConfig::from_yaml(
+        r#"
+routes:
+  a:
+    strategy: {mode: fallback}
+    targets:
+      - provider: nope
+      - provider: openai
+        retry: {attempts: 99}
+  b:
+    provider: groq
+default_route: missing
+"#,
+        &no_env,
+    )
+    .unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("routes.a.targets[0].provider: unknown provider `nope`"), "{text}");
+    assert!(text.contains("routes.a.targets[1].retry.attempts"), "{text}");
+    assert!(text.contains("routes.b.api_key: no API key for provider `groq`"), "{text}");
+    assert!(text.contains("default_route: no route is named `missing`"), "{text}");
+}
+
+#[test]
+fn env_references_resolve_and_missing_ones_fail() {
+    let env = |k: &str| (k == "GROQ_KEY").then(|| "gsk-1".to_owned());
+    let c = GatewayConfig::from_yaml("providers:\n  groq:\n    api_key: ${GROQ_KEY}\n", &env).unwrap();
+    let groq = c.providers.get("groq").unwrap();
+    assert_eq!(groq.api_key.as_ref().unwrap().expose(), "gsk-1");
+    let e = errors("providers:\n  groq:\n    api_key: ${GROQ_KEY}\n");
+    assert!(e.contains("providers.groq.api_key: environment variable `GROQ_KEY` is not set"), "{e}");
+}
+
+#[test]
+fn a_pasted_portkey_config_becomes_a_route_with_inheritance_resolved() {
+    let c = GatewayConfig::from_yaml(
+        r#"
+providers:
+  openai: {api_key: sk-1}
+  anyscale: {api_key: as-1}
+routes:
+  smart:
+    strategy: {mode: fallback, on_status_codes: [429, 503]}
+    retry: {attempts: 2}
+    request_timeout: 3000
+    override_params: {temperature: 0}
+    targets:
+      - provider: openai
+        override_params: {model: gpt-4o}
+      - strategy: {mode: loadbalance}
+        targets:
+          - {provider: anyscale, weight: 0.7, retry: {attempts: 1, on_status_codes: [500]}}
+          - {provider: openai, weight: 0.3}
+default_route: smart
+"#,
+        &no_env,
+    )
+    .unwrap();
+    let root = c.routes.get("smart").unwrap();
+    let NodeKind::Group(g) = &root.kind else { panic!("group") };
+    assert_eq!(g.mode, Mode::Fallback);
+    assert_eq!(g.on_status_codes.as_deref(), Some(&[429, 503][..]));
+    let leaves = root.leaves();
+    assert_eq!(leaves.len(), 3);
+    assert_eq!(leaves[0].retry.attempts, 2);
+    assert_eq!(leaves[0].request_timeout, Some(Duration::from_millis(3000)));
+    let names: Vec<&str> = leaves[0].override_params.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["temperature", "model"]);
+    assert_eq!(leaves[1].retry.attempts, 1, "a child's retry replaces the parent's");
+    assert_eq!(leaves[1].retry.on_status_codes, vec![500]);
+    assert!(matches!(leaves[2].credential, Credential::Server(_)));
+    let NodeKind::Group(lb) = &g.targets[1].kind else { panic!("group") };
+    assert_eq!(g.targets[1].path.as_ref(), "config.targets[1]");
+    assert_eq!(lb.targets[0].path.as_ref(), "config.targets[1].targets[0]");
+    assert_eq!(lb.targets[0].weight, 0.7);
+    assert!(c.default_route.is_some());
+}
+
+#[test]
+fn an_inline_default_route_is_accepted() {
+    let c = GatewayConfig::from_yaml(
+        "default_route:\n  provider: ollama\n  custom_host: http://localhost:11434\n",
+        &no_env,
+    )
+    .unwrap();
+    let leaves = c.default_route.as_ref().unwrap().leaves();
+    assert!(matches!(leaves[0].credential, Credential::None));
+    assert_eq!(leaves[0].base_url(), "http://localhost:11434");
+}
+
+#[test]
+fn every_example_config_in_docs_parses() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let env = |_: &str| Some("dummy".to_owned());
+            if let Err(e) = GatewayConfig::from_yaml(&text, &env) {
+                panic!("{}: {e}", path.display());
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "examples found: {seen}");
+}
