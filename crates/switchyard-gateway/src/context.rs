@@ -36,6 +36,8 @@ pub struct RequestContext {
     /// The body is JSON (the endpoints' content type); only JSON bodies are patched.
     pub json_body: bool,
     pub stream: bool,
+    /// The client's `model`.
+    pub model: Option<String>,
     /// `model` to send instead of the client's (from `provider/model` addressing).
     pub model_rewrite: Option<String>,
     pub client_headers: HeaderMap,
@@ -65,6 +67,7 @@ impl RequestContext {
             body,
             json_body,
             stream,
+            model: None,
             model_rewrite: None,
             client_headers,
             timeout_override: None,

@@ -44,6 +44,8 @@ pub enum GatewayError {
         envelope: ErrorEnvelope,
     },
     #[error("{0}")]
+    Auth(#[from] crate::auth::AuthError),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -71,6 +73,7 @@ impl GatewayError {
                 StatusCode::BAD_GATEWAY
             }
             GatewayError::Upstream { status, .. } => *status,
+            GatewayError::Auth(e) => e.status_code(),
             GatewayError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +93,7 @@ impl GatewayError {
             GatewayError::UpstreamUnreachable(_) => "upstream_unreachable",
             GatewayError::UpstreamStream(_) => "upstream_stream",
             GatewayError::Upstream { .. } => "upstream_error",
+            GatewayError::Auth(_) => "provider_auth",
             GatewayError::Internal(_) => "internal",
         }
     }

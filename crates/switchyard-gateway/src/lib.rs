@@ -1,6 +1,7 @@
 //! Switchyard's gateway library: configuration, the routing engine, the upstream transport and
 //! the HTTP server. The `switchyard` binary is a thin wrapper around [`Server`].
 
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod engine;

@@ -322,3 +322,22 @@ async fn non_json_upstream_errors_are_wrapped_in_openai_shape() {
         .unwrap()
         .contains("Service Unavailable"));
 }
+
+#[tokio::test]
+async fn curls_default_form_content_type_is_read_as_json() {
+    let mock = MockServer::start("a").await;
+    let gw = Gateway::start("").await;
+    let mut rb = gw
+        .http
+        .post(gw.url("/v1/chat/completions"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#);
+    for (k, v) in refs(&via(&mock)) {
+        rb = rb.header(k, v);
+    }
+    assert_eq!(rb.send().await.unwrap().status(), 200);
+    assert_eq!(
+        mock.requests()[0].header("content-type"),
+        Some("application/json")
+    );
+}

@@ -77,6 +77,14 @@ pub enum Reply {
     Hang,
     /// Sends the head and part of a body, then resets the connection.
     CutBody { status: u16, partial: String },
+    /// Any status, content type and body, sent in the given pieces (e.g. a provider's own
+    /// event stream, SSE or binary), `gap` apart.
+    Raw {
+        status: u16,
+        content_type: String,
+        chunks: Vec<Bytes>,
+        gap: Duration,
+    },
 }
 
 impl Reply {
@@ -270,6 +278,27 @@ async fn respond(name: &str, mut reply: Reply, path: &str, body: &Bytes) -> Resp
                 return resp;
             }
             Reply::Sse { events, gap, end } => return sse_response(events, gap, end),
+            Reply::Raw {
+                status,
+                content_type,
+                chunks,
+                gap,
+            } => {
+                let stream = futures_util::stream::iter(chunks.into_iter().enumerate()).then(
+                    move |(i, c)| async move {
+                        if i > 0 && !gap.is_zero() {
+                            tokio::time::sleep(gap).await;
+                        }
+                        Ok::<Bytes, std::io::Error>(c)
+                    },
+                );
+                let mut resp = Response::new(Body::from_stream(stream));
+                *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                if let Ok(v) = HeaderValue::from_str(&content_type) {
+                    resp.headers_mut().insert("content-type", v);
+                }
+                return resp;
+            }
             Reply::CutBody { status, partial } => {
                 let stream = futures_util::stream::iter(vec![Ok::<Bytes, std::io::Error>(
                     Bytes::from(partial),

@@ -164,6 +164,14 @@ use ProviderKind::Native as N;
 /// The catalogue, sorted by slug. Base URLs and path prefixes follow each provider's published
 /// OpenAI-compatible API (and Portkey's gateway, so custom hosts carry over unchanged).
 pub static CATALOG: &[ProviderSpec] = &[
+    native(
+        "anthropic",
+        N(Native::Anthropic),
+        "https://api.anthropic.com",
+        "/v1",
+        AuthStyle::Header("x-api-key"),
+        CHAT,
+    ),
     compat(
         "anyscale",
         "https://api.endpoints.anyscale.com/v1",
@@ -188,6 +196,14 @@ pub static CATALOG: &[ProviderSpec] = &[
         CHAT_EMB,
     ),
     compat("cerebras", "https://api.cerebras.ai/v1", "", Bearer, CHAT),
+    native(
+        "cohere",
+        N(Native::Cohere),
+        "https://api.cohere.com",
+        "/v2",
+        Bearer,
+        CHAT_EMB,
+    ),
     compat(
         "dashscope",
         "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -379,6 +395,20 @@ mod tests {
             );
         }
         assert!(lookup("nope").is_none());
+    }
+
+    #[test]
+    fn every_native_provider_is_in_the_catalogue() {
+        for slug in [
+            "anthropic",
+            "azure-openai",
+            "bedrock",
+            "cohere",
+            "google",
+            "vertex-ai",
+        ] {
+            assert!(lookup(slug).is_some(), "{slug}");
+        }
     }
 
     #[test]

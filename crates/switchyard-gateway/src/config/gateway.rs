@@ -13,6 +13,7 @@ use http::HeaderName;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use switchyard_providers::native::ProviderOptions;
+use switchyard_providers::AuthStyle;
 
 use super::errors::ConfigErrors;
 use super::providers::Providers;
@@ -133,6 +134,30 @@ const OPTION_PREFIXES: &[&str] = &[
     "mistral_",
 ];
 const OPTION_KEYS: &[&str] = &["deployment_id", "api_version", "resource_name"];
+
+/// Credentials given as provider options instead of an API key: AWS keys for Bedrock, a service
+/// account for Vertex AI.
+fn has_option_credentials(auth: AuthStyle, options: &ProviderOptions) -> bool {
+    match auth {
+        AuthStyle::AwsSigV4 => options.contains_key("aws_access_key_id"),
+        AuthStyle::GoogleOAuth => options.contains_key("vertex_service_account_json"),
+        _ => false,
+    }
+}
+
+/// The option credentials in use are the operator's (not replaced by the client's own).
+fn uses_server_option_credentials(
+    auth: AuthStyle,
+    server: &ProviderOptions,
+    effective: &ProviderOptions,
+) -> bool {
+    let key = match auth {
+        AuthStyle::AwsSigV4 => "aws_access_key_id",
+        AuthStyle::GoogleOAuth => "vertex_service_account_json",
+        _ => return false,
+    };
+    server.get(key).is_some() && server.get(key) == effective.get(key)
+}
 
 pub(crate) fn is_option_key(key: &str) -> bool {
     OPTION_KEYS.contains(&key) || OPTION_PREFIXES.iter().any(|p| key.starts_with(p))
@@ -572,7 +597,11 @@ impl Builder<'_, '_> {
                             );
                             return None;
                         }
-                        None if entry.key_optional() => Credential::None,
+                        None if entry.key_optional()
+                            || has_option_credentials(entry.spec.auth, &options) =>
+                        {
+                            Credential::None
+                        }
                         None => {
                             let how = if from_header {
                                 "send `Authorization: Bearer <key>`"
@@ -593,6 +622,18 @@ impl Builder<'_, '_> {
                 return None;
             }
         };
+
+        if matches!(credential, Credential::None)
+            && client_host
+            && custom_host.is_some()
+            && uses_server_option_credentials(entry.spec.auth, &entry.options, &options)
+        {
+            self.errs.push_credentials(
+                &format!("{}{suffix}.custom_host", self.err_root),
+                format!("a target with a custom host must carry its own credentials (the server's credentials for `{slug}` are only sent to its configured host)"),
+            );
+            return None;
+        }
 
         Some(Leaf {
             provider: entry,

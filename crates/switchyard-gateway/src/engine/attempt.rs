@@ -8,12 +8,18 @@ use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use serde_json::value::RawValue;
-use switchyard_providers::{AuthStyle, Endpoint};
+use switchyard_providers::native::{StreamFraming, WireRequest};
+use switchyard_providers::{AuthStyle, Endpoint, Native, ProviderKind};
 use switchyard_types::json::patch_object;
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
+use super::native::{
+    parse_chat, parse_embeddings, translate_error, unix_now, NativeCall, NativeOp, NativeStart,
+    NativeStream,
+};
 use super::stream::{EventForwarder, StreamStart};
 use super::{Engine, Failure, Outcome, Success, SuccessBody};
+use crate::auth::aws::AwsCredentials;
 use crate::context::{Operation, RequestContext};
 use crate::error::GatewayError;
 use crate::routing::retry::{backoff_delay, retry_after};
@@ -34,6 +40,8 @@ struct Wire {
     url: String,
     headers: HeaderMap,
     body: Bytes,
+    /// Set for native providers: how to translate the response.
+    native: Option<NativeCall>,
 }
 
 /// How one try ended, before retry policy is applied.
@@ -70,7 +78,7 @@ impl Engine {
                 return Err(fail(e, 0, None, true));
             }
         }
-        let wire = match self.build_wire(leaf, req) {
+        let wire = match self.build_wire(leaf, req).await {
             Ok(w) => w,
             Err(e) => return Err(fail(e, 0, None, false)),
         };
@@ -142,26 +150,21 @@ impl Engine {
         Ok(())
     }
 
-    fn build_wire(&self, leaf: &Leaf, req: &RequestContext) -> Result<Wire, GatewayError> {
+    async fn build_wire(&self, leaf: &Leaf, req: &RequestContext) -> Result<Wire, GatewayError> {
         let spec = leaf.provider.spec;
-        let (method, path) = match &req.op {
-            Operation::Endpoint(e) => {
-                if !spec.supports(*e) {
-                    return Err(GatewayError::bad_request(
-                        format!(
-                            "provider `{}` does not support {}",
-                            leaf.provider.slug,
-                            endpoint_label(*e)
-                        ),
-                        Some("model"),
-                    ));
-                }
-                (Method::POST, e.path())
+        if let Operation::Endpoint(e) = &req.op {
+            if !spec.supports(*e) {
+                return Err(GatewayError::bad_request(
+                    format!(
+                        "provider `{}` does not support {}",
+                        leaf.provider.slug,
+                        endpoint_label(*e)
+                    ),
+                    Some("model"),
+                ));
             }
-            Operation::Proxy { method, path } => (method.clone(), path.as_str()),
-        };
-        let url = spec.url(leaf.base_url(), path);
-
+        }
+        let body = self.patched_body(leaf, req)?;
         let mut headers = HeaderMap::with_capacity(8);
         match &req.op {
             Operation::Endpoint(_) => {
@@ -169,36 +172,69 @@ impl Engine {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
                 );
-                if req.stream {
-                    headers.insert(
-                        header::ACCEPT,
-                        HeaderValue::from_static("text/event-stream"),
-                    );
-                }
             }
             Operation::Proxy { .. } => copy_proxy_headers(&req.client_headers, &mut headers),
         }
         headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
-        let key = match &leaf.credential {
-            Credential::Client(k) | Credential::Server(k) => Some(k),
-            Credential::None => None,
-        };
-        if let Some(key) = key {
-            let (name, value) = match spec.auth {
-                AuthStyle::Bearer | AuthStyle::Optional => {
-                    (header::AUTHORIZATION, format!("Bearer {}", key.expose()))
+
+        let (method, url, body, native) = match (spec.kind, &req.op) {
+            (ProviderKind::Native(kind), Operation::Endpoint(endpoint)) => {
+                let (call, wire) = native_request(kind, *endpoint, leaf, &body)?;
+                let base = match leaf.custom_host.as_deref() {
+                    Some(h) => h.trim_end_matches('/').to_owned(),
+                    None if spec.dynamic_base() => call
+                        .adapter
+                        .base_url(&leaf.options)
+                        .map_err(translate_error)?,
+                    None => leaf.provider.base_url().trim_end_matches('/').to_owned(),
+                };
+                for (k, v) in &wire.headers {
+                    if let (Ok(k), Ok(v)) = (
+                        HeaderName::from_bytes(k.as_bytes()),
+                        HeaderValue::from_str(v),
+                    ) {
+                        headers.insert(k, v);
+                    }
                 }
-                AuthStyle::Header(name) => (HeaderName::from_static(name), key.expose().to_owned()),
-            };
-            let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                GatewayError::bad_request(
-                    "the API key contains characters not allowed in an HTTP header",
-                    Some("api_key"),
+                if call.stream {
+                    let accept = match call.adapter.stream_framing() {
+                        StreamFraming::Sse => "text/event-stream",
+                        StreamFraming::AwsEventStream => "application/vnd.amazon.eventstream",
+                    };
+                    headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+                }
+                (
+                    Method::POST,
+                    format!("{base}{}", wire.path),
+                    Bytes::from(wire.body),
+                    Some(call),
                 )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
+            }
+            (ProviderKind::AzureOpenAi, op) => {
+                let url = azure_url(leaf, op, req)?;
+                (method_of(op), url, body, None)
+            }
+            (_, op) => {
+                let path = match op {
+                    Operation::Endpoint(e) => e.path(),
+                    Operation::Proxy { path, .. } => path.as_str(),
+                };
+                let base = match leaf.custom_host.as_deref() {
+                    Some(h) => h.to_owned(),
+                    None => base_of(leaf)?,
+                };
+                (method_of(op), spec.url(&base, path), body, None)
+            }
+        };
+        if req.stream && native.is_none() && matches!(req.op, Operation::Endpoint(_)) {
+            headers.insert(
+                header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
         }
+
+        self.apply_auth(leaf, &method, &url, &body, &mut headers)
+            .await?;
         let forward = req
             .forward_override
             .as_deref()
@@ -208,14 +244,87 @@ impl Engine {
                 headers.append(name.clone(), v.clone());
             }
         }
-
-        let body = self.patched_body(leaf, req)?;
         Ok(Wire {
             method,
             url,
             headers,
             body,
+            native,
         })
+    }
+
+    /// Adds the provider's credentials to `headers`.
+    async fn apply_auth(
+        &self,
+        leaf: &Leaf,
+        method: &Method,
+        url: &str,
+        body: &[u8],
+        headers: &mut HeaderMap,
+    ) -> Result<(), GatewayError> {
+        let key = match &leaf.credential {
+            Credential::Client(k) | Credential::Server(k) => Some(k),
+            Credential::None => None,
+        };
+        let bearer = |key: &str| format!("Bearer {key}");
+        let (name, value) = match (leaf.provider.spec.auth, key) {
+            (
+                AuthStyle::Bearer
+                | AuthStyle::Optional
+                | AuthStyle::GoogleOAuth
+                | AuthStyle::AwsSigV4,
+                Some(k),
+            ) => (header::AUTHORIZATION, bearer(k.expose())),
+            (AuthStyle::Header(name), Some(k)) => {
+                if leaf.provider.spec.kind == ProviderKind::AzureOpenAi && is_entra(&leaf.options) {
+                    (header::AUTHORIZATION, bearer(k.expose()))
+                } else {
+                    (HeaderName::from_static(name), k.expose().to_owned())
+                }
+            }
+            (AuthStyle::AwsSigV4, None) => {
+                let creds = AwsCredentials::from_options(&leaf.options)
+                    .map_err(|m| GatewayError::bad_request(m, Some("aws_access_key_id")))?
+                    .ok_or_else(|| GatewayError::bad_request("Bedrock needs aws_access_key_id, aws_secret_access_key and aws_region (or an API key)", Some("aws_access_key_id")))?;
+                crate::auth::aws::sign(
+                    method,
+                    url,
+                    headers,
+                    body,
+                    &creds,
+                    "bedrock",
+                    SystemTime::now(),
+                )?;
+                return Ok(());
+            }
+            (AuthStyle::GoogleOAuth, None) => {
+                let Some(sa) = leaf.options.get("vertex_service_account_json") else {
+                    return Err(GatewayError::bad_request(
+                        "Vertex AI needs an access token as the API key, or vertex_service_account_json",
+                        Some("vertex_service_account_json"),
+                    ));
+                };
+                let token = self
+                    .google_tokens
+                    .token(
+                        &self.client,
+                        sa,
+                        leaf.provider.options.get("vertex_service_account_json") == Some(sa),
+                    )
+                    .await?;
+                (header::AUTHORIZATION, bearer(token.expose()))
+            }
+            (_, None) => return Ok(()),
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            GatewayError::bad_request(
+                "the API key contains characters not allowed in an HTTP header",
+                Some("api_key"),
+            )
+        })?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+        Ok(())
     }
 
     /// The client's body with `model` rewritten and `override_params` applied; the original
@@ -315,6 +424,48 @@ impl Engine {
         if matches!(req.op, Operation::Proxy { .. }) {
             return Ok((parts.status, headers, SuccessBody::Raw(body)));
         }
+        if let Some(call) = &wire.native {
+            let mut headers = headers;
+            headers.remove(header::CONTENT_ENCODING);
+            if call.stream {
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/event-stream"),
+                );
+                return match NativeStream::start(call, body, timeout).await {
+                    NativeStart::Ok(s) => Ok((parts.status, headers, SuccessBody::Native(s))),
+                    NativeStart::Failed(error) => {
+                        let transient = matches!(error, GatewayError::UpstreamStream(_));
+                        Err(TryFailure {
+                            error,
+                            headers: Some(headers),
+                            transient,
+                        })
+                    }
+                    NativeStart::TimedOut => Err(timed_out(timeout.unwrap_or_default())),
+                };
+            }
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return match read_body(body, MAX_RESPONSE_BODY, timeout).await {
+                Ok(bytes) => match call.translate_body(&bytes) {
+                    Ok(json) => Ok((parts.status, headers, SuccessBody::Full(json))),
+                    Err(error) => Err(TryFailure {
+                        error,
+                        headers: None,
+                        transient: false,
+                    }),
+                },
+                Err(ReadError::TimedOut) => Err(timed_out(timeout.unwrap_or_default())),
+                Err(ReadError::Failed(msg)) => Err(TryFailure {
+                    error: GatewayError::UpstreamStream(msg),
+                    headers: None,
+                    transient: true,
+                }),
+            };
+        }
         let is_sse = parts
             .headers
             .get(header::CONTENT_TYPE)
@@ -350,6 +501,169 @@ impl Engine {
         }
     }
 }
+
+/// Builds the provider request for a native provider.
+fn native_request(
+    kind: Native,
+    endpoint: Endpoint,
+    leaf: &Leaf,
+    body: &[u8],
+) -> Result<(NativeCall, WireRequest), GatewayError> {
+    let call = |adapter, op, model: String, stream, include_usage| NativeCall {
+        adapter,
+        op,
+        model,
+        stream,
+        include_usage,
+        response_id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
+        created: unix_now(),
+        options: leaf.options.clone(),
+    };
+    match endpoint {
+        Endpoint::ChatCompletions => {
+            let chat = parse_chat(body)?;
+            let adapter = switchyard_providers::adapter(kind, &chat.model);
+            let c = call(
+                adapter,
+                NativeOp::Chat,
+                chat.model.clone(),
+                chat.is_stream(),
+                chat.include_usage(),
+            );
+            let wire = adapter
+                .chat_request(&chat, &c.cx())
+                .map_err(translate_error)?;
+            Ok((c, wire))
+        }
+        Endpoint::Embeddings => {
+            let emb = parse_embeddings(body)?;
+            let adapter = switchyard_providers::adapter(kind, &emb.model);
+            let c = call(
+                adapter,
+                NativeOp::Embeddings,
+                emb.model.clone(),
+                false,
+                false,
+            );
+            let wire = adapter
+                .embeddings_request(&emb, &c.cx())
+                .map_err(translate_error)?;
+            Ok((c, wire))
+        }
+        Endpoint::Completions => Err(GatewayError::bad_request(
+            format!(
+                "provider `{}` does not support completions",
+                leaf.provider.slug
+            ),
+            Some("model"),
+        )),
+    }
+}
+
+fn method_of(op: &Operation) -> Method {
+    match op {
+        Operation::Endpoint(_) => Method::POST,
+        Operation::Proxy { method, .. } => method.clone(),
+    }
+}
+
+/// The provider's base URL, when it has one without options.
+fn base_of(leaf: &Leaf) -> Result<String, GatewayError> {
+    let base = leaf.provider.base_url();
+    if base.is_empty() {
+        return Err(GatewayError::bad_request(
+            format!("provider `{}` needs a custom_host", leaf.provider.slug),
+            Some("custom_host"),
+        ));
+    }
+    Ok(base.to_owned())
+}
+
+/// Azure OpenAI sends the key as a bearer token when `azure_auth_mode` is `entra`.
+fn is_entra(options: &switchyard_providers::native::ProviderOptions) -> bool {
+    options
+        .get("azure_auth_mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("entra"))
+}
+
+fn option<'a>(
+    options: &'a switchyard_providers::native::ProviderOptions,
+    keys: &[&str],
+) -> Option<&'a str> {
+    keys.iter()
+        .find_map(|k| options.get(*k))
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// `https://{resource}.openai.azure.com/openai/deployments/{deployment}/{endpoint}?api-version=`.
+fn azure_url(leaf: &Leaf, op: &Operation, req: &RequestContext) -> Result<String, GatewayError> {
+    let opts = &leaf.options;
+    let safe = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let base = match leaf.custom_host.as_deref() {
+        Some(h) => h.trim_end_matches('/').to_owned(),
+        None => match option(opts, &["azure_resource_name", "resource_name"]) {
+            Some(r) if safe(r) && !r.contains('.') => {
+                format!("https://{r}.openai.azure.com/openai")
+            }
+            Some(_) => {
+                return Err(GatewayError::bad_request(
+                    "azure_resource_name may hold only letters, digits and '-'",
+                    Some("azure_resource_name"),
+                ))
+            }
+            None => {
+                return Err(GatewayError::bad_request(
+                    "azure-openai needs azure_resource_name (or a custom_host)",
+                    Some("azure_resource_name"),
+                ))
+            }
+        },
+    };
+    let version = option(opts, &["azure_api_version", "api_version"]).unwrap_or(AZURE_API_VERSION);
+    match op {
+        Operation::Endpoint(e) => {
+            let from_body = leaf
+                .model_override()
+                .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+                .or_else(|| req.model_rewrite.clone())
+                .or_else(|| req.model.clone());
+            let deployment = option(opts, &["azure_deployment_id", "deployment_id"])
+                .map(str::to_owned)
+                .or(from_body)
+                .ok_or_else(|| {
+                    GatewayError::bad_request(
+                        "azure-openai needs azure_deployment_id (or a model naming the deployment)",
+                        Some("azure_deployment_id"),
+                    )
+                })?;
+            if !safe(&deployment) {
+                return Err(GatewayError::bad_request(
+                    "the Azure deployment name may hold only letters, digits, '-', '_' and '.'",
+                    Some("azure_deployment_id"),
+                ));
+            }
+            Ok(format!(
+                "{base}/deployments/{deployment}/{}?api-version={version}",
+                e.path()
+            ))
+        }
+        Operation::Proxy { path, .. } if path.contains("api-version=") => {
+            Ok(format!("{base}/{path}"))
+        }
+        Operation::Proxy { path, .. } => {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            Ok(format!("{base}/{path}{sep}api-version={version}"))
+        }
+    }
+}
+
+/// The Azure OpenAI API version used when the target names none.
+pub(crate) const AZURE_API_VERSION: &str = "2024-10-21";
 
 pub(crate) const USER_AGENT: &str = concat!("switchyard/", env!("CARGO_PKG_VERSION"));
 

@@ -2,6 +2,7 @@
 //! group's strategy (single, fallback, loadbalance, conditional).
 
 mod attempt;
+pub mod native;
 pub mod stream;
 
 use std::future::Future;
@@ -26,6 +27,7 @@ use stream::EventForwarder;
 pub struct Engine {
     client: UpstreamClient,
     settings: Arc<ServerSettings>,
+    google_tokens: crate::auth::google::GoogleTokens,
 }
 
 /// A response ready for the client.
@@ -48,6 +50,8 @@ pub enum SuccessBody {
     Events(EventForwarder),
     /// A proxied response body, streamed through untouched.
     Raw(crate::upstream::UpstreamBody),
+    /// A native provider's stream, translated to OpenAI chunks.
+    Native(native::NativeStream),
 }
 
 /// Why a node did not produce a response.
@@ -90,7 +94,13 @@ type BoxFut<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 impl Engine {
     pub fn new(client: UpstreamClient, settings: Arc<ServerSettings>) -> Self {
-        Engine { client, settings }
+        let google_tokens =
+            crate::auth::google::GoogleTokens::with_trusted_hosts(settings.trusted_hosts.clone());
+        Engine {
+            client,
+            settings,
+            google_tokens,
+        }
     }
 
     pub fn settings(&self) -> &ServerSettings {

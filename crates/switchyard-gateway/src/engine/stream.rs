@@ -162,7 +162,13 @@ enum Read {
 
 /// An SSE `error` event carrying an OpenAI error object.
 pub fn error_event(message: &str) -> Bytes {
-    let env = ErrorEnvelope::new(ErrorKind::ApiError, message).with_code("upstream_stream_error");
+    error_event_for(
+        &ErrorEnvelope::new(ErrorKind::ApiError, message).with_code("upstream_stream_error"),
+    )
+}
+
+/// An SSE `error` event carrying `env`.
+pub fn error_event_for(env: &ErrorEnvelope) -> Bytes {
     let json = env.to_bytes();
     let mut out = BytesMut::with_capacity(json.len() + 24);
     out.extend_from_slice(b"event: error\ndata: ");

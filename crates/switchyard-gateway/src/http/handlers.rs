@@ -135,6 +135,7 @@ async fn prepare_and_run(
         stream,
         parts.headers,
     );
+    ctx.model = model;
     ctx.model_rewrite = model_rewrite;
     ctx.timeout_override = headers.request_timeout;
     ctx.forward_override = headers.forward_headers;
@@ -202,9 +203,17 @@ fn is_json(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|ct| {
-            let mime = ct.split(';').next().unwrap_or("").trim();
-            mime.eq_ignore_ascii_case("application/json")
-                || mime.to_ascii_lowercase().ends_with("+json")
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            // curl's default for `-d`: treated as the JSON it almost always is (the body is
+            // still parsed strictly).
+            mime == "application/json"
+                || mime.ends_with("+json")
+                || mime == "application/x-www-form-urlencoded"
         })
         .unwrap_or(true)
 }

@@ -62,6 +62,12 @@ pub fn success(s: Success, trace_id: &str) -> Response {
             }))
         }
         SuccessBody::Raw(incoming) => Body::new(incoming),
+        SuccessBody::Native(stream) => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            Body::from_stream(futures_util::stream::unfold(stream, |mut s| async move {
+                s.next().await.map(|b| (Ok::<_, Infallible>(b), s))
+            }))
+        }
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = status;

@@ -6,7 +6,9 @@ fn no_env(_: &str) -> Option<String> {
 }
 
 fn errors(yaml: &str) -> String {
-    GatewayConfig::from_yaml(yaml, &no_env).unwrap_err().to_string()
+    GatewayConfig::from_yaml(yaml, &no_env)
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -29,8 +31,16 @@ fn server_settings_parse_human_units() {
     assert_eq!(c.server.max_body_bytes, 2 << 20);
     assert_eq!(c.server.shutdown_grace, Duration::from_secs(5));
     assert_eq!(c.server.retry_base_delay, Duration::from_millis(250));
-    assert!(c.server.trusted_hosts.trusts_ip("10.1.2.3".parse().unwrap()));
-    assert!(c.server.trusted_hosts.trusts_ip("127.0.0.1".parse().unwrap()), "loopback stays trusted");
+    assert!(c
+        .server
+        .trusted_hosts
+        .trusts_ip("10.1.2.3".parse().unwrap()));
+    assert!(
+        c.server
+            .trusted_hosts
+            .trusts_ip("127.0.0.1".parse().unwrap()),
+        "loopback stays trusted"
+    );
 }
 
 #[test]
@@ -67,20 +77,36 @@ default_route: missing
     )
     .unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("routes.a.targets[0].provider: unknown provider `nope`"), "{text}");
-    assert!(text.contains("routes.a.targets[1].retry.attempts"), "{text}");
-    assert!(text.contains("routes.b.api_key: no API key for provider `groq`"), "{text}");
-    assert!(text.contains("default_route: no route is named `missing`"), "{text}");
+    assert!(
+        text.contains("routes.a.targets[0].provider: unknown provider `nope`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("routes.a.targets[1].retry.attempts"),
+        "{text}"
+    );
+    assert!(
+        text.contains("routes.b.api_key: no API key for provider `groq`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("default_route: no route is named `missing`"),
+        "{text}"
+    );
 }
 
 #[test]
 fn env_references_resolve_and_missing_ones_fail() {
     let env = |k: &str| (k == "GROQ_KEY").then(|| "gsk-1".to_owned());
-    let c = GatewayConfig::from_yaml("providers:\n  groq:\n    api_key: ${GROQ_KEY}\n", &env).unwrap();
+    let c =
+        GatewayConfig::from_yaml("providers:\n  groq:\n    api_key: ${GROQ_KEY}\n", &env).unwrap();
     let groq = c.providers.get("groq").unwrap();
     assert_eq!(groq.api_key.as_ref().unwrap().expose(), "gsk-1");
     let e = errors("providers:\n  groq:\n    api_key: ${GROQ_KEY}\n");
-    assert!(e.contains("providers.groq.api_key: environment variable `GROQ_KEY` is not set"), "{e}");
+    assert!(
+        e.contains("providers.groq.api_key: environment variable `GROQ_KEY` is not set"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -109,19 +135,30 @@ default_route: smart
     )
     .unwrap();
     let root = c.routes.get("smart").unwrap();
-    let NodeKind::Group(g) = &root.kind else { panic!("group") };
+    let NodeKind::Group(g) = &root.kind else {
+        panic!("group")
+    };
     assert_eq!(g.mode, Mode::Fallback);
     assert_eq!(g.on_status_codes.as_deref(), Some(&[429, 503][..]));
     let leaves = root.leaves();
     assert_eq!(leaves.len(), 3);
     assert_eq!(leaves[0].retry.attempts, 2);
     assert_eq!(leaves[0].request_timeout, Some(Duration::from_millis(3000)));
-    let names: Vec<&str> = leaves[0].override_params.iter().map(|(k, _)| k.as_str()).collect();
+    let names: Vec<&str> = leaves[0]
+        .override_params
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
     assert_eq!(names, ["temperature", "model"]);
-    assert_eq!(leaves[1].retry.attempts, 1, "a child's retry replaces the parent's");
+    assert_eq!(
+        leaves[1].retry.attempts, 1,
+        "a child's retry replaces the parent's"
+    );
     assert_eq!(leaves[1].retry.on_status_codes, vec![500]);
     assert!(matches!(leaves[2].credential, Credential::Server(_)));
-    let NodeKind::Group(lb) = &g.targets[1].kind else { panic!("group") };
+    let NodeKind::Group(lb) = &g.targets[1].kind else {
+        panic!("group")
+    };
     assert_eq!(g.targets[1].path.as_ref(), "config.targets[1]");
     assert_eq!(lb.targets[0].path.as_ref(), "config.targets[1].targets[0]");
     assert_eq!(lb.targets[0].weight, 0.7);
