@@ -1,0 +1,628 @@
+//! Per-provider facts for the battery: how a client routes to the provider, where the request
+//! lands upstream and how it is authenticated, and the provider-format replies (from the
+//! adapters' fixtures) with what the client should get back.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+use switchyard_mock::Recorded;
+
+use crate::common::{MockServer, Reply};
+
+macro_rules! fixture {
+    ($path:literal) => {
+        include_str!(concat!("../../../switchyard-providers/fixtures/", $path))
+    };
+}
+macro_rules! fixture_bytes {
+    ($path:literal) => {
+        include_bytes!(concat!("../../../switchyard-providers/fixtures/", $path))
+    };
+}
+
+pub const ANTHROPIC_KEY: &str = "sk-ant-test-key";
+pub const GOOGLE_KEY: &str = "AIzaSy-test-key";
+pub const VERTEX_TOKEN: &str = "ya29.test-access-token";
+pub const VERTEX_PROJECT: &str = "my-project";
+pub const VERTEX_REGION: &str = "us-central1";
+pub const AWS_KEY_ID: &str = "AKIDEXAMPLE";
+pub const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+pub const AWS_REGION: &str = "us-west-2";
+pub const COHERE_KEY: &str = "co-test-key";
+pub const AZURE_KEY: &str = "azure-test-key";
+pub const AZURE_DEPLOYMENT: &str = "gpt4o-prod";
+pub const AZURE_API_VERSION: &str = "2024-06-01";
+
+/// Every provider the battery runs against. Vertex AI appears twice: Gemini models use the
+/// Gemini format, Claude models Anthropic's `rawPredict` format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Anthropic,
+    Google,
+    VertexGemini,
+    VertexClaude,
+    Bedrock,
+    Cohere,
+    Azure,
+}
+
+/// The wire format a provider's bodies use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Anthropic,
+    Gemini,
+    Converse,
+    Cohere,
+    OpenAi,
+}
+
+/// Token counts the client should see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage(pub u64, pub u64, pub u64);
+
+impl Usage {
+    pub fn assert_in(self, usage: &Value) {
+        assert_eq!(usage["prompt_tokens"], self.0, "prompt_tokens in {usage}");
+        assert_eq!(
+            usage["completion_tokens"], self.1,
+            "completion_tokens in {usage}"
+        );
+        assert_eq!(usage["total_tokens"], self.2, "total_tokens in {usage}");
+    }
+}
+
+/// A tool call the client should get: (id if the provider gives one, name, parsed arguments).
+pub type Call = (Option<&'static str>, &'static str, Value);
+
+/// An upstream error reply and the OpenAI error it should become.
+pub struct ErrorCase {
+    pub status: u16,
+    pub reply: Reply,
+    /// The provider's own message, which the client's error message should carry.
+    pub message: &'static str,
+    /// The OpenAI `type` documented in docs/providers/<provider>.md (`None`: an OpenAI-shaped
+    /// host, whose error is passed through as it is).
+    pub kind: Option<&'static str>,
+    /// The OpenAI `code` documented for this body (`None`: not asserted).
+    pub code: Option<&'static str>,
+}
+
+/// An embeddings exchange.
+pub struct EmbeddingsCase {
+    pub model: &'static str,
+    pub input: Value,
+    pub path: String,
+    pub reply: Reply,
+    /// The translated upstream body, compared whole (or, for OpenAI-shaped hosts, the client's).
+    pub body: Value,
+    pub vectors: Vec<Vec<f64>>,
+    pub prompt_tokens: u64,
+}
+
+/// A 200 reply in the provider's format, sent in small pieces so frames straddle reads.
+pub fn raw(content_type: &str, bytes: &[u8]) -> Reply {
+    Reply::Raw {
+        status: 200,
+        content_type: content_type.to_owned(),
+        chunks: bytes.chunks(37).map(Bytes::copy_from_slice).collect(),
+        gap: Duration::ZERO,
+    }
+}
+
+pub fn sse(text: &str) -> Reply {
+    raw("text/event-stream", text.as_bytes())
+}
+
+pub fn eventstream(bytes: &[u8]) -> Reply {
+    raw("application/vnd.amazon.eventstream", bytes)
+}
+
+pub fn json_reply(status: u16, body: &str) -> Reply {
+    Reply::Json {
+        status,
+        body: body.to_owned(),
+        headers: vec![],
+    }
+}
+
+/// One Bedrock event-stream event.
+pub fn aws_event(event: &str, payload: Value) -> Vec<u8> {
+    switchyard_providers::bedrock::eventstream::encode_event(event, payload.to_string().as_bytes())
+        .expect("encode event")
+}
+
+pub fn aws_exception(exception: &str, message: &str) -> Vec<u8> {
+    let payload = json!({ "message": message }).to_string();
+    switchyard_providers::bedrock::eventstream::encode_exception(exception, payload.as_bytes())
+        .expect("encode exception")
+}
+
+/// An OpenAI chat completion with the given message, as Azure OpenAI answers.
+pub fn openai_completion(model: &str, message: Value, finish: &str) -> Reply {
+    let body = json!({
+        "id": "chatcmpl-azure-1", "object": "chat.completion", "created": 1_700_000_000u64,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}
+    });
+    json_reply(200, &body.to_string())
+}
+
+impl Provider {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "anthropic",
+            Provider::Google => "google",
+            Provider::VertexGemini | Provider::VertexClaude => "vertex-ai",
+            Provider::Bedrock => "bedrock",
+            Provider::Cohere => "cohere",
+            Provider::Azure => "azure-openai",
+        }
+    }
+
+    pub fn family(self) -> Family {
+        match self {
+            Provider::Anthropic | Provider::VertexClaude => Family::Anthropic,
+            Provider::Google | Provider::VertexGemini => Family::Gemini,
+            Provider::Bedrock => Family::Converse,
+            Provider::Cohere => Family::Cohere,
+            Provider::Azure => Family::OpenAi,
+        }
+    }
+
+    pub fn model(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "claude-3-5-haiku-20241022",
+            Provider::Google => "gemini-2.0-flash",
+            Provider::VertexGemini => "gemini-2.0-flash-001",
+            Provider::VertexClaude => "claude-3-5-haiku@20241022",
+            Provider::Bedrock => "anthropic.claude-3-haiku-20240307-v1:0",
+            Provider::Cohere => "command-r-plus-08-2024",
+            Provider::Azure => "gpt-4o",
+        }
+    }
+
+    /// The custom host the client names for `mock`.
+    pub fn host(self, mock: &MockServer) -> String {
+        match self {
+            Provider::Azure => format!("http://{}/openai", mock.addr()),
+            _ => format!("http://{}", mock.addr()),
+        }
+    }
+
+    /// Request headers that route to this provider on `mock` (credentials included).
+    pub fn headers(self, mock: &MockServer) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("x-portkey-provider", self.slug().to_owned()),
+            ("x-portkey-custom-host", self.host(mock)),
+        ];
+        let bearer = |k: &str| ("authorization", format!("Bearer {k}"));
+        match self {
+            Provider::Anthropic => h.push(bearer(ANTHROPIC_KEY)),
+            Provider::Google => h.push(bearer(GOOGLE_KEY)),
+            Provider::VertexGemini | Provider::VertexClaude => {
+                h.push(bearer(VERTEX_TOKEN));
+                h.push(("x-portkey-vertex-project-id", VERTEX_PROJECT.to_owned()));
+                h.push(("x-portkey-vertex-region", VERTEX_REGION.to_owned()));
+            }
+            Provider::Bedrock => {
+                h.push(("x-portkey-aws-access-key-id", AWS_KEY_ID.to_owned()));
+                h.push(("x-portkey-aws-secret-access-key", AWS_SECRET.to_owned()));
+                h.push(("x-portkey-aws-region", AWS_REGION.to_owned()));
+            }
+            Provider::Cohere => h.push(bearer(COHERE_KEY)),
+            Provider::Azure => {
+                h.push(bearer(AZURE_KEY));
+                h.push(("x-portkey-azure-deployment-id", AZURE_DEPLOYMENT.to_owned()));
+                h.push(("x-portkey-azure-api-version", AZURE_API_VERSION.to_owned()));
+            }
+        }
+        h
+    }
+
+    /// The same routing as a Gateway Config target.
+    pub fn target(self, mock: &MockServer) -> Value {
+        let host = self.host(mock);
+        match self {
+            Provider::Anthropic => {
+                json!({"provider": "anthropic", "api_key": ANTHROPIC_KEY, "custom_host": host})
+            }
+            Provider::Google => {
+                json!({"provider": "google", "api_key": GOOGLE_KEY, "custom_host": host})
+            }
+            Provider::VertexGemini | Provider::VertexClaude => json!({
+                "provider": "vertex-ai", "api_key": VERTEX_TOKEN, "custom_host": host,
+                "vertex_project_id": VERTEX_PROJECT, "vertex_region": VERTEX_REGION
+            }),
+            Provider::Bedrock => json!({
+                "provider": "bedrock", "custom_host": host, "aws_access_key_id": AWS_KEY_ID,
+                "aws_secret_access_key": AWS_SECRET, "aws_region": AWS_REGION
+            }),
+            Provider::Cohere => {
+                json!({"provider": "cohere", "api_key": COHERE_KEY, "custom_host": host})
+            }
+            Provider::Azure => json!({
+                "provider": "azure-openai", "api_key": AZURE_KEY, "custom_host": host,
+                "azure_deployment_id": AZURE_DEPLOYMENT, "azure_api_version": AZURE_API_VERSION
+            }),
+        }
+    }
+
+    /// Path and query the chat request must reach upstream.
+    pub fn chat_path(self, stream: bool) -> String {
+        let vertex = |publisher: &str, model: &str, method: &str| {
+            format!(
+                "/v1/projects/{VERTEX_PROJECT}/locations/{VERTEX_REGION}/publishers/{publisher}/models/{model}:{method}"
+            )
+        };
+        let gemini_method = if stream {
+            "streamGenerateContent?alt=sse"
+        } else {
+            "generateContent"
+        };
+        match self {
+            Provider::Anthropic => "/v1/messages".to_owned(),
+            Provider::Google => format!("/v1beta/models/{}:{gemini_method}", self.model()),
+            Provider::VertexGemini => vertex("google", self.model(), gemini_method),
+            Provider::VertexClaude => vertex(
+                "anthropic",
+                self.model(),
+                if stream { "streamRawPredict" } else { "rawPredict" },
+            ),
+            Provider::Bedrock => format!(
+                "/model/anthropic.claude-3-haiku-20240307-v1%3A0/{}",
+                if stream { "converse-stream" } else { "converse" }
+            ),
+            Provider::Cohere => "/v2/chat".to_owned(),
+            Provider::Azure => format!(
+                "/openai/deployments/{AZURE_DEPLOYMENT}/chat/completions?api-version={AZURE_API_VERSION}"
+            ),
+        }
+    }
+
+    /// Asserts the upstream request carries this provider's credentials, in its own way only.
+    pub fn assert_auth(self, got: &Recorded) {
+        let auth = got.header("authorization");
+        match self {
+            Provider::Anthropic => {
+                assert_eq!(got.header("x-api-key"), Some(ANTHROPIC_KEY));
+                assert_eq!(auth, None, "the key travels only as x-api-key");
+                assert_eq!(got.header("anthropic-version"), Some("2023-06-01"));
+            }
+            Provider::Google => {
+                assert_eq!(got.header("x-goog-api-key"), Some(GOOGLE_KEY));
+                assert_eq!(auth, None, "the key travels only as x-goog-api-key");
+                assert!(
+                    !got.path.contains("key="),
+                    "no key in the URL: {}",
+                    got.path
+                );
+            }
+            Provider::VertexGemini | Provider::VertexClaude => {
+                assert_eq!(auth, Some(format!("Bearer {VERTEX_TOKEN}").as_str()));
+            }
+            Provider::Bedrock => {
+                let auth = auth.expect("SigV4 authorization header");
+                let date = got.header("x-amz-date").expect("x-amz-date");
+                assert_eq!(date.len(), 16, "x-amz-date is YYYYMMDDTHHMMSSZ: {date}");
+                assert!(date.ends_with('Z') && date.as_bytes()[8] == b'T', "{date}");
+                let scope = format!(
+                    "AWS4-HMAC-SHA256 Credential={AWS_KEY_ID}/{}/{AWS_REGION}/bedrock/aws4_request, ",
+                    &date[..8]
+                );
+                assert!(auth.starts_with(&scope), "{auth}");
+                let signed = auth
+                    .split("SignedHeaders=")
+                    .nth(1)
+                    .and_then(|s| s.split(',').next())
+                    .expect("SignedHeaders");
+                for h in ["host", "x-amz-date", "x-amz-content-sha256"] {
+                    assert!(signed.split(';').any(|s| s == h), "{h} is signed: {auth}");
+                }
+                let sig = auth.rsplit("Signature=").next().unwrap_or("");
+                assert_eq!(sig.len(), 64, "hex SHA-256 signature: {auth}");
+                assert!(sig.bytes().all(|b| b.is_ascii_hexdigit()), "{auth}");
+                assert!(!auth.contains(AWS_SECRET), "the secret never travels");
+            }
+            Provider::Cohere => {
+                assert_eq!(auth, Some(format!("Bearer {COHERE_KEY}").as_str()));
+            }
+            Provider::Azure => {
+                assert_eq!(got.header("api-key"), Some(AZURE_KEY));
+                assert_eq!(auth, None, "the key travels only as api-key");
+            }
+        }
+        for (name, _) in &got.headers {
+            assert!(
+                !name.as_str().starts_with("x-portkey-"),
+                "gateway headers stay at the gateway: {name}"
+            );
+        }
+    }
+
+    /// A plain text answer: (reply, content, usage).
+    pub fn text_reply(self, mock_name: &str) -> (Reply, String, Usage) {
+        match self.family() {
+            Family::Anthropic => (
+                json_reply(200, fixture!("anthropic/resp_text.json")),
+                "Hello! How can I help you today?".into(),
+                // input 12 + cache read 2048 + cache write 100.
+                Usage(2160, 9, 2169),
+            ),
+            Family::Gemini => (
+                json_reply(200, fixture!("google/response_text.json")),
+                "The capital of France is Paris.".into(),
+                // candidates 8 + thoughts 27.
+                Usage(1045, 35, 1080),
+            ),
+            Family::Converse => (
+                json_reply(200, fixture!("bedrock/response_text.json")),
+                "Paris is the capital of France.".into(),
+                Usage(1036, 9, 1045),
+            ),
+            Family::Cohere => (
+                json_reply(200, fixture!("cohere/response_text.json")),
+                "LLMs stand for Large Language Models, which are a type of neural network model."
+                    .into(),
+                Usage(2034, 18, 2052),
+            ),
+            Family::OpenAi => (
+                Reply::Default,
+                format!("Hello from {mock_name}"),
+                Usage(5, 3, 8),
+            ),
+        }
+    }
+
+    /// A streamed text answer with usage: (reply, content, usage).
+    pub fn stream_reply(self, mock_name: &str) -> (Reply, String, Usage) {
+        match self.family() {
+            Family::Anthropic => (
+                sse(fixture!("anthropic/stream_text.sse")),
+                "Hello!".into(),
+                // input 25 + cache read 1024; output 15 (message_delta is cumulative).
+                Usage(1049, 15, 1064),
+            ),
+            Family::Gemini => (
+                sse(fixture!("google/stream_text.sse")),
+                "The capital of France is Paris.".into(),
+                Usage(9, 7, 16),
+            ),
+            Family::Converse => (
+                eventstream(fixture_bytes!("bedrock/stream_text.eventstream")),
+                "Hello! How can I help?".into(),
+                Usage(14, 8, 22),
+            ),
+            Family::Cohere => (
+                sse(fixture!("cohere/stream_text.sse")),
+                "Hello there!".into(),
+                Usage(3, 3, 6),
+            ),
+            Family::OpenAi => (
+                Reply::Default,
+                format!("Hello from {mock_name}"),
+                Usage(5, 3, 8),
+            ),
+        }
+    }
+
+    /// An answer with tool calls: (reply, content, calls).
+    pub fn tool_reply(self) -> (Reply, Option<&'static str>, Vec<Call>) {
+        match self.family() {
+            Family::Anthropic => (
+                json_reply(200, fixture!("anthropic/resp_tool_use.json")),
+                Some("I'll check the weather in both cities."),
+                vec![
+                    (
+                        Some("toolu_01A09q90qw90lq917835lq9"),
+                        "get_weather",
+                        json!({"location": "Paris, France", "unit": "celsius"}),
+                    ),
+                    (
+                        Some("toolu_01B19q90qw90lq917835lq0"),
+                        "get_weather",
+                        json!({"location": "Berlin, Germany"}),
+                    ),
+                ],
+            ),
+            Family::Gemini => (
+                json_reply(200, fixture!("google/response_parallel_tools.json")),
+                Some("I'll check both cities."),
+                vec![
+                    (
+                        None,
+                        "get_weather",
+                        json!({"location": "Tokyo", "unit": "celsius"}),
+                    ),
+                    (
+                        None,
+                        "get_weather",
+                        json!({"location": "Mumbai", "unit": "celsius"}),
+                    ),
+                ],
+            ),
+            Family::Converse => (
+                json_reply(200, fixture!("bedrock/response_tool_use.json")),
+                Some("I'll check both cities."),
+                vec![
+                    (
+                        Some("tooluse_kZJMlvQmRJ6eAyJE5GIl7Q"),
+                        "get_weather",
+                        json!({"city": "Paris"}),
+                    ),
+                    (
+                        Some("tooluse_2ZCk6Rw9RmGdaDqKVPzMhg"),
+                        "get_weather",
+                        json!({"city": "Tokyo", "unit": "celsius"}),
+                    ),
+                ],
+            ),
+            Family::Cohere => (
+                json_reply(200, fixture!("cohere/response_tool_calls.json")),
+                // Cohere's tool_plan becomes the content.
+                Some("I will search for the weather in Toronto and Paris."),
+                vec![
+                    (
+                        Some("get_weather_1byjy32y4hvq"),
+                        "get_weather",
+                        json!({"location": "Toronto"}),
+                    ),
+                    (
+                        Some("get_weather_2kjd92mx0aq1"),
+                        "get_weather",
+                        json!({"location": "Paris"}),
+                    ),
+                ],
+            ),
+            Family::OpenAi => (
+                openai_completion(
+                    self.model(),
+                    json!({"role": "assistant", "content": null, "tool_calls": [
+                        {"id": "call_az1", "type": "function",
+                         "function": {"name": "get_weather", "arguments": "{\"city\":\"Tokyo\"}"}}]}),
+                    "tool_calls",
+                ),
+                None,
+                vec![(Some("call_az1"), "get_weather", json!({"city": "Tokyo"}))],
+            ),
+        }
+    }
+
+    /// A streamed answer with tool calls: (reply, content, calls).
+    pub fn stream_tool_reply(self) -> (Reply, Option<&'static str>, Vec<Call>) {
+        match self.family() {
+            Family::Anthropic => (
+                sse(fixture!("anthropic/stream_tool_use.sse")),
+                Some("Okay, let's check the weather for both cities:"),
+                vec![
+                    (
+                        Some("toolu_01T1x1fJ34qAmk2tNTrN7Up6"),
+                        "get_weather",
+                        json!({"location": "San Francisco, CA"}),
+                    ),
+                    (
+                        Some("toolu_02U2y2gK45rBnl3uUsOs8Vq7"),
+                        "get_weather",
+                        json!({"location": "Tokyo"}),
+                    ),
+                ],
+            ),
+            Family::Gemini => (
+                sse(fixture!("google/stream_tool_calls.sse")),
+                Some("Let me look that up."),
+                vec![
+                    (None, "get_weather", json!({"location": "Tokyo"})),
+                    (None, "get_time", json!({"timezone": "Asia/Tokyo"})),
+                ],
+            ),
+            Family::Converse => (
+                eventstream(fixture_bytes!("bedrock/stream_tool_use.eventstream")),
+                Some("Let me check both."),
+                vec![
+                    (
+                        Some("tooluse_kZJMlvQmRJ6eAyJE5GIl7Q"),
+                        "get_weather",
+                        json!({"city": "Paris"}),
+                    ),
+                    (
+                        Some("tooluse_2ZCk6Rw9RmGdaDqKVPzMhg"),
+                        "get_time",
+                        json!({"tz": "Europe/Paris"}),
+                    ),
+                ],
+            ),
+            Family::Cohere => (
+                sse(fixture!("cohere/stream_tool_calls.sse")),
+                Some("I will check both."),
+                vec![
+                    (
+                        Some("get_weather_nsz5zm3w56q3"),
+                        "get_weather",
+                        json!({"location": "Toronto"}),
+                    ),
+                    (
+                        Some("get_weather_0v2r6c1bz4xw"),
+                        "get_weather",
+                        json!({"location": "Paris"}),
+                    ),
+                ],
+            ),
+            Family::OpenAi => {
+                let chunk = |delta: Value, finish: Value| {
+                    json!({"id": "chatcmpl-az", "object": "chat.completion.chunk", "created": 1,
+                           "model": self.model(),
+                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+                    .to_string()
+                };
+                let events = vec![
+                    chunk(json!({"role": "assistant", "content": null}), Value::Null),
+                    chunk(
+                        json!({"tool_calls": [{"index": 0, "id": "call_az1", "type": "function",
+                                               "function": {"name": "get_weather", "arguments": ""}}]}),
+                        Value::Null,
+                    ),
+                    chunk(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}),
+                        Value::Null,
+                    ),
+                    chunk(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"Tokyo\"}"}}]}),
+                        Value::Null,
+                    ),
+                    chunk(json!({}), json!("tool_calls")),
+                ];
+                (
+                    Reply::Sse {
+                        events,
+                        gap: Duration::ZERO,
+                        end: crate::common::StreamEnd::Done,
+                    },
+                    None,
+                    vec![(Some("call_az1"), "get_weather", json!({"city": "Tokyo"}))],
+                )
+            }
+        }
+    }
+
+    /// A JSON-mode answer: (reply, the JSON the client's content must hold).
+    pub fn json_reply(self) -> (Reply, Value) {
+        let paris = json!({"capital": "Paris"});
+        match self.family() {
+            Family::Anthropic => (
+                json_reply(200, fixture!("anthropic/resp_json.json")),
+                json!({"name": "Science fair", "date": "Friday", "participants": ["Alice", "Bob"]}),
+            ),
+            Family::Gemini => {
+                let body = json!({
+                    "candidates": [{"content": {"parts": [{"text": paris.to_string()}], "role": "model"},
+                                    "finishReason": "STOP", "index": 0}],
+                    "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 6, "totalTokenCount": 26},
+                    "responseId": "json-resp-1"
+                });
+                (json_reply(200, &body.to_string()), paris)
+            }
+            Family::Converse => (
+                json_reply(200, fixture!("bedrock/response_json_tool.json")),
+                json!({"capital": "Paris", "country": "France"}),
+            ),
+            Family::Cohere => {
+                let body = json!({
+                    "id": "json-resp-1",
+                    "message": {"role": "assistant", "content": [{"type": "text", "text": paris.to_string()}]},
+                    "finish_reason": "COMPLETE",
+                    "usage": {"billed_units": {"input_tokens": 20, "output_tokens": 6}}
+                });
+                (json_reply(200, &body.to_string()), paris)
+            }
+            Family::OpenAi => (
+                openai_completion(
+                    self.model(),
+                    json!({"role": "assistant", "content": paris.to_string()}),
+                    "stop",
+                ),
+                paris,
+            ),
+        }
+    }
+}
