@@ -400,17 +400,23 @@ impl Engine {
             let bytes = read_body(body, MAX_ERROR_BODY, timeout)
                 .await
                 .unwrap_or_default();
-            let envelope = ErrorEnvelope::from_upstream(&bytes).unwrap_or_else(|| {
-                let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)])
-                    .trim()
-                    .to_owned();
-                let msg = if text.is_empty() {
-                    format!("upstream returned HTTP {}", parts.status.as_u16())
-                } else {
-                    format!("upstream returned HTTP {}: {text}", parts.status.as_u16())
-                };
-                ErrorEnvelope::new(ErrorKind::for_status(parts.status.as_u16()), msg)
-            });
+            let native_error = wire
+                .native
+                .as_ref()
+                .map(|call| call.error(parts.status.as_u16(), &bytes));
+            let envelope = native_error
+                .or_else(|| ErrorEnvelope::from_upstream(&bytes))
+                .unwrap_or_else(|| {
+                    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)])
+                        .trim()
+                        .to_owned();
+                    let msg = if text.is_empty() {
+                        format!("upstream returned HTTP {}", parts.status.as_u16())
+                    } else {
+                        format!("upstream returned HTTP {}: {text}", parts.status.as_u16())
+                    };
+                    ErrorEnvelope::new(ErrorKind::for_status(parts.status.as_u16()), msg)
+                });
             return Err(TryFailure {
                 error: GatewayError::Upstream {
                     status: parts.status,

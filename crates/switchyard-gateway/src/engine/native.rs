@@ -136,6 +136,8 @@ pub struct NativeStream {
     translator: Box<dyn ChunkTranslator>,
     idle: Option<Duration>,
     out: VecDeque<Bytes>,
+    /// A chunk with content, a tool call, a finish reason or usage has been produced.
+    substantive: bool,
     finished: bool,
 }
 
@@ -170,9 +172,12 @@ impl NativeStream {
             translator: call.adapter.chat_stream(&call.cx()),
             idle,
             out: VecDeque::new(),
+            substantive: false,
             finished: false,
         };
-        while s.out.is_empty() && !s.finished {
+        // Commit only once something worth sending is ready: a provider's opening frame (role
+        // only) may still be followed by an error, and then the attempt can fall back.
+        while !s.substantive && !s.finished {
             match s.step().await {
                 Step::Progress => {}
                 Step::Failed(e) => return NativeStart::Failed(e),
@@ -230,14 +235,15 @@ impl NativeStream {
                             data: ev.data.as_bytes(),
                             message_type: None,
                         };
-                        if let Err(e) = on_frame(&mut *self.translator, f, &mut self.out) {
-                            return Step::Failed(e);
+                        match on_frame(&mut *self.translator, f, &mut self.out) {
+                            Ok(sub) => self.substantive |= sub,
+                            Err(e) => return Step::Failed(e),
                         }
                     }
                 }
                 match self.translator.finish() {
                     Ok(chunks) => {
-                        push_chunks(&chunks, &mut self.out);
+                        self.substantive |= push_chunks(&chunks, &mut self.out);
                         self.out.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
                         Step::Progress
                     }
@@ -272,7 +278,7 @@ impl NativeStream {
                         data: ev.data.as_bytes(),
                         message_type: None,
                     };
-                    on_frame(&mut *self.translator, f, &mut self.out)?;
+                    self.substantive |= on_frame(&mut *self.translator, f, &mut self.out)?;
                 }
             }
             Decoder::Aws(dec) => {
@@ -281,7 +287,8 @@ impl NativeStream {
                     let frame = frame.map_err(|e| {
                         GatewayError::UpstreamStream(format!("malformed AWS event stream: {e}"))
                     })?;
-                    on_frame(&mut *self.translator, frame.as_frame(), &mut self.out)?;
+                    self.substantive |=
+                        on_frame(&mut *self.translator, frame.as_frame(), &mut self.out)?;
                 }
             }
         }
@@ -289,17 +296,30 @@ impl NativeStream {
     }
 }
 
+/// Translates one frame; returns whether it produced a substantive chunk.
 fn on_frame(
     t: &mut dyn ChunkTranslator,
     f: Frame<'_>,
     out: &mut VecDeque<Bytes>,
-) -> Result<(), GatewayError> {
+) -> Result<bool, GatewayError> {
     let chunks = t.on_frame(f).map_err(translate_error)?;
-    push_chunks(&chunks, out);
-    Ok(())
+    Ok(push_chunks(&chunks, out))
 }
 
-fn push_chunks(chunks: &[ChatChunk], out: &mut VecDeque<Bytes>) {
+/// A chunk that says something: content, a tool call, a finish reason or usage (a role-only
+/// opening chunk does not).
+fn is_substantive(c: &ChatChunk) -> bool {
+    c.usage.is_some()
+        || c.choices.iter().any(|ch| {
+            ch.finish_reason.is_some()
+                || ch.delta.content.as_deref().is_some_and(|t| !t.is_empty())
+                || ch.delta.tool_calls.as_ref().is_some_and(|t| !t.is_empty())
+        })
+}
+
+/// Queues the chunks as SSE events; returns whether any is substantive.
+fn push_chunks(chunks: &[ChatChunk], out: &mut VecDeque<Bytes>) -> bool {
+    let substantive = chunks.iter().any(is_substantive);
     for c in chunks {
         if let Ok(json) = serde_json::to_vec(c) {
             let mut b = BytesMut::with_capacity(json.len() + 8);
@@ -309,4 +329,5 @@ fn push_chunks(chunks: &[ChatChunk], out: &mut VecDeque<Bytes>) {
             out.push_back(b.freeze());
         }
     }
+    substantive
 }

@@ -37,7 +37,9 @@ pub enum StreamStart {
 }
 
 impl EventForwarder {
-    /// Reads until the first complete event, so an early error can still fall back.
+    /// Reads until the first substantive event (content, a tool call, a finish reason, usage or
+    /// `[DONE]`), so an upstream error — including one right after a role-only opening chunk —
+    /// can still fall back. The events read so far are sent first once the stream commits.
     pub async fn start(body: UpstreamBody, idle: Option<Duration>) -> StreamStart {
         let mut f = EventForwarder {
             body,
@@ -47,26 +49,32 @@ impl EventForwarder {
             saw_done: false,
             finished: false,
         };
+        let mut held = BytesMut::new();
         loop {
             match f.read_frame().await {
                 Read::Data(data) => {
                     f.buf.extend_from_slice(&data);
-                    if let Some(n) = complete_prefix_len(&f.buf) {
-                        let first = f.buf.split_to(n).freeze();
-                        if let Some(err) = first_event_error(&first) {
-                            return StreamStart::Error(err);
+                    let Some(n) = complete_prefix_len(&f.buf) else {
+                        continue;
+                    };
+                    let events = f.buf.split_to(n);
+                    match inspect_events(&events) {
+                        Peeked::Error(err) => return StreamStart::Error(err),
+                        Peeked::Substantive => {
+                            held.extend_from_slice(&events);
+                            f.saw_done = ends_with_done(&held);
+                            f.first = Some(held.freeze());
+                            return StreamStart::Ok(f);
                         }
-                        f.saw_done = ends_with_done(&first);
-                        f.first = Some(first);
-                        return StreamStart::Ok(f);
+                        Peeked::Preamble => held.extend_from_slice(&events),
                     }
                 }
                 Read::End => {
-                    if let Some(err) = first_event_error(&f.buf) {
+                    if let Peeked::Error(err) = inspect_events(&f.buf) {
                         return StreamStart::Error(err);
                     }
                     return StreamStart::Broken(
-                        "upstream closed the stream before its first event".into(),
+                        "upstream closed the stream before sending any content".into(),
                     );
                 }
                 Read::Failed(e) => return StreamStart::Broken(e),
@@ -187,26 +195,85 @@ fn is_done_event(rest: &[u8]) -> bool {
     t == b"data: [DONE]" || t == b"data:[DONE]"
 }
 
-/// The error in the first event of `chunk`, if it is one (`event: error`, or data holding a
-/// top-level `error` member, as OpenAI-compatible hosts send).
-fn first_event_error(chunk: &[u8]) -> Option<ErrorEnvelope> {
+/// What the events of a chunk read before the commit say.
+enum Peeked {
+    /// An error event (`event: error`, or data holding a top-level `error` member).
+    Error(ErrorEnvelope),
+    /// Something worth committing to.
+    Substantive,
+    /// Only role-only or empty chunks, comments and pings.
+    Preamble,
+}
+
+fn inspect_events(chunk: &[u8]) -> Peeked {
     let mut dec = SseDecoder::default();
     dec.push(chunk);
-    let ev = match dec.next_event() {
-        Some(Ok(ev)) => ev,
-        Some(Err(_)) => return None,
-        None => dec.finish()?,
+    let mut events = Vec::new();
+    while let Some(Ok(ev)) = dec.next_event() {
+        events.push(ev);
+    }
+    events.extend(dec.finish());
+    let mut substantive = false;
+    for ev in events {
+        let named_error = ev.event.as_deref() == Some("error");
+        if named_error || ev.data.contains("\"error\"") {
+            match ErrorEnvelope::from_upstream(ev.data.as_bytes()) {
+                Some(e) => return Peeked::Error(e),
+                None if named_error => {
+                    return Peeked::Error(ErrorEnvelope::new(ErrorKind::ApiError, ev.data))
+                }
+                None => {}
+            }
+        }
+        substantive |= is_substantive(&ev.data);
+    }
+    if substantive {
+        Peeked::Substantive
+    } else {
+        Peeked::Preamble
+    }
+}
+
+/// Whether an event's data is more than a role-only opening chunk: any delta member besides
+/// `role` with a value, a finish reason, usage, completion text, `[DONE]`, or anything that is
+/// not a recognisable chunk (forwarded rather than held).
+fn is_substantive(data: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Chunk {
+        #[serde(default)]
+        choices: Vec<ChoicePeek>,
+        #[serde(default)]
+        usage: Option<serde_json::Value>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ChoicePeek {
+        #[serde(default)]
+        delta: Option<serde_json::Map<String, serde_json::Value>>,
+        #[serde(default)]
+        finish_reason: Option<serde_json::Value>,
+        #[serde(default)]
+        text: Option<String>,
+    }
+    if data.is_empty() {
+        return false;
+    }
+    let Ok(chunk) = serde_json::from_str::<Chunk>(data) else {
+        return true;
     };
-    let named_error = ev.event.as_deref() == Some("error");
-    if !named_error && !ev.data.contains("\"error\"") {
-        return None;
-    }
-    let parsed = ErrorEnvelope::from_upstream(ev.data.as_bytes());
-    match parsed {
-        Some(e) => Some(e),
-        None if named_error => Some(ErrorEnvelope::new(ErrorKind::ApiError, ev.data)),
-        None => None,
-    }
+    let has_value = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => false,
+        serde_json::Value::String(s) => !s.is_empty(),
+        serde_json::Value::Array(a) => !a.is_empty(),
+        _ => true,
+    };
+    chunk.usage.as_ref().is_some_and(has_value)
+        || chunk.choices.iter().any(|c| {
+            c.finish_reason.as_ref().is_some_and(has_value)
+                || c.text.as_deref().is_some_and(|t| !t.is_empty())
+                || c.delta
+                    .as_ref()
+                    .is_some_and(|d| d.iter().any(|(k, v)| k != "role" && has_value(v)))
+        })
 }
 
 #[cfg(test)]
@@ -222,13 +289,38 @@ mod tests {
     }
 
     #[test]
-    fn first_event_errors_are_detected() {
-        assert!(first_event_error(b"data: {\"error\":{\"message\":\"overloaded\"}}\n\n").is_some());
-        assert!(first_event_error(b"event: error\ndata: oops\n\n").is_some());
-        assert!(first_event_error(
-            b"data: {\"choices\":[{\"delta\":{\"content\":\"error\"}}]}\n\n"
-        )
-        .is_none());
+    fn early_errors_are_detected() {
+        assert!(matches!(
+            inspect_events(b"data: {\"error\":{\"message\":\"overloaded\"}}\n\n"),
+            Peeked::Error(_)
+        ));
+        assert!(matches!(
+            inspect_events(b"event: error\ndata: oops\n\n"),
+            Peeked::Error(_)
+        ));
+        assert!(matches!(
+            inspect_events(b"data: {\"choices\":[{\"delta\":{\"content\":\"error\"}}]}\n\n"),
+            Peeked::Substantive
+        ));
+    }
+
+    #[test]
+    fn role_only_and_empty_chunks_are_preamble() {
+        let preamble: &[u8] = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n: ping\n\n";
+        assert!(matches!(inspect_events(preamble), Peeked::Preamble));
+        for data in [
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0}]}}]}"#,
+            r#"{"choices":[{"delta":{"reasoning_content":"hmm"}}]}"#,
+            r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[],"usage":{"total_tokens":3}}"#,
+            r#"{"choices":[{"text":"hi"}]}"#,
+            "[DONE]",
+        ] {
+            assert!(is_substantive(data), "{data}");
+        }
+        assert!(!is_substantive(
+            r#"{"choices":[{"delta":{"role":"assistant"}}]}"#
+        ));
     }
 
     #[test]
