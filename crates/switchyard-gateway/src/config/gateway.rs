@@ -13,7 +13,7 @@ use http::HeaderName;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use switchyard_providers::native::ProviderOptions;
-use switchyard_providers::AuthStyle;
+use switchyard_providers::{AuthStyle, ProviderKind, ProviderSpec};
 
 use super::errors::ConfigErrors;
 use super::providers::Providers;
@@ -137,24 +137,28 @@ const OPTION_KEYS: &[&str] = &["deployment_id", "api_version", "resource_name"];
 
 /// Credentials given as provider options instead of an API key: AWS keys for Bedrock, a service
 /// account for Vertex AI.
-fn has_option_credentials(auth: AuthStyle, options: &ProviderOptions) -> bool {
-    match auth {
-        AuthStyle::AwsSigV4 => options.contains_key("aws_access_key_id"),
-        AuthStyle::GoogleOAuth => options.contains_key("vertex_service_account_json"),
-        _ => false,
+fn has_option_credentials(spec: &ProviderSpec, options: &ProviderOptions) -> bool {
+    credential_option(spec).is_some_and(|k| options.contains_key(k))
+}
+
+/// The option that carries a provider's credentials, for providers that take them that way.
+fn credential_option(spec: &ProviderSpec) -> Option<&'static str> {
+    match (spec.auth, spec.kind) {
+        (AuthStyle::AwsSigV4, _) => Some("aws_access_key_id"),
+        (AuthStyle::GoogleOAuth, _) => Some("vertex_service_account_json"),
+        (_, ProviderKind::AzureOpenAi) => Some("azure_ad_token"),
+        _ => None,
     }
 }
 
 /// The option credentials in use are the operator's (not replaced by the client's own).
 fn uses_server_option_credentials(
-    auth: AuthStyle,
+    spec: &ProviderSpec,
     server: &ProviderOptions,
     effective: &ProviderOptions,
 ) -> bool {
-    let key = match auth {
-        AuthStyle::AwsSigV4 => "aws_access_key_id",
-        AuthStyle::GoogleOAuth => "vertex_service_account_json",
-        _ => return false,
+    let Some(key) = credential_option(spec) else {
+        return false;
     };
     server.get(key).is_some() && server.get(key) == effective.get(key)
 }
@@ -598,7 +602,7 @@ impl Builder<'_, '_> {
                             return None;
                         }
                         None if entry.key_optional()
-                            || has_option_credentials(entry.spec.auth, &options) =>
+                            || has_option_credentials(entry.spec, &options) =>
                         {
                             Credential::None
                         }
@@ -626,7 +630,7 @@ impl Builder<'_, '_> {
         if matches!(credential, Credential::None)
             && client_host
             && custom_host.is_some()
-            && uses_server_option_credentials(entry.spec.auth, &entry.options, &options)
+            && uses_server_option_credentials(entry.spec, &entry.options, &options)
         {
             self.errs.push_credentials(
                 &format!("{}{suffix}.custom_host", self.err_root),

@@ -9,8 +9,8 @@ use switchyard_providers::native::ProviderOptions;
 
 use super::secret::Secret;
 
-/// One provider as this gateway knows it.
-#[derive(Debug)]
+/// One provider as this gateway knows it. `Debug` prints option names only (options may hold
+/// credentials).
 pub struct ProviderEntry {
     /// The name targets use (`provider: <slug>`).
     pub slug: String,
@@ -24,6 +24,19 @@ pub struct ProviderEntry {
     pub configured: bool,
     /// A host the operator added under its own name (OpenAI-compatible).
     pub custom: bool,
+}
+
+impl std::fmt::Debug for ProviderEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderEntry")
+            .field("slug", &self.slug)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .field("options", &self.options.keys().collect::<Vec<_>>())
+            .field("configured", &self.configured)
+            .field("custom", &self.custom)
+            .finish()
+    }
 }
 
 impl ProviderEntry {

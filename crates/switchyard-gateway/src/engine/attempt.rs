@@ -182,7 +182,7 @@ impl Engine {
                 let (call, wire) = native_request(kind, *endpoint, leaf, &body)?;
                 let base = match leaf.custom_host.as_deref() {
                     Some(h) => h.trim_end_matches('/').to_owned(),
-                    None if spec.dynamic_base() => call
+                    None if leaf.provider.base_url().is_empty() => call
                         .adapter
                         .base_url(&leaf.options)
                         .map_err(translate_error)?,
@@ -267,6 +267,14 @@ impl Engine {
             Credential::None => None,
         };
         let bearer = |key: &str| format!("Bearer {key}");
+        let azure_ad_token = (leaf.provider.spec.kind == ProviderKind::AzureOpenAi)
+            .then(|| leaf.options.get("azure_ad_token"))
+            .flatten();
+        let key = match azure_ad_token {
+            // An Entra ID token replaces the API key.
+            Some(_) => None,
+            None => key,
+        };
         let (name, value) = match (leaf.provider.spec.auth, key) {
             (
                 AuthStyle::Bearer
@@ -314,6 +322,10 @@ impl Engine {
                     .await?;
                 (header::AUTHORIZATION, bearer(token.expose()))
             }
+            (AuthStyle::Header(_), None) if azure_ad_token.is_some() => (
+                header::AUTHORIZATION,
+                bearer(azure_ad_token.map(String::as_str).unwrap_or_default()),
+            ),
             (_, None) => return Ok(()),
         };
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
@@ -610,7 +622,8 @@ fn azure_url(leaf: &Leaf, op: &Operation, req: &RequestContext) -> Result<String
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
-    let base = match leaf.custom_host.as_deref() {
+    let configured = Some(leaf.provider.base_url()).filter(|b| !b.is_empty());
+    let base = match leaf.custom_host.as_deref().or(configured) {
         Some(h) => h.trim_end_matches('/').to_owned(),
         None => match option(opts, &["azure_resource_name", "resource_name"]) {
             Some(r) if safe(r) && !r.contains('.') => {

@@ -84,8 +84,8 @@ pub enum Credential {
     None,
 }
 
-/// One provider target with everything inherited resolved.
-#[derive(Debug)]
+/// One provider target with everything inherited resolved. `Debug` prints option names only:
+/// options may hold credentials (AWS secret keys, service accounts).
 pub struct Leaf {
     pub provider: Arc<ProviderEntry>,
     pub credential: Credential,
@@ -100,6 +100,21 @@ pub struct Leaf {
     pub retry: RetryPolicy,
     pub request_timeout: Option<Duration>,
     pub options: ProviderOptions,
+}
+
+impl std::fmt::Debug for Leaf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leaf")
+            .field("provider", &self.provider.slug)
+            .field("credential", &self.credential)
+            .field("custom_host", &self.custom_host)
+            .field("forward_headers", &self.forward_headers)
+            .field("override_params", &self.override_params)
+            .field("retry", &self.retry)
+            .field("request_timeout", &self.request_timeout)
+            .field("options", &self.options.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Leaf {

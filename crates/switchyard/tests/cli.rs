@@ -1,0 +1,89 @@
+//! The command line: `check`, `--version`, and `serve` start-up errors.
+
+use std::process::Command;
+
+fn switchyard() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+}
+
+fn write(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let out = switchyard().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("switchyard {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn check_accepts_a_valid_config() {
+    let path = write("ok.yaml", "providers:\n  openai: {api_key: sk-1}\nroutes:\n  fast: {provider: openai}\ndefault_route: fast\n");
+    let out = switchyard()
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("OK (1 route(s), 1 configured provider(s), default route: yes)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_lists_every_problem_with_its_path_and_fails() {
+    let path = write(
+        "bad.yaml",
+        "server:\n  listen: nowhere\nroutes:\n  a:\n    strategy: {mode: fallbak}\n    targets: [{provider: openai, api_key: k}]\n  b: {provider: nope}\n",
+    );
+    let out = switchyard()
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("3 problem(s)"), "{stderr}");
+    assert!(stderr.contains("server.listen"), "{stderr}");
+    assert!(stderr.contains("routes.a.strategy.mode"), "{stderr}");
+    assert!(
+        stderr.contains("routes.b.provider: unknown provider `nope`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_reports_a_missing_file() {
+    let out = switchyard()
+        .args(["check", "--config", "/nonexistent/switchyard.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file"));
+}
+
+#[test]
+fn serve_refuses_an_invalid_config_before_listening() {
+    let path = write("serve-bad.yaml", "routes:\n  a: {provider: nope}\n");
+    let out = switchyard()
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("routes.a.provider"));
+}
