@@ -1,4 +1,5 @@
 //! The command line: `check`, `--version`, and `serve` start-up errors.
+#![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
