@@ -6,6 +6,7 @@ pub mod config;
 pub mod context;
 pub mod engine;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod routing;
 pub mod ssrf;

@@ -42,6 +42,32 @@ pub struct ServerSettings {
     pub connect_timeout: Duration,
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
+    /// Passive health checking of upstream targets (`server.circuit_breaker`).
+    pub circuit_breaker: CircuitBreakerSettings,
+}
+
+/// When a target is ejected from `fallback` and `loadbalance` groups, and for how long
+/// (see `crate::health`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CircuitBreakerSettings {
+    pub enabled: bool,
+    /// Consecutive failures (after retries) that open a target's circuit.
+    pub failure_threshold: u32,
+    /// How long an opened circuit keeps its target ejected before one probe request may try it.
+    pub cooldown: Duration,
+    /// Each failed probe doubles the cooldown, up to this.
+    pub max_cooldown: Duration,
+}
+
+impl Default for CircuitBreakerSettings {
+    fn default() -> Self {
+        CircuitBreakerSettings {
+            enabled: true,
+            failure_threshold: 5,
+            cooldown: Duration::from_secs(30),
+            max_cooldown: Duration::from_secs(300),
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -58,6 +84,7 @@ impl Default for ServerSettings {
             connect_timeout: Duration::from_secs(10),
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 256,
+            circuit_breaker: CircuitBreakerSettings::default(),
         }
     }
 }
@@ -76,6 +103,16 @@ struct RawServer {
     connect_timeout: Option<HumanDuration>,
     pool_idle_timeout: Option<HumanDuration>,
     pool_max_idle_per_host: Option<usize>,
+    circuit_breaker: Option<RawCircuitBreaker>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCircuitBreaker {
+    enabled: Option<bool>,
+    failure_threshold: Option<u32>,
+    cooldown: Option<HumanDuration>,
+    max_cooldown: Option<HumanDuration>,
 }
 
 /// The whole runtime configuration, validated.
@@ -253,7 +290,48 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     if let Some(n) = raw.pool_max_idle_per_host {
         s.pool_max_idle_per_host = n;
     }
+    if let Some(cb) = raw.circuit_breaker {
+        s.circuit_breaker = parse_circuit_breaker(cb, errs);
+    }
     s
+}
+
+fn parse_circuit_breaker(
+    raw: RawCircuitBreaker,
+    errs: &mut ConfigErrors,
+) -> CircuitBreakerSettings {
+    let mut cb = CircuitBreakerSettings::default();
+    if let Some(e) = raw.enabled {
+        cb.enabled = e;
+    }
+    match raw.failure_threshold {
+        Some(0) => errs.push(
+            "server.circuit_breaker.failure_threshold",
+            "must be at least 1 (use `enabled: false` to turn the circuit breaker off)",
+        ),
+        Some(n) => cb.failure_threshold = n,
+        None => {}
+    }
+    match raw.cooldown {
+        Some(HumanDuration(d)) if d.is_zero() => {
+            errs.push("server.circuit_breaker.cooldown", "must be longer than 0")
+        }
+        Some(HumanDuration(d)) => cb.cooldown = d,
+        None => {}
+    }
+    match raw.max_cooldown {
+        Some(HumanDuration(d)) if d < cb.cooldown => errs.push(
+            "server.circuit_breaker.max_cooldown",
+            format!(
+                "must be at least the cooldown ({} ms)",
+                cb.cooldown.as_millis()
+            ),
+        ),
+        Some(HumanDuration(d)) => cb.max_cooldown = d,
+        // A long cooldown raises the default cap rather than being an error.
+        None => cb.max_cooldown = cb.max_cooldown.max(cb.cooldown),
+    }
+    cb
 }
 
 fn parse_providers(v: Option<&Value>, errs: &mut ConfigErrors) -> Providers {

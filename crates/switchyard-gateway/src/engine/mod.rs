@@ -17,9 +17,10 @@ use crate::config::providers::ProviderEntry;
 use crate::config::ServerSettings;
 use crate::context::RequestContext;
 use crate::error::GatewayError;
+use crate::health::{HealthTracker, Permit, Verdict, SKIPPED_TARGETS_HEADER};
 use crate::routing::query::Facts;
-use crate::routing::select::{pick_conditional, pick_weighted};
-use crate::routing::tree::{Mode, Node, NodeKind};
+use crate::routing::select::{pick_conditional, pick_weighted, pick_weighted_available};
+use crate::routing::tree::{Leaf, Mode, Node, NodeKind};
 use crate::upstream::UpstreamClient;
 use stream::EventForwarder;
 
@@ -28,6 +29,8 @@ pub struct Engine {
     client: UpstreamClient,
     settings: Arc<ServerSettings>,
     google_tokens: crate::auth::google::GoogleTokens,
+    /// Circuit breakers per target, fed by every leaf attempt.
+    health: HealthTracker,
 }
 
 /// A response ready for the client.
@@ -62,7 +65,8 @@ pub struct Failure {
     pub provider: Option<Arc<ProviderEntry>>,
     pub retries: i32,
     pub error: GatewayError,
-    /// Upstream response headers, for upstream error responses.
+    /// Upstream response headers, for upstream error responses (and the gateway's
+    /// `x-switchyard-skipped-targets`).
     pub headers: Option<HeaderMap>,
     /// A gateway-side problem no other target can fix: stops a fallback.
     pub terminal: bool,
@@ -96,10 +100,12 @@ impl Engine {
     pub fn new(client: UpstreamClient, settings: Arc<ServerSettings>) -> Self {
         let google_tokens =
             crate::auth::google::GoogleTokens::with_trusted_hosts(settings.trusted_hosts.clone());
+        let health = HealthTracker::new(settings.circuit_breaker);
         Engine {
             client,
             settings,
             google_tokens,
+            health,
         }
     }
 
@@ -107,12 +113,28 @@ impl Engine {
         &self.settings
     }
 
+    /// The targets' circuit breakers.
+    pub fn health(&self) -> &HealthTracker {
+        &self.health
+    }
+
     /// Executes `root` for `req`. When more than one leaf failed, the final error's message lists
-    /// every target's reason.
+    /// every target's reason. Targets skipped because their circuit was open are listed in
+    /// `x-switchyard-skipped-targets`.
     pub async fn execute(&self, root: &Node, req: &RequestContext) -> Outcome {
-        match self.run(root, req).await {
-            Ok(s) => Ok(s),
+        let mut walk = Walk::default();
+        let outcome = self.run(root, req, &mut walk).await;
+        match outcome {
+            Ok(mut s) => {
+                walk.mark(&mut s.headers);
+                Ok(s)
+            }
             Err(mut f) => {
+                if !walk.skipped.is_empty() {
+                    walk.mark(f.headers.get_or_insert_with(HeaderMap::new));
+                } else if let Some(h) = &mut f.headers {
+                    walk.mark(h);
+                }
                 if f.history.len() > 1 {
                     let mut envelope = f.error.envelope();
                     envelope.error.message = format!(
@@ -130,25 +152,31 @@ impl Engine {
         }
     }
 
-    fn run<'a>(&'a self, node: &'a Node, req: &'a RequestContext) -> BoxFut<'a> {
+    fn run<'a>(
+        &'a self,
+        node: &'a Node,
+        req: &'a RequestContext,
+        walk: &'a mut Walk,
+    ) -> BoxFut<'a> {
         Box::pin(async move {
             let group = match &node.kind {
-                NodeKind::Leaf(leaf) => return self.attempt_leaf(leaf, &node.path, req).await,
+                // A leaf reached directly (single, conditional, the root, or every alternative
+                // ejected): attempted whatever its circuit says.
+                NodeKind::Leaf(leaf) => {
+                    let id = self.health.identity(leaf);
+                    let permit = self.health.acquire(id, &node.path, &leaf.provider.slug);
+                    return self.attempt_recorded(leaf, &node.path, req, permit).await;
+                }
                 NodeKind::Group(g) => g,
             };
             match group.mode {
                 Mode::Single => match group.targets.first() {
-                    Some(t) => self.run(t, req).await,
+                    Some(t) => self.run(t, req, walk).await,
                     None => Err(Failure::terminal(GatewayError::Internal(
                         "empty target list".into(),
                     ))),
                 },
-                Mode::LoadBalance => match pick_weighted(&group.targets, fastrand::f64()) {
-                    Some(i) => self.run(&group.targets[i], req).await,
-                    None => Err(Failure::terminal(GatewayError::Internal(
-                        "no target with a weight above 0".into(),
-                    ))),
-                },
+                Mode::LoadBalance => self.load_balance(&group.targets, req, walk).await,
                 Mode::Conditional => {
                     let reads_params = group.conditions.iter().any(|c| c.query.reads_params());
                     let facts = Facts {
@@ -156,7 +184,7 @@ impl Engine {
                         params: if reads_params { req.params() } else { None },
                     };
                     match pick_conditional(group, &facts) {
-                        Some(i) => self.run(&group.targets[i], req).await,
+                        Some(i) => self.run(&group.targets[i], req, walk).await,
                         None => Err(Failure::terminal(GatewayError::NoConditionMatched(format!(
                             "no condition of {}.strategy matched the request and there is no strategy.default",
                             node.path
@@ -166,8 +194,24 @@ impl Engine {
                 Mode::Fallback => {
                     let mut history = Vec::new();
                     let mut last: Option<Failure> = None;
-                    for target in &group.targets {
-                        match self.run(target, req).await {
+                    for (i, target) in group.targets.iter().enumerate() {
+                        let outcome = match self.enter(target) {
+                            Entry::Leaf(leaf, permit) => {
+                                self.attempt_recorded(leaf, &target.path, req, permit).await
+                            }
+                            Entry::Group => self.run(target, req, walk).await,
+                            Entry::Ejected => {
+                                let rest = &group.targets[i + 1..];
+                                if rest.iter().any(|t| self.health.node_available(t)) {
+                                    walk.skip(&target.path);
+                                    continue;
+                                }
+                                // Every remaining target is ejected: try them in order rather
+                                // than fail without trying.
+                                self.run(target, req, walk).await
+                            }
+                        };
+                        match outcome {
                             Ok(s) => return Ok(s),
                             Err(mut f) => {
                                 history.append(&mut f.history);
@@ -198,6 +242,87 @@ impl Engine {
         })
     }
 
+    /// One target by weight, among those whose circuit allows traffic (all of them when none
+    /// does).
+    async fn load_balance(
+        &self,
+        targets: &[Node],
+        req: &RequestContext,
+        walk: &mut Walk,
+    ) -> Outcome {
+        if !self.health.enabled() {
+            return match pick_weighted(targets, fastrand::f64()) {
+                Some(i) => self.run(&targets[i], req, walk).await,
+                None => Err(no_weight()),
+            };
+        }
+        let mut available: Vec<bool> = targets
+            .iter()
+            .map(|t| self.health.node_available(t))
+            .collect();
+        // Each round either attempts a target or marks one more as ejected, so this ends.
+        loop {
+            let Some(pick) = pick_weighted_available(targets, fastrand::f64(), |i| {
+                available.get(i).copied().unwrap_or(false)
+            }) else {
+                return Err(no_weight());
+            };
+            if let Some(d) = pick.displaced {
+                walk.skip(&targets[d].path);
+            }
+            let target = &targets[pick.index];
+            if pick.failed_open {
+                return self.run(target, req, walk).await;
+            }
+            match self.enter(target) {
+                Entry::Leaf(leaf, permit) => {
+                    return self.attempt_recorded(leaf, &target.path, req, permit).await
+                }
+                Entry::Group => return self.run(target, req, walk).await,
+                // Lost the race for a half-open target's probe: pick again without it.
+                Entry::Ejected => {
+                    walk.skip(&target.path);
+                    if let Some(a) = available.get_mut(pick.index) {
+                        *a = false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks `node`'s circuit (a leaf) or its leaves' circuits (a group) whether it may be tried.
+    fn enter<'a>(&'a self, node: &'a Node) -> Entry<'a> {
+        match &node.kind {
+            NodeKind::Leaf(leaf) => {
+                let id = self.health.identity(leaf);
+                match self.health.try_acquire(id, &node.path, &leaf.provider.slug) {
+                    Some(permit) => Entry::Leaf(leaf, permit),
+                    None => Entry::Ejected,
+                }
+            }
+            NodeKind::Group(_) if self.health.node_available(node) => Entry::Group,
+            NodeKind::Group(_) => Entry::Ejected,
+        }
+    }
+
+    /// Attempts `leaf` and records the final outcome (after retries) in its circuit.
+    async fn attempt_recorded(
+        &self,
+        leaf: &Arc<Leaf>,
+        path: &Arc<str>,
+        req: &RequestContext,
+        permit: Permit<'_>,
+    ) -> Outcome {
+        let outcome = self.attempt_leaf(leaf, path, req).await;
+        permit.record(match &outcome {
+            Ok(_) => Verdict::Success,
+            // A gateway-side refusal (e.g. an SSRF check) says nothing about the target.
+            Err(f) if f.terminal => Verdict::Neutral,
+            Err(f) => Verdict::of_error(&f.error),
+        });
+        outcome
+    }
+
     /// The timeout for one attempt: the request header, else the target's, else the server's.
     fn timeout_for(
         &self,
@@ -207,5 +332,54 @@ impl Engine {
         req.timeout_override
             .or(leaf_timeout)
             .or(self.settings.default_request_timeout)
+    }
+}
+
+fn no_weight() -> Failure {
+    Failure::terminal(GatewayError::Internal(
+        "no target with a weight above 0".into(),
+    ))
+}
+
+/// How a fallback or loadbalance group may use one of its targets.
+enum Entry<'a> {
+    /// A leaf whose circuit admitted the request.
+    Leaf(&'a Arc<Leaf>, Permit<'a>),
+    /// A group with at least one leaf whose circuit allows traffic.
+    Group,
+    /// Every circuit under the target is open.
+    Ejected,
+}
+
+/// What one request's walk of the tree collected on the way.
+#[derive(Default)]
+struct Walk {
+    /// Targets passed over because their circuit was open, in order.
+    skipped: Vec<Arc<str>>,
+}
+
+impl Walk {
+    fn skip(&mut self, path: &Arc<str>) {
+        if !self.skipped.contains(path) {
+            tracing::debug!(target = %path, "skipping a target whose circuit is open");
+            self.skipped.push(path.clone());
+        }
+    }
+
+    /// Sets `x-switchyard-skipped-targets` (or removes an upstream's header of that name).
+    fn mark(&self, headers: &mut HeaderMap) {
+        headers.remove(SKIPPED_TARGETS_HEADER);
+        if self.skipped.is_empty() {
+            return;
+        }
+        let list = self
+            .skipped
+            .iter()
+            .map(|p| &**p)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Ok(v) = http::HeaderValue::from_str(&list) {
+            headers.insert(SKIPPED_TARGETS_HEADER, v);
+        }
     }
 }

@@ -194,3 +194,79 @@ fn every_example_config_in_docs_parses() {
     }
     assert!(seen >= 2, "examples found: {seen}");
 }
+
+#[test]
+fn the_circuit_breaker_is_on_by_default() {
+    let c = GatewayConfig::from_yaml("", &no_env).unwrap();
+    assert_eq!(
+        c.server.circuit_breaker,
+        CircuitBreakerSettings {
+            enabled: true,
+            failure_threshold: 5,
+            cooldown: Duration::from_secs(30),
+            max_cooldown: Duration::from_secs(300),
+        }
+    );
+}
+
+#[test]
+fn circuit_breaker_settings_parse() {
+    let c = GatewayConfig::from_yaml(
+        "server:\n  circuit_breaker: {failure_threshold: 3, cooldown: 200ms, max_cooldown: 2s}\n",
+        &no_env,
+    )
+    .unwrap();
+    let cb = c.server.circuit_breaker;
+    assert!(cb.enabled);
+    assert_eq!(cb.failure_threshold, 3);
+    assert_eq!(cb.cooldown, Duration::from_millis(200));
+    assert_eq!(cb.max_cooldown, Duration::from_secs(2));
+
+    let c = GatewayConfig::from_yaml("server:\n  circuit_breaker: {enabled: false}\n", &no_env)
+        .unwrap();
+    assert!(!c.server.circuit_breaker.enabled);
+
+    // A cooldown above the default cap raises the cap rather than failing.
+    let c =
+        GatewayConfig::from_yaml("server:\n  circuit_breaker: {cooldown: 10m}\n", &no_env).unwrap();
+    assert_eq!(
+        c.server.circuit_breaker.max_cooldown,
+        Duration::from_secs(600)
+    );
+}
+
+#[test]
+fn bad_circuit_breaker_settings_are_reported_with_paths() {
+    let e = errors("server:\n  circuit_breaker: {failure_threshold: 0}\n");
+    assert!(
+        e.contains("server.circuit_breaker.failure_threshold"),
+        "{e}"
+    );
+    let e = errors("server:\n  circuit_breaker: {cooldown: 0s}\n");
+    assert!(e.contains("server.circuit_breaker.cooldown"), "{e}");
+    let e = errors("server:\n  circuit_breaker: {cooldown: 1m, max_cooldown: 30s}\n");
+    assert!(e.contains("server.circuit_breaker.max_cooldown"), "{e}");
+    let e = errors("server:\n  circuit_breaker: {treshold: 3}\n");
+    assert!(e.contains("server.circuit_breaker"), "{e}");
+    assert!(e.contains("treshold"), "{e}");
+    let e = errors("server:\n  circuit_breaker: {cooldown: soon}\n");
+    assert!(e.contains("server.circuit_breaker.cooldown"), "{e}");
+}
+
+#[test]
+fn the_documented_config_file_parses() {
+    let doc = include_str!("../../../../../docs/configuration.md");
+    let start = doc
+        .find("```yaml\nserver:")
+        .expect("configuration.md has the server file example")
+        + "```yaml\n".len();
+    let len = doc[start..].find("```").unwrap();
+    let c = GatewayConfig::from_yaml(&doc[start..start + len], &|k| Some(format!("value-of-{k}")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        c.server.circuit_breaker,
+        CircuitBreakerSettings::default(),
+        "the example shows the defaults"
+    );
+    assert!(c.default_route.is_some());
+}
