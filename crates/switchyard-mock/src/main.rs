@@ -1,12 +1,25 @@
 //! `switchyard-mock`: a standalone mock upstream for benchmarks and SDK tests.
 //!
-//! Usage: `switchyard-mock [--port N] [--latency-ms N] [--name NAME]`. Prints
-//! `listening on http://127.0.0.1:PORT` on stdout once it accepts connections.
+//! Usage: `switchyard-mock [--port N] [--latency-ms N] [--name NAME] [--threads N] [--fast]
+//! [--stream-gap-ms N]`. Prints `listening on http://127.0.0.1:PORT` on stdout once it accepts
+//! connections.
+//!
+//! `--fast` serves precomputed answers from a bare hyper HTTP/1.1 server (no routing, no JSON
+//! parsing), so in benchmarks the mock is never the bottleneck: a request whose body contains
+//! `"stream":true` gets a 7-event SSE stream, an Anthropic-style path (`/v1/messages`) gets an
+//! Anthropic answer, anything else an OpenAI chat completion.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use switchyard_mock::{MockOptions, MockServer};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use switchyard_mock::{chat_chunks, MockOptions, MockServer};
 
 fn arg(args: &[String], flag: &str) -> Option<String> {
     args.iter()
@@ -23,10 +36,15 @@ fn main() -> std::process::ExitCode {
         .and_then(|p| p.parse().ok())
         .map(Duration::from_millis)
         .unwrap_or_default();
+    let gap = arg(&args, "--stream-gap-ms")
+        .and_then(|p| p.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or_default();
     let name = arg(&args, "--name").unwrap_or_else(|| "mock".into());
     let threads: usize = arg(&args, "--threads")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
+    let fast = args.iter().any(|a| a == "--fast");
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
@@ -39,9 +57,19 @@ fn main() -> std::process::ExitCode {
         }
     };
     rt.block_on(async move {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if fast {
+            return match serve_fast(addr, &name, latency, gap).await {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bind: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            };
+        }
         let opts = MockOptions {
             name,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr,
             record: false,
             latency,
         };
@@ -57,4 +85,97 @@ fn main() -> std::process::ExitCode {
             }
         }
     })
+}
+
+struct Canned {
+    chat: Bytes,
+    anthropic: Bytes,
+    events: Vec<Bytes>,
+    latency: Duration,
+    gap: Duration,
+}
+
+async fn serve_fast(
+    addr: SocketAddr,
+    name: &str,
+    latency: Duration,
+    gap: Duration,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    let chat = format!(
+        r#"{{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{{"index":0,"message":{{"role":"assistant","content":"Hello from {name}"}},"logprobs":null,"finish_reason":"stop"}}],"usage":{{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}},"system_fingerprint":"fp_mock"}}"#
+    );
+    let anthropic = format!(
+        r#"{{"id":"msg_mock","type":"message","role":"assistant","model":"claude-3-5-haiku-latest","content":[{{"type":"text","text":"Hello from {name}"}}],"stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":5,"output_tokens":3}}}}"#
+    );
+    let mut events: Vec<Bytes> = chat_chunks(name, "gpt-4o-mini", true)
+        .into_iter()
+        .map(|e| Bytes::from(format!("data: {e}\n\n")))
+        .collect();
+    events.push(Bytes::from_static(b"data: [DONE]\n\n"));
+    let canned = std::sync::Arc::new(Canned {
+        chat: Bytes::from(chat),
+        anthropic: Bytes::from(anthropic),
+        events,
+        latency,
+        gap,
+    });
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let canned = canned.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| answer(canned.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+type FastBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+async fn answer(
+    c: std::sync::Arc<Canned>,
+    req: Request<Incoming>,
+) -> Result<Response<FastBody>, Infallible> {
+    let anthropic = req.uri().path().ends_with("/messages");
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    if !c.latency.is_zero() {
+        tokio::time::sleep(c.latency).await;
+    }
+    let stream = body.windows(13).any(|w| w == b"\"stream\":true");
+    let resp = if stream && !anthropic {
+        let events = c.events.clone();
+        let gap = c.gap;
+        let s = futures_util::stream::unfold(0usize, move |i| {
+            let events = events.clone();
+            async move {
+                let ev = events.get(i)?.clone();
+                if i > 0 && !gap.is_zero() {
+                    tokio::time::sleep(gap).await;
+                }
+                Some((Ok::<_, Infallible>(Frame::data(ev)), i + 1))
+            }
+        });
+        Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(BodyExt::boxed(StreamBody::new(s)))
+    } else {
+        let bytes = if anthropic {
+            c.anthropic.clone()
+        } else {
+            c.chat.clone()
+        };
+        Response::builder()
+            .header("content-type", "application/json")
+            .body(BodyExt::boxed(Full::new(bytes)))
+    };
+    Ok(resp.unwrap_or_else(|_| Response::new(BodyExt::boxed(Full::new(Bytes::new())))))
 }
