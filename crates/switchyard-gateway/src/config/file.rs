@@ -42,6 +42,8 @@ pub struct ServerSettings {
     pub connect_timeout: Duration,
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
+    /// Runtime worker threads; `None`: one per CPU core.
+    pub worker_threads: Option<usize>,
     /// Passive health checking of upstream targets (`server.circuit_breaker`).
     pub circuit_breaker: CircuitBreakerSettings,
 }
@@ -84,6 +86,7 @@ impl Default for ServerSettings {
             connect_timeout: Duration::from_secs(10),
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 256,
+            worker_threads: None,
             circuit_breaker: CircuitBreakerSettings::default(),
         }
     }
@@ -103,6 +106,7 @@ struct RawServer {
     connect_timeout: Option<HumanDuration>,
     pool_idle_timeout: Option<HumanDuration>,
     pool_max_idle_per_host: Option<usize>,
+    worker_threads: Option<usize>,
     circuit_breaker: Option<RawCircuitBreaker>,
 }
 
@@ -287,6 +291,10 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     s.connect_timeout = d(raw.connect_timeout, s.connect_timeout);
     s.pool_idle_timeout = d(raw.pool_idle_timeout, s.pool_idle_timeout);
     s.default_request_timeout = raw.default_request_timeout.map(|h| h.0);
+    match raw.worker_threads {
+        Some(0) => errs.push("server.worker_threads", "must be at least 1"),
+        n => s.worker_threads = n,
+    }
     if let Some(n) = raw.pool_max_idle_per_host {
         s.pool_max_idle_per_host = n;
     }

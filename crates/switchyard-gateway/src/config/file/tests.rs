@@ -270,3 +270,21 @@ fn the_documented_config_file_parses() {
     );
     assert!(c.default_route.is_some());
 }
+
+#[test]
+fn worker_threads_default_to_the_core_count_and_refuse_zero() {
+    assert_eq!(
+        GatewayConfig::from_yaml("", &no_env)
+            .unwrap()
+            .server
+            .worker_threads,
+        None
+    );
+    let c = GatewayConfig::from_yaml("server:\n  worker_threads: 1\n", &no_env).unwrap();
+    assert_eq!(c.server.worker_threads, Some(1));
+    let e = errors("server:\n  worker_threads: 0\n");
+    assert!(
+        e.contains("server.worker_threads: must be at least 1"),
+        "{e}"
+    );
+}
