@@ -3,7 +3,14 @@
 //! By default it answers like OpenAI: `POST /v1/chat/completions` (JSON, or SSE when the body
 //! asks for `"stream": true`), `/v1/completions`, `/v1/embeddings`, `GET /v1/models`. Tests can
 //! script the next replies ([`Reply`]: any status and body, event streams that end cleanly, get
-//! cut, or stall, delays, hangs) and read back every request the mock received.
+//! cut, or stall, delays, hangs, connection resets, malformed bodies) and read back every request
+//! the mock received.
+//!
+//! For cancellation and leak tests it counts the work it has in flight: streamed response bodies
+//! ([`MockServer::streams_started`], [`MockServer::streams_cancelled`],
+//! [`MockServer::streams_open`]) and request handlers ([`MockServer::handlers_cancelled`],
+//! [`MockServer::handlers_open`]). A body or handler is *cancelled* when the peer went away
+//! (the connection closed) before the mock finished it.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -85,6 +92,17 @@ pub enum Reply {
         chunks: Vec<Bytes>,
         gap: Duration,
     },
+    /// Closes the connection without sending a response head: the client sees the connection
+    /// end (or reset) before any byte of a response.
+    Reset,
+    /// An event stream whose last event is cut off: `events` as whole `data:` events, then
+    /// `partial` (the start of one more event, without its closing blank line), then `end`.
+    /// `Done` closes cleanly like `Close` (no `[DONE]` can follow a broken event).
+    TruncatedSse {
+        events: Vec<String>,
+        partial: String,
+        end: StreamEnd,
+    },
 }
 
 impl Reply {
@@ -101,6 +119,43 @@ impl Reply {
             status,
             json!({"error": {"message": message, "type": "upstream_error", "param": null, "code": null}}),
         )
+    }
+
+    /// A 200 whose JSON body stops half-way: `{"id": "x", "choices": [`.
+    pub fn malformed_json() -> Reply {
+        Reply::Json {
+            status: 200,
+            body: r#"{"id": "x", "choices": ["#.to_owned(),
+            headers: vec![],
+        }
+    }
+
+    /// An event stream that opens with a role-only chunk, then sends one complete event whose
+    /// data is not JSON (`{"id": "x", "choices": [`), then `data: [DONE]`.
+    pub fn garbled_sse() -> Reply {
+        Reply::Sse {
+            events: vec![role_chunk(), r#"{"id": "x", "choices": ["#.to_owned()],
+            gap: Duration::ZERO,
+            end: StreamEnd::Done,
+        }
+    }
+
+    /// A long chat completion stream: a role-only chunk, `n` content chunks (`" tick 0"`, …),
+    /// a finish chunk and `data: [DONE]`, `gap` apart — `n · gap` in all.
+    pub fn long_stream(n: usize, gap: Duration) -> Reply {
+        let mut events = Vec::with_capacity(n + 2);
+        events.push(role_chunk());
+        events.extend((0..n).map(|i| content_chunk(&format!(" tick {i}"))));
+        events.push(
+            json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+                   "model": "mock-model", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            .to_string(),
+        );
+        Reply::Sse {
+            events,
+            gap,
+            end: StreamEnd::Done,
+        }
     }
 
     pub fn with_header(self, name: &str, value: &str) -> Reply {
@@ -122,8 +177,127 @@ impl Reply {
     }
 }
 
+/// The chunk `{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}`, as OpenAI
+/// opens a stream.
+pub fn role_chunk() -> String {
+    json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+           "model": "mock-model", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]})
+    .to_string()
+}
+
+/// A chat chunk whose delta carries `text`.
+pub fn content_chunk(text: &str) -> String {
+    json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+           "model": "mock-model", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+    .to_string()
+}
+
+/// Work in flight, for cancellation and leak tests.
+#[derive(Default)]
+struct Counters {
+    streams_started: AtomicUsize,
+    streams_cancelled: AtomicUsize,
+    streams_open: AtomicUsize,
+    handlers_cancelled: AtomicUsize,
+    handlers_open: AtomicUsize,
+}
+
+/// Counts one handler; dropped before [`HandlerGuard::finish`] means the connection went away
+/// while the handler was still working (reading the body, waiting, hanging).
+struct HandlerGuard {
+    counters: Arc<Counters>,
+    done: bool,
+}
+
+impl HandlerGuard {
+    fn new(counters: &Arc<Counters>) -> HandlerGuard {
+        counters.handlers_open.fetch_add(1, Ordering::Relaxed);
+        HandlerGuard {
+            counters: counters.clone(),
+            done: false,
+        }
+    }
+
+    fn finish(mut self) {
+        self.done = true;
+        self.counters.handlers_open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Drop for HandlerGuard {
+    fn drop(&mut self) {
+        if !self.done {
+            self.counters
+                .handlers_cancelled
+                .fetch_add(1, Ordering::Relaxed);
+            self.counters.handlers_open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Counts one streamed body; dropped before its end (or its scripted error) means the client
+/// stopped reading it.
+struct StreamGuard {
+    counters: Arc<Counters>,
+    done: bool,
+}
+
+impl StreamGuard {
+    fn new(counters: &Arc<Counters>) -> StreamGuard {
+        counters.streams_started.fetch_add(1, Ordering::Relaxed);
+        counters.streams_open.fetch_add(1, Ordering::Relaxed);
+        StreamGuard {
+            counters: counters.clone(),
+            done: false,
+        }
+    }
+
+    fn finish(&mut self) {
+        if !self.done {
+            self.done = true;
+            self.counters.streams_open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        if !self.done {
+            self.counters
+                .streams_cancelled
+                .fetch_add(1, Ordering::Relaxed);
+            self.counters.streams_open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+type ChunkStream = futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// A response body from `stream`, counted by a [`StreamGuard`]. The body is finished when the
+/// stream ends or yields its (scripted) error.
+fn counted_body(counters: &Arc<Counters>, stream: ChunkStream) -> Body {
+    let guard = StreamGuard::new(counters);
+    Body::from_stream(futures_util::stream::unfold(
+        (stream, guard),
+        |(mut stream, mut guard)| async move {
+            match stream.next().await {
+                Some(Ok(b)) => Some((Ok(b), (stream, guard))),
+                Some(Err(e)) => {
+                    guard.finish();
+                    Some((Err(e), (stream, guard)))
+                }
+                None => {
+                    guard.finish();
+                    None
+                }
+            }
+        },
+    ))
+}
+
 struct Shared {
     name: String,
+    counters: Arc<Counters>,
     script: Mutex<VecDeque<Reply>>,
     default: Mutex<Reply>,
     recorded: Mutex<Vec<Recorded>>,
@@ -184,6 +358,7 @@ impl MockServer {
             record: opts.record,
             hits: AtomicUsize::new(0),
             latency: opts.latency,
+            counters: Arc::default(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         tokio::spawn(async move {
@@ -218,6 +393,39 @@ impl MockServer {
     pub fn hits(&self) -> usize {
         self.shared.hits.load(Ordering::Relaxed)
     }
+
+    /// Streamed response bodies (`Sse`, `TruncatedSse`, `Raw`, `CutBody` and the default SSE
+    /// answer) the mock started sending.
+    pub fn streams_started(&self) -> usize {
+        self.shared.counters.streams_started.load(Ordering::Relaxed)
+    }
+
+    /// Streamed bodies dropped before their end: the client closed the connection mid-stream.
+    pub fn streams_cancelled(&self) -> usize {
+        self.shared
+            .counters
+            .streams_cancelled
+            .load(Ordering::Relaxed)
+    }
+
+    /// Streamed bodies still being sent (neither finished nor cancelled).
+    pub fn streams_open(&self) -> usize {
+        self.shared.counters.streams_open.load(Ordering::Relaxed)
+    }
+
+    /// Request handlers dropped before they produced a response: the client closed the
+    /// connection while the mock was waiting (`Delay`, `Hang`) or reading the body.
+    pub fn handlers_cancelled(&self) -> usize {
+        self.shared
+            .counters
+            .handlers_cancelled
+            .load(Ordering::Relaxed)
+    }
+
+    /// Request handlers still working on a response.
+    pub fn handlers_open(&self) -> usize {
+        self.shared.counters.handlers_open.load(Ordering::Relaxed)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -226,6 +434,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     shared.hits.fetch_add(1, Ordering::Relaxed);
+    let guard = HandlerGuard::new(&shared.counters);
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -249,10 +458,14 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
-    respond(&shared.name, reply, &path, &body).await
+    let resp = respond(&shared, reply, &path, &body).await;
+    guard.finish();
+    resp
 }
 
-async fn respond(name: &str, mut reply: Reply, path: &str, body: &Bytes) -> Response {
+async fn respond(shared: &Shared, mut reply: Reply, path: &str, body: &Bytes) -> Response {
+    let name = shared.name.as_str();
+    let counters = &shared.counters;
     loop {
         match reply {
             Reply::Delay(d, inner) => {
@@ -260,7 +473,7 @@ async fn respond(name: &str, mut reply: Reply, path: &str, body: &Bytes) -> Resp
                 reply = *inner;
             }
             Reply::Hang => std::future::pending::<()>().await,
-            Reply::Default => return default_reply(name, path, body),
+            Reply::Default => return default_reply(counters, name, path, body),
             Reply::Json {
                 status,
                 body,
@@ -277,7 +490,27 @@ async fn respond(name: &str, mut reply: Reply, path: &str, body: &Bytes) -> Resp
                 }
                 return resp;
             }
-            Reply::Sse { events, gap, end } => return sse_response(events, gap, end),
+            Reply::Sse { events, gap, end } => return sse_response(counters, events, gap, end),
+            Reply::TruncatedSse {
+                events,
+                partial,
+                end,
+            } => {
+                let mut frames: Vec<Bytes> = events
+                    .into_iter()
+                    .map(|e| Bytes::from(format!("data: {e}\n\n")))
+                    .collect();
+                frames.push(Bytes::from(partial));
+                return sse_frames(counters, frames, Duration::ZERO, end);
+            }
+            Reply::Reset => {
+                // The head is only buffered when the body is first polled; a body that fails at
+                // once makes hyper drop the connection without writing it.
+                let stream = futures_util::stream::once(async {
+                    Err::<Bytes, std::io::Error>(std::io::Error::other("mock reset the connection"))
+                });
+                return Response::new(Body::from_stream(stream));
+            }
             Reply::Raw {
                 status,
                 content_type,
@@ -292,7 +525,7 @@ async fn respond(name: &str, mut reply: Reply, path: &str, body: &Bytes) -> Resp
                         Ok::<Bytes, std::io::Error>(c)
                     },
                 );
-                let mut resp = Response::new(Body::from_stream(stream));
+                let mut resp = Response::new(counted_body(counters, stream.boxed()));
                 *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
                 if let Ok(v) = HeaderValue::from_str(&content_type) {
                     resp.headers_mut().insert("content-type", v);
@@ -307,7 +540,7 @@ async fn respond(name: &str, mut reply: Reply, path: &str, body: &Bytes) -> Resp
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     Err(std::io::Error::other("mock cut the connection"))
                 }));
-                let mut resp = Response::new(Body::from_stream(stream));
+                let mut resp = Response::new(counted_body(counters, stream.boxed()));
                 *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
                 resp.headers_mut()
                     .insert("content-type", HeaderValue::from_static("application/json"));
@@ -325,7 +558,12 @@ fn json_response(status: u16, body: Bytes) -> Response {
     resp
 }
 
-fn sse_response(events: Vec<String>, gap: Duration, end: StreamEnd) -> Response {
+fn sse_response(
+    counters: &Arc<Counters>,
+    events: Vec<String>,
+    gap: Duration,
+    end: StreamEnd,
+) -> Response {
     let mut frames: Vec<Bytes> = events
         .into_iter()
         .map(|e| Bytes::from(format!("data: {e}\n\n")))
@@ -333,6 +571,17 @@ fn sse_response(events: Vec<String>, gap: Duration, end: StreamEnd) -> Response 
     if end == StreamEnd::Done {
         frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
     }
+    sse_frames(counters, frames, gap, end)
+}
+
+/// An event stream of raw `frames`, `gap` apart, ending as `end` says (`Done` only closes: the
+/// caller adds `[DONE]` when it wants one).
+fn sse_frames(
+    counters: &Arc<Counters>,
+    frames: Vec<Bytes>,
+    gap: Duration,
+    end: StreamEnd,
+) -> Response {
     let stream = futures_util::stream::iter(frames.into_iter().enumerate())
         .then(move |(i, f)| async move {
             if i > 0 && !gap.is_zero() {
@@ -354,7 +603,7 @@ fn sse_response(events: Vec<String>, gap: Duration, end: StreamEnd) -> Response 
                 }
             }
         }));
-    let mut resp = Response::new(Body::from_stream(stream));
+    let mut resp = Response::new(counted_body(counters, stream.boxed()));
     resp.headers_mut().insert(
         "content-type",
         HeaderValue::from_static("text/event-stream"),
@@ -387,7 +636,7 @@ pub fn chat_chunks(name: &str, model: &str, include_usage: bool) -> Vec<String> 
     out
 }
 
-fn default_reply(name: &str, path: &str, body: &Bytes) -> Response {
+fn default_reply(counters: &Arc<Counters>, name: &str, path: &str, body: &Bytes) -> Response {
     let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let model = req
         .get("model")
@@ -401,6 +650,7 @@ fn default_reply(name: &str, path: &str, body: &Bytes) -> Response {
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
             return sse_response(
+                counters,
                 chat_chunks(name, model, usage),
                 Duration::ZERO,
                 StreamEnd::Done,
