@@ -509,7 +509,34 @@ impl Engine {
             };
         }
         match read_body(body, MAX_RESPONSE_BODY, timeout).await {
-            Ok(bytes) => Ok((parts.status, headers, SuccessBody::Full(bytes))),
+            Ok(bytes) => {
+                // The endpoints answer JSON: a 2xx body that is not (a truncated or garbled
+                // answer) fails the attempt so it can be retried or fall back, and an OpenAI
+                // error object in a 2xx is an error. Validation skips values without building
+                // them (well under a microsecond for a typical answer).
+                if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+                    return Err(TryFailure {
+                        error: GatewayError::UpstreamStream(
+                            "the upstream answered 2xx with a body that is not valid JSON".into(),
+                        ),
+                        headers: None,
+                        transient: false,
+                    });
+                }
+                if req.stream && bytes.starts_with(b"{\"error\"") {
+                    if let Some(envelope) = ErrorEnvelope::from_upstream(&bytes) {
+                        return Err(TryFailure {
+                            error: GatewayError::Upstream {
+                                status: StatusCode::BAD_GATEWAY,
+                                envelope,
+                            },
+                            headers: Some(headers),
+                            transient: false,
+                        });
+                    }
+                }
+                Ok((parts.status, headers, SuccessBody::Full(bytes)))
+            }
             Err(ReadError::TimedOut) => Err(timed_out(timeout.unwrap_or_default())),
             Err(ReadError::Failed(msg)) => Err(TryFailure {
                 error: GatewayError::UpstreamStream(msg),
