@@ -1,13 +1,14 @@
 //! `switchyard-mock`: a standalone mock upstream for benchmarks and SDK tests.
 //!
 //! Usage: `switchyard-mock [--port N] [--latency-ms N] [--name NAME] [--threads N] [--fast]
-//! [--stream-gap-ms N]`. Prints `listening on http://127.0.0.1:PORT` on stdout once it accepts
+//! [--stream-gap-ms N] [--fail-every N]`. Prints `listening on http://127.0.0.1:PORT` on stdout once it accepts
 //! connections.
 //!
 //! `--fast` serves precomputed answers from a bare hyper HTTP/1.1 server (no routing, no JSON
 //! parsing), so in benchmarks the mock is never the bottleneck: a request whose body contains
 //! `"stream":true` gets a 7-event SSE stream, an Anthropic-style path (`/v1/messages`) gets an
-//! Anthropic answer, anything else an OpenAI chat completion.
+//! Anthropic answer, anything else an OpenAI chat completion. `--fail-every N` answers every
+//! N-th request with a 503 OpenAI error instead (for soak runs with a mix of failures).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -45,6 +46,9 @@ fn main() -> std::process::ExitCode {
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
     let fast = args.iter().any(|a| a == "--fast");
+    let fail_every: usize = arg(&args, "--fail-every")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
@@ -59,7 +63,7 @@ fn main() -> std::process::ExitCode {
     rt.block_on(async move {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         if fast {
-            return match serve_fast(addr, &name, latency, gap).await {
+            return match serve_fast(addr, &name, latency, gap, fail_every).await {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("bind: {e}");
@@ -89,6 +93,9 @@ fn main() -> std::process::ExitCode {
 
 struct Canned {
     chat: Bytes,
+    error: Bytes,
+    fail_every: usize,
+    served: std::sync::atomic::AtomicUsize,
     anthropic: Bytes,
     events: Vec<Bytes>,
     latency: Duration,
@@ -100,6 +107,7 @@ async fn serve_fast(
     name: &str,
     latency: Duration,
     gap: Duration,
+    fail_every: usize,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
@@ -116,6 +124,11 @@ async fn serve_fast(
     events.push(Bytes::from_static(b"data: [DONE]\n\n"));
     let canned = std::sync::Arc::new(Canned {
         chat: Bytes::from(chat),
+        error: Bytes::from_static(
+            br#"{"error":{"message":"mock overloaded","type":"server_error","param":null,"code":null}}"#,
+        ),
+        fail_every,
+        served: std::sync::atomic::AtomicUsize::new(0),
         anthropic: Bytes::from(anthropic),
         events,
         latency,
@@ -149,6 +162,14 @@ async fn answer(
         .unwrap_or_default();
     if !c.latency.is_zero() {
         tokio::time::sleep(c.latency).await;
+    }
+    let n = c.served.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    if c.fail_every > 0 && n % c.fail_every == 0 {
+        let resp = Response::builder()
+            .status(503)
+            .header("content-type", "application/json")
+            .body(BodyExt::boxed(Full::new(c.error.clone())));
+        return Ok(resp.unwrap_or_else(|_| Response::new(BodyExt::boxed(Full::new(Bytes::new())))));
     }
     let stream = body.windows(13).any(|w| w == b"\"stream\":true");
     let resp = if stream && !anthropic {
