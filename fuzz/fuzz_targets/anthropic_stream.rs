@@ -1,0 +1,18 @@
+//! Anthropic (and Vertex AI Claude) stream translator (and chat/error response parsers) on fuzzed input; see
+//! `common/mod.rs` for the input layout.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use switchyard_providers::Native;
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::run(
+        Native::Anthropic,
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-5@20250929",
+        data,
+    );
+});

@@ -1,0 +1,18 @@
+//! Bedrock ConverseStream stream translator (and chat/error response parsers) on fuzzed input; see
+//! `common/mod.rs` for the input layout.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use switchyard_providers::Native;
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::run(
+        Native::Bedrock,
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        data,
+    );
+});
