@@ -192,3 +192,72 @@ async fn an_upstream_error_status_on_a_stream_request_is_a_json_error() {
     assert_eq!(status, 429);
     assert_eq!(body["error"]["message"], "rate limited");
 }
+
+#[tokio::test]
+async fn an_event_arriving_in_many_pieces_is_forwarded_whole() {
+    let mock = MockServer::start("a").await;
+    let event = format!(
+        "data: {}\n\n",
+        json!({"choices": [{"index": 0, "delta": {"content": "x".repeat(4000)}}]})
+    );
+    let mut chunks: Vec<bytes::Bytes> = event
+        .as_bytes()
+        .chunks(7)
+        .map(bytes::Bytes::copy_from_slice)
+        .collect();
+    chunks.push(bytes::Bytes::from_static(b"data: [DONE]\n\n"));
+    mock.push(Reply::Raw {
+        status: 200,
+        content_type: "text/event-stream".into(),
+        chunks,
+        gap: Duration::ZERO,
+    });
+    let gw = Gateway::start("").await;
+    let text = gw
+        .chat(hi_stream("m"), &refs(&via(&mock)))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, format!("{event}data: [DONE]\n\n"));
+}
+
+#[tokio::test]
+async fn an_event_larger_than_16_mib_is_refused_not_buffered_forever() {
+    let mock = MockServer::start("a").await;
+    let head = r#"data: {"choices":[{"index":0,"delta":{"content":""#;
+    let mut chunks = vec![
+        bytes::Bytes::from(format!(
+            "data: {}\n\n",
+            json!({"choices": [{"index": 0, "delta": {"content": "hi"}}]})
+        )),
+        bytes::Bytes::from(head),
+    ];
+    chunks.extend(std::iter::repeat_n(
+        bytes::Bytes::from(vec![b'x'; 1 << 20]),
+        17,
+    ));
+    mock.push(Reply::Raw {
+        status: 200,
+        content_type: "text/event-stream".into(),
+        chunks,
+        gap: Duration::ZERO,
+    });
+    let gw = Gateway::start("").await;
+    let text = gw
+        .chat(hi_stream("m"), &refs(&via(&mock)))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.len() < 1 << 20,
+        "the oversized event was not forwarded"
+    );
+    assert!(
+        text.contains("event: error"),
+        "{}",
+        &text[..text.len().min(300)]
+    );
+    assert!(text.contains("larger than 16 MiB"));
+}

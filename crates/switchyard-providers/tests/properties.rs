@@ -1173,7 +1173,6 @@ fn ladder_request(n: usize) -> ChatRequest {
 /// memory. The same converter serves `response_format.json_schema`. A fix would bound the
 /// total expanded size (or the number of `$ref` expansions), answering 400 past it.
 #[test]
-#[ignore = "fuzz finding: Gemini schema $ref expansion is exponential in the request size"]
 fn gemini_schema_ref_expansion_is_bounded() {
     let options = options();
     let req = ladder_request(12);

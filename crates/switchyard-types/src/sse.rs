@@ -2,8 +2,8 @@
 //!
 //! Bytes go in as they arrive ([`SseDecoder::push`]); complete events come out
 //! ([`SseDecoder::next_event`]). Lines may end in `\n`, `\r\n` or `\r`; comments and unknown fields
-//! are ignored; multi-line `data` is joined with `\n`. A line longer than the configured limit is an
-//! error rather than unbounded buffering.
+//! are ignored; multi-line `data` is joined with `\n`. A line, or an event's data, longer than
+//! the configured limit is an error rather than unbounded buffering.
 
 use bytes::{Buf, BytesMut};
 
@@ -22,6 +22,8 @@ pub struct SseEvent {
 pub enum SseError {
     #[error("event-stream line longer than {0} bytes")]
     LineTooLong(usize),
+    #[error("event-stream event larger than {0} bytes")]
+    EventTooLarge(usize),
     #[error("event-stream is not valid UTF-8")]
     InvalidUtf8,
 }
@@ -37,6 +39,8 @@ pub struct SseDecoder {
     skip_lf: bool,
     /// Bytes of `buf` already scanned for a line end without finding one.
     scanned: usize,
+    /// The pending event's data outgrew the limit.
+    overflow: bool,
 }
 
 impl Default for SseDecoder {
@@ -46,7 +50,7 @@ impl Default for SseDecoder {
 }
 
 impl SseDecoder {
-    /// A decoder that refuses lines longer than `max_line` bytes.
+    /// A decoder that refuses lines, and events' data, longer than `max_line` bytes.
     pub fn new(max_line: usize) -> Self {
         SseDecoder {
             buf: BytesMut::new(),
@@ -55,6 +59,7 @@ impl SseDecoder {
             has_data: false,
             skip_lf: false,
             scanned: 0,
+            overflow: false,
         }
     }
 
@@ -96,7 +101,11 @@ impl SseDecoder {
                 Ok(l) => l,
                 Err(_) => return Some(Err(SseError::InvalidUtf8)),
             };
-            if let Some(ev) = self.process_line(line) {
+            let ev = self.process_line(line);
+            if self.overflow {
+                return Some(Err(SseError::EventTooLarge(self.max_line)));
+            }
+            if let Some(ev) = ev {
                 return Some(Ok(ev));
             }
         }
@@ -133,6 +142,10 @@ impl SseDecoder {
         };
         match field {
             "data" => {
+                if self.event.data.len() + value.len() + 1 > self.max_line {
+                    self.overflow = true;
+                    return None;
+                }
                 if self.has_data {
                     self.event.data.push('\n');
                 }
@@ -232,6 +245,20 @@ mod tests {
         d.push(b"data: [DONE]");
         assert!(d.next_event().is_none());
         assert_eq!(d.finish().unwrap().data, "[DONE]");
+    }
+
+    #[test]
+    fn an_event_larger_than_the_limit_is_an_error() {
+        let mut d = SseDecoder::new(32);
+        let mut result = None;
+        for _ in 0..10 {
+            d.push(b"data: 0123456789\n");
+            if let Some(r) = d.next_event() {
+                result = Some(r);
+                break;
+            }
+        }
+        assert_eq!(result, Some(Err(SseError::EventTooLarge(32))));
     }
 
     #[test]

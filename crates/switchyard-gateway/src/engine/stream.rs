@@ -14,10 +14,16 @@ use switchyard_types::{ErrorEnvelope, ErrorKind};
 
 use crate::upstream::UpstreamBody;
 
+/// The largest single event buffered while waiting for its end.
+const MAX_PENDING_EVENT: usize = 16 << 20;
+
 /// Reads an upstream event stream and yields client-ready byte chunks.
 pub struct EventForwarder {
     body: UpstreamBody,
+    /// Bytes of an event whose blank line has not arrived yet.
     buf: BytesMut,
+    /// `buf[..scanned]` holds no event boundary (so each byte is scanned about once).
+    scanned: usize,
     idle: Option<Duration>,
     first: Option<Bytes>,
     saw_done: bool,
@@ -44,6 +50,7 @@ impl EventForwarder {
         let mut f = EventForwarder {
             body,
             buf: BytesMut::new(),
+            scanned: 0,
             idle,
             first: None,
             saw_done: false,
@@ -54,10 +61,11 @@ impl EventForwarder {
             match f.read_frame().await {
                 Read::Data(data) => {
                     f.buf.extend_from_slice(&data);
-                    let Some(n) = complete_prefix_len(&f.buf) else {
-                        continue;
+                    let events = match f.take_complete() {
+                        Ok(Some(events)) => events,
+                        Ok(None) => continue,
+                        Err(too_large) => return StreamStart::Broken(too_large),
                     };
-                    let events = f.buf.split_to(n);
                     match inspect_events(&events) {
                         Peeked::Error(err) => return StreamStart::Error(err),
                         Peeked::Substantive => {
@@ -100,10 +108,17 @@ impl EventForwarder {
                         return Some(data);
                     }
                     self.buf.extend_from_slice(&data);
-                    if let Some(n) = complete_prefix_len(&self.buf) {
-                        let out = self.buf.split_to(n).freeze();
-                        self.saw_done = ends_with_done(&out);
-                        return Some(out);
+                    match self.take_complete() {
+                        Ok(Some(out)) => {
+                            let out = out.freeze();
+                            self.saw_done = ends_with_done(&out);
+                            return Some(out);
+                        }
+                        Ok(None) => {}
+                        Err(too_large) => {
+                            self.finished = true;
+                            return Some(error_event(&too_large));
+                        }
                     }
                 }
                 Read::End => {
@@ -133,6 +148,30 @@ impl EventForwarder {
                         "upstream stream stalled for more than {ms}ms"
                     )));
                 }
+            }
+        }
+    }
+
+    /// Splits off the complete events at the front of the buffer, if any. Only bytes not scanned
+    /// before are searched, so an event arriving in many pieces costs linear time; an event
+    /// larger than [`MAX_PENDING_EVENT`] is an error rather than unbounded buffering.
+    fn take_complete(&mut self) -> Result<Option<BytesMut>, String> {
+        // A boundary can straddle the old end by up to three bytes ("\r\n\r\n").
+        let from = self.scanned.saturating_sub(3);
+        match complete_prefix_len(&self.buf[from..]) {
+            Some(n) => {
+                let events = self.buf.split_to(from + n);
+                // The boundary found is the last one: what remains holds none.
+                self.scanned = self.buf.len();
+                Ok(Some(events))
+            }
+            None if self.buf.len() > MAX_PENDING_EVENT => Err(format!(
+                "upstream sent an event larger than {} MiB",
+                MAX_PENDING_EVENT >> 20
+            )),
+            None => {
+                self.scanned = self.buf.len();
+                Ok(None)
             }
         }
     }

@@ -66,6 +66,18 @@ fn pick_by_weight(n: usize, weight: impl Fn(usize) -> f64, r: f64) -> Option<(us
     if total <= 0.0 {
         return None;
     }
+    // Weights so large their sum overflows keep their shares, scaled down.
+    let scale = if total.is_finite() {
+        1.0
+    } else {
+        1.0 / (0..n).map(&weight).fold(0.0_f64, f64::max)
+    };
+    let weight = |i: usize| weight(i) * scale;
+    let total: f64 = if scale == 1.0 {
+        total
+    } else {
+        (0..n).map(weight).filter(|w| *w > 0.0).sum()
+    };
     let mut x = r * total;
     for i in 0..n {
         let w = weight(i);

@@ -32,12 +32,18 @@ use crate::native::TranslateError;
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 64;
 
+/// Most schema nodes one conversion may produce. Inlining `$ref`s can multiply a small schema
+/// (a chain of definitions each used twice doubles at every step); past this budget the request
+/// is refused instead of spending unbounded CPU and memory.
+const MAX_NODES: usize = 4_000;
+
 /// Converts a JSON Schema to a Gemini `Schema`. `param` names the request member in errors.
 pub(super) fn convert(root: &Value, param: &str) -> Result<Value, TranslateError> {
     let mut cx = Converter {
         root,
         param,
         refs: Vec::new(),
+        nodes: 0,
     };
     cx.convert(root, 0).map(Value::Object)
 }
@@ -63,6 +69,8 @@ struct Converter<'a> {
     param: &'a str,
     /// `$ref`s being expanded, to refuse recursion.
     refs: Vec<String>,
+    /// Nodes converted so far (bounded by [`MAX_NODES`]).
+    nodes: usize,
 }
 
 impl Converter<'_> {
@@ -77,6 +85,12 @@ impl Converter<'_> {
     ) -> Result<Map<String, Value>, TranslateError> {
         if depth > MAX_DEPTH {
             return Err(self.err("JSON schema is nested too deeply for Gemini"));
+        }
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(self.err(format!(
+                "JSON schema is too large for Gemini once its $refs are inlined (over {MAX_NODES} nodes)"
+            )));
         }
         let m = match schema {
             Value::Object(m) => m,
