@@ -123,6 +123,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--only", default="")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="gateway worker threads (default 1, like the single nginx worker; 0: one per core)")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only
@@ -145,8 +147,10 @@ def main():
 
         # Start-up: exec to the first answered /health.
         t0 = time.monotonic()
-        gw = procs.start([f"{REL}/switchyard", "serve", "--listen", f"127.0.0.1:{gw_port}"],
-                         env=dict(os.environ, SWITCHYARD_LOG="warn"))
+        gw_cmd = [f"{REL}/switchyard", "serve", "--listen", f"127.0.0.1:{gw_port}"]
+        if args.workers:
+            gw_cmd += ["--config", write_body(f"server:\n  worker_threads: {args.workers}\n".encode(), "gateway.yaml")]
+        gw = procs.start(gw_cmd, env=dict(os.environ, SWITCHYARD_LOG="warn"))
         wait_http(gw_port)
         startup_ms = (time.monotonic() - t0) * 1000
         idle_rss = rss_mib(gw.pid)
@@ -212,8 +216,10 @@ def main():
                 stream_rows.append((name, r))
                 print(f"stream {name:11} {r}", file=sys.stderr)
 
+        workers = args.workers or os.cpu_count()
         report.append(f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, wrk 1 thread, {args.duration}s per row, "
-                      f"{os.cpu_count()} cores shared by load generator, mock, nginx and gateway.\n")
+                      f"{os.cpu_count()} cores shared by load generator, mock (1 thread), nginx (1 worker) and gateway "
+                      f"({workers} worker thread{'s' if workers > 1 else ''}).\n")
         report.append("| scenario | target | conns | req/s | p50 µs | p90 µs | p99 µs | gateway CPU µs/req | errors |")
         report.append("|---|---|---|---|---|---|---|---|---|")
         for scenario, name, conns, r, cpu in rows:

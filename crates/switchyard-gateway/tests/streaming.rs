@@ -261,3 +261,29 @@ async fn an_event_larger_than_16_mib_is_refused_not_buffered_forever() {
     );
     assert!(text.contains("larger than 16 MiB"));
 }
+
+#[tokio::test]
+async fn without_a_fallback_or_retry_the_first_event_is_sent_at_once() {
+    // Nothing could recover from a failure after the opening chunk, so it is not held back
+    // waiting for content (which here comes a minute later).
+    let mock = MockServer::start("a").await;
+    mock.push(Reply::Sse {
+        events: vec![
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#.into(),
+            r#"{"choices":[{"index":0,"delta":{"content":"late"}}]}"#.into(),
+        ],
+        gap: Duration::from_secs(60),
+        end: StreamEnd::Done,
+    });
+    let gw = Gateway::start("").await;
+    let resp = gw.chat(hi_stream("m"), &refs(&via(&mock))).await;
+    let mut stream = resp.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the opening chunk arrives before the content")
+        .unwrap()
+        .unwrap();
+    assert!(std::str::from_utf8(&first)
+        .unwrap()
+        .contains("\"role\":\"assistant\""));
+}

@@ -147,6 +147,18 @@ async fn serve_fast(
     }
 }
 
+/// `"stream": true` anywhere in the body (any spacing), without parsing it.
+fn asks_to_stream(body: &[u8]) -> bool {
+    body.windows(8).enumerate().any(|(i, w)| {
+        w == b"\"stream\"" && {
+            let rest = &body[i + 8..];
+            let rest = rest.trim_ascii_start();
+            rest.strip_prefix(b":")
+                .is_some_and(|r| r.trim_ascii_start().starts_with(b"true"))
+        }
+    })
+}
+
 type FastBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
 async fn answer(
@@ -171,7 +183,7 @@ async fn answer(
             .body(BodyExt::boxed(Full::new(c.error.clone())));
         return Ok(resp.unwrap_or_else(|_| Response::new(BodyExt::boxed(Full::new(Bytes::new())))));
     }
-    let stream = body.windows(13).any(|w| w == b"\"stream\":true");
+    let stream = asks_to_stream(&body);
     let resp = if stream && !anthropic {
         let events = c.events.clone();
         let gap = c.gap;

@@ -59,6 +59,7 @@ impl Engine {
         leaf: &Arc<Leaf>,
         path: &Arc<str>,
         req: &RequestContext,
+        recoverable: bool,
     ) -> Outcome {
         let fail =
             |error: GatewayError, retries: i32, headers: Option<HeaderMap>, terminal: bool| {
@@ -84,10 +85,14 @@ impl Engine {
         };
         let timeout = self.timeout_for(req, leaf.request_timeout);
         let policy = &leaf.retry;
+        // Hold a stream's role-only opening back until content arrives only when a failure
+        // right after it could still be recovered (a retry or a fallback target); otherwise
+        // commit on the first event, so the client's first byte is not delayed.
+        let hold = recoverable || policy.attempts > 0;
         let started = Instant::now();
         let mut retries: u32 = 0;
         loop {
-            let failure = match self.send_once(&wire, req, timeout).await {
+            let failure = match self.send_once(&wire, req, timeout, hold).await {
                 Ok((status, headers, body)) => {
                     return Ok(Success {
                         path: path.clone(),
@@ -371,6 +376,7 @@ impl Engine {
         wire: &Wire,
         req: &RequestContext,
         timeout: Option<Duration>,
+        hold: bool,
     ) -> Result<(StatusCode, HeaderMap, SuccessBody), TryFailure> {
         let mut builder = Request::builder()
             .method(wire.method.clone())
@@ -450,7 +456,7 @@ impl Engine {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("text/event-stream"),
                 );
-                return match NativeStream::start(call, body, timeout).await {
+                return match NativeStream::start(call, body, timeout, hold).await {
                     NativeStart::Ok(s) => Ok((parts.status, headers, SuccessBody::Native(s))),
                     NativeStart::Failed(error) => {
                         let transient = matches!(error, GatewayError::UpstreamStream(_));
@@ -490,7 +496,7 @@ impl Engine {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("text/event-stream"));
         if req.stream && is_sse {
-            return match EventForwarder::start(body, timeout).await {
+            return match EventForwarder::start(body, timeout, hold).await {
                 StreamStart::Ok(fwd) => Ok((parts.status, headers, SuccessBody::Events(fwd))),
                 StreamStart::Error(envelope) => Err(TryFailure {
                     error: GatewayError::Upstream {

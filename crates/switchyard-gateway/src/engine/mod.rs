@@ -165,7 +165,9 @@ impl Engine {
                 NodeKind::Leaf(leaf) => {
                     let id = self.health.identity(leaf);
                     let permit = self.health.acquire(id, &node.path, &leaf.provider.slug);
-                    return self.attempt_recorded(leaf, &node.path, req, permit).await;
+                    return self
+                        .attempt_recorded(leaf, &node.path, req, permit, walk.recoverable)
+                        .await;
                 }
                 NodeKind::Group(g) => g,
             };
@@ -194,10 +196,19 @@ impl Engine {
                 Mode::Fallback => {
                     let mut history = Vec::new();
                     let mut last: Option<Failure> = None;
+                    let outer_recoverable = walk.recoverable;
                     for (i, target) in group.targets.iter().enumerate() {
+                        walk.recoverable = outer_recoverable || i + 1 < group.targets.len();
                         let outcome = match self.enter(target) {
                             Entry::Leaf(leaf, permit) => {
-                                self.attempt_recorded(leaf, &target.path, req, permit).await
+                                self.attempt_recorded(
+                                    leaf,
+                                    &target.path,
+                                    req,
+                                    permit,
+                                    walk.recoverable,
+                                )
+                                .await
                             }
                             Entry::Group => self.run(target, req, walk).await,
                             Entry::Ejected => {
@@ -228,6 +239,7 @@ impl Engine {
                             }
                         }
                     }
+                    walk.recoverable = outer_recoverable;
                     match last {
                         Some(mut f) => {
                             f.history = history;
@@ -276,7 +288,9 @@ impl Engine {
             }
             match self.enter(target) {
                 Entry::Leaf(leaf, permit) => {
-                    return self.attempt_recorded(leaf, &target.path, req, permit).await
+                    return self
+                        .attempt_recorded(leaf, &target.path, req, permit, walk.recoverable)
+                        .await
                 }
                 Entry::Group => return self.run(target, req, walk).await,
                 // Lost the race for a half-open target's probe: pick again without it.
@@ -312,8 +326,9 @@ impl Engine {
         path: &Arc<str>,
         req: &RequestContext,
         permit: Permit<'_>,
+        recoverable: bool,
     ) -> Outcome {
-        let outcome = self.attempt_leaf(leaf, path, req).await;
+        let outcome = self.attempt_leaf(leaf, path, req, recoverable).await;
         permit.record(match &outcome {
             Ok(_) => Verdict::Success,
             // A gateway-side refusal (e.g. an SSRF check) says nothing about the target.
@@ -356,6 +371,9 @@ enum Entry<'a> {
 struct Walk {
     /// Targets passed over because their circuit was open, in order.
     skipped: Vec<Arc<str>>,
+    /// The target being tried has a fallback after it: a stream should not commit on a
+    /// role-only opening chunk, since an error right after it can still fall back.
+    recoverable: bool,
 }
 
 impl Walk {

@@ -161,6 +161,7 @@ impl NativeStream {
         call: &NativeCall,
         body: UpstreamBody,
         idle: Option<Duration>,
+        hold: bool,
     ) -> NativeStart {
         let decoder = match call.adapter.stream_framing() {
             StreamFraming::Sse => Decoder::Sse(SseDecoder::default()),
@@ -177,7 +178,12 @@ impl NativeStream {
         };
         // Commit only once something worth sending is ready: a provider's opening frame (role
         // only) may still be followed by an error, and then the attempt can fall back.
-        while !s.substantive && !s.finished {
+        // With `hold` false, any first chunk commits.
+        loop {
+            let committed = s.substantive || (!hold && !s.out.is_empty());
+            if committed || s.finished {
+                break;
+            }
             match s.step().await {
                 Step::Progress => {}
                 Step::Failed(e) => return NativeStart::Failed(e),

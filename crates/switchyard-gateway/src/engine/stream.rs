@@ -46,7 +46,9 @@ impl EventForwarder {
     /// Reads until the first substantive event (content, a tool call, a finish reason, usage or
     /// `[DONE]`), so an upstream error — including one right after a role-only opening chunk —
     /// can still fall back. The events read so far are sent first once the stream commits.
-    pub async fn start(body: UpstreamBody, idle: Option<Duration>) -> StreamStart {
+    /// With `hold` false, the stream commits on its first complete event instead (nothing
+    /// could recover from a later failure, so there is no reason to delay the first byte).
+    pub async fn start(body: UpstreamBody, idle: Option<Duration>, hold: bool) -> StreamStart {
         let mut f = EventForwarder {
             body,
             buf: BytesMut::new(),
@@ -74,7 +76,12 @@ impl EventForwarder {
                             f.first = Some(held.freeze());
                             return StreamStart::Ok(f);
                         }
-                        Peeked::Preamble => held.extend_from_slice(&events),
+                        Peeked::Preamble if hold => held.extend_from_slice(&events),
+                        Peeked::Preamble => {
+                            held.extend_from_slice(&events);
+                            f.first = Some(held.freeze());
+                            return StreamStart::Ok(f);
+                        }
                     }
                 }
                 Read::End => {
