@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::routing::{any, get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -85,7 +86,12 @@ impl Server {
             shutdown.await;
             let _ = tx.send(());
         };
-        let serve = axum::serve(self.listener, router(self.app))
+        // Small writes (a response head, one stream event) go out at once, not after Nagle's
+        // algorithm waits for an ACK.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let serve = axum::serve(listener, router(self.app))
             .with_graceful_shutdown(signal)
             .into_future();
         tokio::pin!(serve);
