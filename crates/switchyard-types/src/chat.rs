@@ -363,6 +363,42 @@ pub struct ChatChunk {
     pub usage: Option<Usage>,
 }
 
+impl ChatChunk {
+    /// A `chat.completion.chunk` with the given choices and usage.
+    pub fn new(
+        id: String,
+        created: u64,
+        model: String,
+        choices: Vec<ChunkChoice>,
+        usage: Option<Usage>,
+    ) -> Self {
+        ChatChunk {
+            id,
+            object: "chat.completion.chunk".into(),
+            created,
+            model,
+            choices,
+            usage,
+        }
+    }
+
+    /// A chunk with one choice (index 0), as single-choice providers stream them.
+    pub fn single(
+        id: String,
+        created: u64,
+        model: String,
+        delta: Delta,
+        finish_reason: Option<FinishReason>,
+    ) -> Self {
+        let choice = ChunkChoice {
+            index: 0,
+            delta,
+            finish_reason,
+        };
+        Self::new(id, created, model, vec![choice], None)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkChoice {
     pub index: u32,

@@ -9,9 +9,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use switchyard_types::chat::{
-    ChatChunk, ChunkChoice, Delta, FunctionCallDelta, Role, ToolCallDelta,
-};
+use switchyard_types::chat::{ChatChunk, Delta, FunctionCallDelta, Role, ToolCallDelta};
 
 use super::error::upstream_error;
 use super::request::JSON_TOOL_NAME;
@@ -68,18 +66,13 @@ impl AnthropicStream {
             delta.role = Some(Role::Assistant);
             self.sent_role = true;
         }
-        ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".into(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason: finish,
-            }],
-            usage: None,
-        }
+        ChatChunk::single(
+            self.id.clone(),
+            self.created,
+            self.model.clone(),
+            delta,
+            finish,
+        )
     }
 
     fn content(&mut self, text: &str) -> Vec<ChatChunk> {
@@ -202,14 +195,13 @@ impl AnthropicStream {
             .unwrap_or(switchyard_types::chat::FinishReason::Stop);
         let mut out = vec![self.chunk(Delta::default(), Some(finish))];
         if self.include_usage {
-            out.push(ChatChunk {
-                id: self.id.clone(),
-                object: "chat.completion.chunk".into(),
-                created: self.created,
-                model: self.model.clone(),
-                choices: Vec::new(),
-                usage: Some(self.usage.to_openai()),
-            });
+            out.push(ChatChunk::new(
+                self.id.clone(),
+                self.created,
+                self.model.clone(),
+                Vec::new(),
+                Some(self.usage.to_openai()),
+            ));
         }
         out
     }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatChunk, ChunkChoice, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
+    ChatChunk, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
 };
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
@@ -52,18 +52,13 @@ impl CohereStream {
             self.role_sent = true;
             delta.role = Some(Role::Assistant);
         }
-        ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".into(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason: finish,
-            }],
-            usage: None,
-        }
+        ChatChunk::single(
+            self.id.clone(),
+            self.created,
+            self.model.clone(),
+            delta,
+            finish,
+        )
     }
 
     fn text(&mut self, text: Option<&str>) -> Vec<ChatChunk> {
@@ -230,13 +225,12 @@ impl ChunkTranslator for CohereStream {
         let Some(usage) = self.usage.take().filter(|_| self.include_usage) else {
             return Ok(Vec::new());
         };
-        Ok(vec![ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".into(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: Vec::new(),
-            usage: Some(usage),
-        }])
+        Ok(vec![ChatChunk::new(
+            self.id.clone(),
+            self.created,
+            self.model.clone(),
+            Vec::new(),
+            Some(usage),
+        )])
     }
 }

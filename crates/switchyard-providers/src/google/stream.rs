@@ -50,14 +50,13 @@ impl GeminiStream {
     }
 
     fn chunk(&self, choices: Vec<ChunkChoice>, usage: Option<Usage>) -> ChatChunk {
-        ChatChunk {
-            id: self.id.clone().unwrap_or_else(|| self.fallback_id.clone()),
-            object: "chat.completion.chunk".into(),
-            created: self.created,
-            model: self.model.clone(),
+        ChatChunk::new(
+            self.id.clone().unwrap_or_else(|| self.fallback_id.clone()),
+            self.created,
+            self.model.clone(),
             choices,
             usage,
-        }
+        )
     }
 
     fn on_response(&mut self, r: GenerateContentResponse) -> Vec<ChatChunk> {
