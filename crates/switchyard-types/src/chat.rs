@@ -287,6 +287,33 @@ pub struct ChatResponse {
     pub system_fingerprint: Option<String>,
 }
 
+impl ChatResponse {
+    /// A `chat.completion` with one choice (index 0), as single-choice providers answer.
+    pub fn single(
+        id: String,
+        created: u64,
+        model: String,
+        message: ResponseMessage,
+        finish_reason: Option<FinishReason>,
+        usage: Option<Usage>,
+    ) -> Self {
+        ChatResponse {
+            id,
+            object: "chat.completion".into(),
+            created,
+            model,
+            choices: vec![Choice {
+                index: 0,
+                message,
+                finish_reason,
+                logprobs: None,
+            }],
+            usage,
+            system_fingerprint: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
     pub index: u32,
@@ -304,6 +331,24 @@ pub struct ResponseMessage {
     pub tool_calls: Option<Vec<ToolCall>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
+}
+
+impl ResponseMessage {
+    /// The assistant's answer: `content` is `null` when there is no text but tool calls (as
+    /// OpenAI sends it), and `tool_calls` is absent when there are none.
+    pub fn assistant(text: String, tool_calls: Vec<ToolCall>) -> Self {
+        let has_calls = !tool_calls.is_empty();
+        ResponseMessage {
+            role: Role::Assistant,
+            content: if text.is_empty() && has_calls {
+                None
+            } else {
+                Some(text)
+            },
+            tool_calls: has_calls.then_some(tool_calls),
+            refusal: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

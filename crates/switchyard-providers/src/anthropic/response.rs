@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatResponse, Choice, FinishReason, FunctionCall, PromptTokensDetails, ResponseMessage, Role,
-    ToolCall, Usage,
+    ChatResponse, FinishReason, FunctionCall, PromptTokensDetails, ResponseMessage, ToolCall, Usage,
 };
 
 use super::error::upstream_error;
@@ -140,32 +139,17 @@ pub(super) fn translate(body: &[u8], cx: &WireContext<'_>) -> Result<ChatRespons
         }
     }
     let has_tool_calls = !tool_calls.is_empty();
-    let message = ResponseMessage {
-        role: Role::Assistant,
-        content: if text.is_empty() && has_tool_calls {
-            None
-        } else {
-            Some(text)
-        },
-        tool_calls: has_tool_calls.then_some(tool_calls),
-        refusal: None,
+    let id = if msg.id.is_empty() {
+        cx.response_id.to_owned()
+    } else {
+        msg.id
     };
-    Ok(ChatResponse {
-        id: if msg.id.is_empty() {
-            cx.response_id.to_owned()
-        } else {
-            msg.id
-        },
-        object: "chat.completion".into(),
-        created: cx.created,
-        model: cx.model.to_owned(),
-        choices: vec![Choice {
-            index: 0,
-            message,
-            finish_reason: finish_reason(msg.stop_reason.as_deref(), has_tool_calls),
-            logprobs: None,
-        }],
-        usage: msg.usage.map(AnthropicUsage::to_openai),
-        system_fingerprint: None,
-    })
+    Ok(ChatResponse::single(
+        id,
+        cx.created,
+        cx.model.to_owned(),
+        ResponseMessage::assistant(text, tool_calls),
+        finish_reason(msg.stop_reason.as_deref(), has_tool_calls),
+        msg.usage.map(AnthropicUsage::to_openai),
+    ))
 }

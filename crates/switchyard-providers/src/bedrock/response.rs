@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatResponse, Choice, FinishReason, FunctionCall, PromptTokensDetails, ResponseMessage, Role,
-    ToolCall, Usage,
+    ChatResponse, FinishReason, FunctionCall, PromptTokensDetails, ResponseMessage, ToolCall, Usage,
 };
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
@@ -121,30 +120,14 @@ pub(super) fn chat_response(
     if json_answer && finish == FinishReason::ToolCalls {
         finish = FinishReason::Stop;
     }
-    let has_calls = !calls.is_empty();
-    Ok(ChatResponse {
-        id: cx.response_id.to_owned(),
-        object: "chat.completion".into(),
-        created: cx.created,
-        model: cx.model.to_owned(),
-        choices: vec![Choice {
-            index: 0,
-            message: ResponseMessage {
-                role: Role::Assistant,
-                content: if text.is_empty() && has_calls {
-                    None
-                } else {
-                    Some(text)
-                },
-                tool_calls: has_calls.then_some(calls),
-                refusal: None,
-            },
-            finish_reason: Some(finish),
-            logprobs: None,
-        }],
-        usage: resp.usage.map(TokenUsage::to_openai),
-        system_fingerprint: None,
-    })
+    Ok(ChatResponse::single(
+        cx.response_id.to_owned(),
+        cx.created,
+        cx.model.to_owned(),
+        ResponseMessage::assistant(text, calls),
+        Some(finish),
+        resp.usage.map(TokenUsage::to_openai),
+    ))
 }
 
 fn str_field<'a>(v: &'a Value, names: &[&str]) -> Option<&'a str> {

@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatResponse, Choice, FinishReason, FunctionCall, PromptTokensDetails, ResponseMessage, Role,
-    ToolCall, Usage,
+    ChatResponse, FinishReason, FunctionCall, PromptTokensDetails, ResponseMessage, ToolCall, Usage,
 };
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
@@ -155,33 +154,18 @@ pub(super) fn chat_response(
     if text.is_empty() {
         text = message.tool_plan.unwrap_or_default();
     }
-    let has_calls = !calls.is_empty();
-    Ok(ChatResponse {
-        id: resp
-            .id
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| cx.response_id.to_owned()),
-        object: "chat.completion".into(),
-        created: cx.created,
-        model: cx.model.to_owned(),
-        choices: vec![Choice {
-            index: 0,
-            message: ResponseMessage {
-                role: Role::Assistant,
-                content: if text.is_empty() && has_calls {
-                    None
-                } else {
-                    Some(text)
-                },
-                tool_calls: has_calls.then_some(calls),
-                refusal: None,
-            },
-            finish_reason: Some(finish),
-            logprobs: None,
-        }],
-        usage: resp.usage.as_ref().map(CohereUsage::to_openai),
-        system_fingerprint: None,
-    })
+    let id = resp
+        .id
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| cx.response_id.to_owned());
+    Ok(ChatResponse::single(
+        id,
+        cx.created,
+        cx.model.to_owned(),
+        ResponseMessage::assistant(text, calls),
+        Some(finish),
+        resp.usage.as_ref().map(CohereUsage::to_openai),
+    ))
 }
 
 /// A non-2xx Cohere body (`{"id": "..", "message": ".."}`) -> OpenAI error. The `type` follows
