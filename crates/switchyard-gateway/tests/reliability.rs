@@ -124,6 +124,39 @@ async fn a_retry_after_beyond_the_cap_returns_the_429_without_waiting() {
     assert_eq!(mock.hits(), 1);
 }
 
+/// An upstream (possibly a client's own custom host) asking for an absurd wait used to panic a
+/// worker in `Duration::from_secs_f64`, leaving the client with an empty reply.
+#[tokio::test]
+async fn an_absurd_retry_after_ms_returns_the_429_instead_of_panicking() {
+    for value in ["1e300", "inf", "1.8e19", "NaN", "-1"] {
+        let mock = MockServer::start("a").await;
+        mock.push(Reply::error(429, "slow down").with_header("retry-after-ms", value));
+        let gw = Gateway::start(FAST_RETRIES).await;
+        let config = with_retry(
+            &mock,
+            json!({"attempts": 1, "use_retry_after_header": true}),
+        );
+        let resp = tokio::time::timeout(
+            Duration::from_secs(30),
+            gw.chat(hi("m"), &[("x-portkey-config", &config)]),
+        )
+        .await
+        .expect("no endless wait");
+        // Unusable hints are ignored (the normal backoff retries once, and the mock's default
+        // answer is a 200); waits too long to represent are longer than any cap, so the 429
+        // comes back at once.
+        if matches!(value, "NaN" | "-1") {
+            assert_eq!(resp.status(), 200, "{value}");
+            assert_eq!(mock.hits(), 2, "{value}: retried with the normal backoff");
+        } else {
+            let (status, body) = error_of(resp).await;
+            assert_eq!(status, 429, "{value}");
+            assert_eq!(body["error"]["message"], "slow down");
+            assert_eq!(mock.hits(), 1, "{value}: not waited for");
+        }
+    }
+}
+
 #[tokio::test]
 async fn upstream_rate_limit_headers_reach_the_client_on_errors() {
     let mock = MockServer::start("a").await;

@@ -75,7 +75,8 @@ impl<'de> Deserialize<'de> for ByteSize {
         match Value::deserialize(d)? {
             Value::Number(n) => n
                 .as_u64()
-                .map(|b| ByteSize(b as usize))
+                .and_then(|b| usize::try_from(b).ok())
+                .map(ByteSize)
                 .ok_or_else(|| serde::de::Error::custom("a size must be a whole number of bytes")),
             Value::String(s) => parse_size(&s)
                 .map(ByteSize)

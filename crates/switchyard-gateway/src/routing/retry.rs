@@ -15,16 +15,19 @@ pub fn backoff_delay(retry: u32, base: Duration, max: Duration, jitter: f64) -> 
 }
 
 /// How long the upstream asked to wait: `retry-after-ms`, `x-ms-retry-after-ms` (milliseconds),
-/// or `retry-after` (seconds, or an HTTP date relative to `now`).
+/// or `retry-after` (seconds, or an HTTP date relative to `now`). The upstream may be any host a
+/// client named, so every value is untrusted: a wait too long to represent (`1e300`, `inf`) is
+/// [`Duration::MAX`] — longer than any cap, so the caller returns the response instead of
+/// waiting — and negative or unparsable values are ignored.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
         if let Some(ms) = headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .filter(|ms| !ms.is_nan() && *ms >= 0.0)
         {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+            return Some(Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX));
         }
     }
     let v = headers.get("retry-after")?.to_str().ok()?.trim();
@@ -79,5 +82,36 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(10)));
         h.insert("retry-after", HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_never_panic() {
+        let now = SystemTime::UNIX_EPOCH;
+        let ms = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("retry-after-ms", HeaderValue::from_static(v));
+            retry_after(&h, now)
+        };
+        assert_eq!(ms("1e300"), Some(Duration::MAX));
+        assert_eq!(ms("inf"), Some(Duration::MAX));
+        assert_eq!(ms("1.8e19"), Some(Duration::MAX));
+        assert_eq!(ms("NaN"), None);
+        assert_eq!(ms("-5"), None);
+        assert_eq!(ms("0.5"), Some(Duration::from_micros(500)));
+        let mut h = HeaderMap::new();
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("99999999999999999999999"),
+        );
+        assert_eq!(
+            retry_after(&h, now),
+            None,
+            "too large for u64 and not a date"
+        );
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(u64::MAX)));
     }
 }
