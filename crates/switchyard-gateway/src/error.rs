@@ -26,6 +26,9 @@ pub enum GatewayError {
     Config(ConfigErrors),
     #[error("{0}")]
     NoRoute(String),
+    /// The request is understood but not allowed on this route (403).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("no route for {0}")]
     NotFound(String),
     #[error("{0}")]
@@ -43,6 +46,10 @@ pub enum GatewayError {
         status: StatusCode,
         envelope: ErrorEnvelope,
     },
+    /// The upstream refused the operator's own credentials: a gateway misconfiguration, not
+    /// the client's fault (502, and a warning in the log).
+    #[error("the upstream refused the gateway's credentials for provider `{provider}` (HTTP {status}); the gateway's operator needs to fix them")]
+    ServerCredentialsRejected { provider: String, status: u16 },
     #[error("{0}")]
     Auth(#[from] crate::auth::AuthError),
     #[error("{0}")]
@@ -68,10 +75,11 @@ impl GatewayError {
             GatewayError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             GatewayError::NotFound(_) => StatusCode::NOT_FOUND,
+            GatewayError::Forbidden(_) => StatusCode::FORBIDDEN,
             GatewayError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            GatewayError::UpstreamUnreachable(_) | GatewayError::UpstreamStream(_) => {
-                StatusCode::BAD_GATEWAY
-            }
+            GatewayError::UpstreamUnreachable(_)
+            | GatewayError::UpstreamStream(_)
+            | GatewayError::ServerCredentialsRejected { .. } => StatusCode::BAD_GATEWAY,
             GatewayError::Upstream { status, .. } => *status,
             GatewayError::Auth(e) => e.status_code(),
             GatewayError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -88,11 +96,13 @@ impl GatewayError {
             GatewayError::Config(_) => "invalid_config",
             GatewayError::NoRoute(_) => "no_route",
             GatewayError::NotFound(_) => "not_found",
+            GatewayError::Forbidden(_) => "forbidden",
             GatewayError::NoConditionMatched(_) => "no_condition_matched",
             GatewayError::Timeout { .. } => "timeout",
             GatewayError::UpstreamUnreachable(_) => "upstream_unreachable",
             GatewayError::UpstreamStream(_) => "upstream_stream",
             GatewayError::Upstream { .. } => "upstream_error",
+            GatewayError::ServerCredentialsRejected { .. } => "gateway_credentials_rejected",
             GatewayError::Auth(_) => "provider_auth",
             GatewayError::Internal(_) => "internal",
         }
@@ -148,6 +158,10 @@ impl GatewayError {
             }
             GatewayError::NotFound(_) => {
                 ErrorEnvelope::new(ErrorKind::NotFoundError, self.to_string())
+            }
+            GatewayError::Forbidden(_) => {
+                ErrorEnvelope::new(ErrorKind::PermissionError, self.to_string())
+                    .with_code("forbidden")
             }
             GatewayError::NoRoute(_) => {
                 ErrorEnvelope::new(ErrorKind::InvalidRequestError, self.to_string())

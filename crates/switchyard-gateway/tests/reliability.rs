@@ -128,7 +128,7 @@ async fn a_retry_after_beyond_the_cap_returns_the_429_without_waiting() {
 /// worker in `Duration::from_secs_f64`, leaving the client with an empty reply.
 #[tokio::test]
 async fn an_absurd_retry_after_ms_returns_the_429_instead_of_panicking() {
-    for value in ["1e300", "inf", "1.8e19", "NaN", "-1"] {
+    for value in ["1e300", "inf", "1.9e22", "NaN", "-1"] {
         let mock = MockServer::start("a").await;
         mock.push(Reply::error(429, "slow down").with_header("retry-after-ms", value));
         let gw = Gateway::start(FAST_RETRIES).await;

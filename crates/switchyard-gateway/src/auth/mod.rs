@@ -5,6 +5,7 @@
 //! every [`AuthError`] message is written so that it cannot contain key material.
 //! See `docs/auth.md`.
 
+pub mod apply;
 pub mod aws;
 pub mod google;
 

@@ -91,6 +91,7 @@ struct Inherited {
     custom_host: Option<String>,
     forward_headers: Option<Vec<HeaderName>>,
     request_timeout: Option<Duration>,
+    allow_proxy_paths: Option<Vec<String>>,
 }
 
 const NODE_KEYS: &[&str] = &[
@@ -109,6 +110,7 @@ const NODE_KEYS: &[&str] = &[
     "strict_open_ai_compliance",
     "on_status_codes",
     "id",
+    "allow_proxy_paths",
 ];
 
 const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
@@ -162,6 +164,15 @@ fn uses_server_option_credentials(
     };
     server.get(key).is_some() && server.get(key) == effective.get(key)
 }
+
+/// Options that pick where a target's credentials are sent (an Azure resource is a host) or
+/// which account pays: with the operator's credentials only the operator may set them.
+const SERVER_CREDENTIAL_PINNED_OPTIONS: &[&str] = &[
+    "azure_resource_name",
+    "resource_name",
+    "openai_organization",
+    "openai_project",
+];
 
 pub(crate) fn is_option_key(key: &str) -> bool {
     OPTION_KEYS.contains(&key) || OPTION_PREFIXES.iter().any(|p| key.starts_with(p))
@@ -272,7 +283,43 @@ impl Builder<'_, '_> {
             }
         }
         if let Some(v) = obj.get("forward_headers") {
-            out.forward_headers = Some(self.header_names(v, &format!("{suffix}.forward_headers")));
+            let at = format!("{suffix}.forward_headers");
+            let names = self.header_names(v, &at);
+            if let Err(e) = crate::upstream::headers::check_forwardable(&names) {
+                self.err(&at, e);
+            }
+            out.forward_headers = Some(names);
+        }
+        if let Some(v) = obj.get("allow_proxy_paths") {
+            let at = format!("{suffix}.allow_proxy_paths");
+            if self.input.origin == Origin::Client {
+                self.err(
+                    &at,
+                    "only the server's config file may open /v1/* pass-through on its credentials",
+                );
+            } else {
+                match v.as_array() {
+                    Some(list) => {
+                        let mut paths = Vec::with_capacity(list.len());
+                        for (i, p) in list.iter().enumerate() {
+                            match p.as_str().map(|p| p.trim().trim_matches('/')) {
+                                Some(p) if !p.is_empty() && !p.contains('?') => {
+                                    paths.push(p.to_owned())
+                                }
+                                _ => self.err(
+                                    &format!("{at}[{i}]"),
+                                    "must be a path after /v1/ such as `files` or `batches`, or `*`",
+                                ),
+                            }
+                        }
+                        out.allow_proxy_paths = Some(paths);
+                    }
+                    None => self.err(
+                        &at,
+                        "must be an array of paths such as [\"files\", \"batches\"]",
+                    ),
+                }
+            }
         }
         if let Some(v) = obj.get("request_timeout") {
             match v.as_u64() {
@@ -639,12 +686,42 @@ impl Builder<'_, '_> {
             return None;
         }
 
+        let server_credentials = matches!(credential, Credential::Server(_))
+            || (matches!(credential, Credential::None)
+                && uses_server_option_credentials(entry.spec, &entry.options, &options));
+        if server_credentials {
+            // Nothing from a client may choose where the operator's credentials go or which of
+            // the operator's accounts pays.
+            if client_host
+                && inherited
+                    .forward_headers
+                    .as_ref()
+                    .is_some_and(|f| !f.is_empty())
+            {
+                self.errs.push_credentials(
+                    &format!("{}{suffix}.forward_headers", self.err_root),
+                    format!("a target using the gateway's credentials for `{slug}` can't forward client headers; send your own api_key to use forward_headers"),
+                );
+                return None;
+            }
+            for key in SERVER_CREDENTIAL_PINNED_OPTIONS {
+                if options.get(*key) != entry.options.get(*key) {
+                    self.errs.push_credentials(
+                        &format!("{}{suffix}.{key}", self.err_root),
+                        format!("a target using the gateway's credentials for `{slug}` can't set {key}; send your own credentials to choose it"),
+                    );
+                    return None;
+                }
+            }
+        }
         Some(Leaf {
+            server_credentials,
             provider: entry,
             credential,
             custom_host,
             resolve_check,
             forward_headers: inherited.forward_headers.unwrap_or_default(),
+            allow_proxy_paths: inherited.allow_proxy_paths.unwrap_or_default(),
             override_params: inherited.override_params,
             retry: inherited.retry.unwrap_or_default(),
             request_timeout: inherited.request_timeout,

@@ -4,6 +4,7 @@
 mod attempt;
 pub mod native;
 pub mod stream;
+pub mod wire;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -113,6 +113,9 @@ impl PortkeyHeaders {
                 })?;
                 names.push(name);
             }
+            crate::upstream::headers::check_forwardable(&names).map_err(|e| {
+                GatewayError::bad_request(format!("{FORWARD_HEADERS}: {e}"), Some(FORWARD_HEADERS))
+            })?;
             out.forward_headers = Some(names);
         }
         for (name, value) in headers {

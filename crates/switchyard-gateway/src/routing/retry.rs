@@ -94,7 +94,11 @@ mod tests {
         };
         assert_eq!(ms("1e300"), Some(Duration::MAX));
         assert_eq!(ms("inf"), Some(Duration::MAX));
-        assert_eq!(ms("1.8e19"), Some(Duration::MAX));
+        assert_eq!(ms("1.9e22"), Some(Duration::MAX));
+        assert_eq!(
+            ms("1.8e19"),
+            Some(Duration::from_secs(18_000_000_000_000_000))
+        );
         assert_eq!(ms("NaN"), None);
         assert_eq!(ms("-5"), None);
         assert_eq!(ms("0.5"), Some(Duration::from_micros(500)));

@@ -95,6 +95,14 @@ pub struct Leaf {
     /// (host, port), checked before each request.
     pub resolve_check: Option<(String, u16)>,
     pub forward_headers: Vec<HeaderName>,
+    /// The target carries the operator's credentials (the server file's key or provider
+    /// options): the header policy keeps the client from choosing the billed account, and an
+    /// upstream 401/403 is the operator's problem, not the client's.
+    pub server_credentials: bool,
+    /// Paths under `/v1/` that may be passed through on the server's credentials
+    /// (`allow_proxy_paths` in the server's config file; `*` for all). Without them, a target
+    /// with the server's credentials serves only the endpoints the gateway understands.
+    pub allow_proxy_paths: Vec<String>,
     /// Top-level body members to set, in order (later wins).
     pub override_params: Vec<(String, Box<RawValue>)>,
     pub retry: RetryPolicy,
@@ -109,6 +117,8 @@ impl std::fmt::Debug for Leaf {
             .field("credential", &self.credential)
             .field("custom_host", &self.custom_host)
             .field("forward_headers", &self.forward_headers)
+            .field("server_credentials", &self.server_credentials)
+            .field("allow_proxy_paths", &self.allow_proxy_paths)
             .field("override_params", &self.override_params)
             .field("retry", &self.retry)
             .field("request_timeout", &self.request_timeout)
@@ -123,6 +133,22 @@ impl Leaf {
         self.custom_host
             .as_deref()
             .unwrap_or_else(|| self.provider.base_url())
+    }
+
+    /// Whether a `/v1/{path}` pass-through may use this target. Always, with the client's own
+    /// credentials; with the server's, only on a path `allow_proxy_paths` names (a path names
+    /// itself and everything under it).
+    pub fn allows_proxy(&self, path: &str) -> bool {
+        if !self.server_credentials {
+            return true;
+        }
+        let path = path.split('?').next().unwrap_or("").trim_matches('/');
+        self.allow_proxy_paths.iter().any(|p| {
+            p == "*"
+                || path
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
 
     /// The overridden `model`, if any.

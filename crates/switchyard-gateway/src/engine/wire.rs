@@ -1,0 +1,365 @@
+//! The upstream request for one leaf: method, URL, headers (without credentials) and body,
+//! built once per leaf and replayed on each retry.
+//!
+//! For an OpenAI-compatible host the body is the client's bytes, with `model` and
+//! `override_params` patched at the top level only when something changes; a native provider's
+//! body is the typed request translated by its adapter. Which client headers go along is the
+//! header policy's call (`upstream::headers`); credentials are added by `auth::apply`.
+
+use bytes::Bytes;
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Method, Uri};
+use serde_json::value::RawValue;
+use switchyard_providers::native::{ProviderOptions, StreamFraming, WireRequest};
+use switchyard_providers::{Endpoint, Native, ProviderKind};
+use switchyard_types::json::patch_object;
+
+use super::native::{
+    parse_chat, parse_embeddings, translate_error, unix_now, NativeCall, NativeOp,
+};
+use crate::context::{Operation, RequestContext};
+use crate::error::GatewayError;
+use crate::routing::tree::Leaf;
+use crate::upstream::headers::proxy_request_headers;
+
+/// The request to send, prepared once per leaf and replayed on each retry.
+pub struct Wire {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Set for native providers: how to translate the response.
+    pub native: Option<NativeCall>,
+}
+
+/// Builds `leaf`'s request for `req`, without credentials.
+pub fn build(leaf: &Leaf, req: &RequestContext) -> Result<Wire, GatewayError> {
+    let spec = leaf.provider.spec;
+    if let Operation::Endpoint(e) = &req.op {
+        if !spec.supports(*e) {
+            return Err(GatewayError::bad_request(
+                format!(
+                    "provider `{}` does not support {}",
+                    leaf.provider.slug,
+                    endpoint_label(*e)
+                ),
+                Some("model"),
+            ));
+        }
+    }
+    let body = patched_body(leaf, req)?;
+    let mut headers = HeaderMap::with_capacity(8);
+    match &req.op {
+        Operation::Endpoint(_) => {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        Operation::Proxy { .. } => {
+            proxy_request_headers(&req.client_headers, leaf.server_credentials, &mut headers)
+        }
+    }
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    // The gateway reads upstream bodies itself (validation, translation, usage): ask for them
+    // uncompressed. A host that compresses anyway is decoded (`upstream` client).
+    headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+
+    let (method, url, body, native) = match (spec.kind, &req.op) {
+        (ProviderKind::Native(kind), Operation::Endpoint(endpoint)) => {
+            let (call, wire) = native_request(kind, *endpoint, leaf, &body)?;
+            let base = match leaf.custom_host.as_deref() {
+                Some(h) => h.trim_end_matches('/').to_owned(),
+                None if leaf.provider.base_url().is_empty() => call
+                    .adapter
+                    .base_url(&leaf.options)
+                    .map_err(translate_error)?,
+                None => leaf.provider.base_url().trim_end_matches('/').to_owned(),
+            };
+            for (k, v) in &wire.headers {
+                if let (Ok(k), Ok(v)) = (
+                    HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(v),
+                ) {
+                    headers.insert(k, v);
+                }
+            }
+            if call.stream {
+                let accept = match call.adapter.stream_framing() {
+                    StreamFraming::Sse => "text/event-stream",
+                    StreamFraming::AwsEventStream => "application/vnd.amazon.eventstream",
+                };
+                headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+            }
+            (
+                Method::POST,
+                format!("{base}{}", wire.path),
+                Bytes::from(wire.body),
+                Some(call),
+            )
+        }
+        (ProviderKind::AzureOpenAi, op) => {
+            let url = azure_url(leaf, op, req)?;
+            (method_of(op), url, body, None)
+        }
+        (_, op) => {
+            let path = match op {
+                Operation::Endpoint(e) => e.path(),
+                Operation::Proxy { path, .. } => path.as_str(),
+            };
+            let base = match leaf.custom_host.as_deref() {
+                Some(h) => h.to_owned(),
+                None => base_of(leaf)?,
+            };
+            (method_of(op), spec.url(&base, path), body, None)
+        }
+    };
+    if req.stream && native.is_none() && matches!(req.op, Operation::Endpoint(_)) {
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
+    }
+    openai_account_headers(leaf, &mut headers)?;
+    let uri: Uri = url.parse().map_err(|_| {
+        GatewayError::bad_request(
+            format!("`{url}` is not a valid upstream URL"),
+            Some("custom_host"),
+        )
+    })?;
+    Ok(Wire {
+        method,
+        uri,
+        headers,
+        body,
+        native,
+    })
+}
+
+/// `OpenAI-Organization`, `OpenAI-Project` and `OpenAI-Beta` from the target's options
+/// (`x-portkey-openai-organization`, … or the config's `openai_organization`, …), as Portkey
+/// sends them: all three to OpenAI (and hosts added under the OpenAI spec), `OpenAI-Beta` to
+/// Azure OpenAI.
+fn openai_account_headers(leaf: &Leaf, headers: &mut HeaderMap) -> Result<(), GatewayError> {
+    let names: &[(&str, &'static str)] = match (leaf.provider.spec.slug, leaf.provider.spec.kind) {
+        ("openai", _) => &[
+            ("openai_organization", "openai-organization"),
+            ("openai_project", "openai-project"),
+            ("openai_beta", "openai-beta"),
+        ],
+        (_, ProviderKind::AzureOpenAi) => &[("openai_beta", "openai-beta")],
+        _ => return Ok(()),
+    };
+    for (option, header) in names {
+        if let Some(v) = option_value(&leaf.options, &[option]) {
+            let value = HeaderValue::from_str(v).map_err(|_| {
+                GatewayError::bad_request(
+                    format!("{option} holds characters not allowed in an HTTP header"),
+                    Some(option),
+                )
+            })?;
+            headers.insert(HeaderName::from_static(header), value);
+        }
+    }
+    Ok(())
+}
+
+/// The client's body with `model` rewritten and `override_params` applied; the original
+/// bytes when there is nothing to change.
+fn patched_body(leaf: &Leaf, req: &RequestContext) -> Result<Bytes, GatewayError> {
+    if !req.json_body || (req.model_rewrite.is_none() && leaf.override_params.is_empty()) {
+        return Ok(req.body.clone());
+    }
+    let rewrite: Option<Box<RawValue>> = match &req.model_rewrite {
+        Some(m) => Some(
+            serde_json::value::to_raw_value(m)
+                .map_err(|e| GatewayError::Internal(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut patches: Vec<(&str, &RawValue)> = Vec::with_capacity(leaf.override_params.len() + 1);
+    if let Some(r) = &rewrite {
+        patches.push(("model", r));
+    }
+    patches.extend(
+        leaf.override_params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_ref())),
+    );
+    Ok(patch_object(&req.body, &patches)?.into())
+}
+
+/// Builds the provider request for a native provider.
+fn native_request(
+    kind: Native,
+    endpoint: Endpoint,
+    leaf: &Leaf,
+    body: &[u8],
+) -> Result<(NativeCall, WireRequest), GatewayError> {
+    let call = |adapter, op, model: String, stream, include_usage| NativeCall {
+        adapter,
+        op,
+        model,
+        stream,
+        include_usage,
+        response_id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
+        created: unix_now(),
+        options: leaf.options.clone(),
+    };
+    match endpoint {
+        Endpoint::ChatCompletions => {
+            let chat = parse_chat(body)?;
+            let adapter = switchyard_providers::adapter(kind, &chat.model);
+            let c = call(
+                adapter,
+                NativeOp::Chat,
+                chat.model.clone(),
+                chat.is_stream(),
+                chat.include_usage(),
+            );
+            let wire = adapter
+                .chat_request(&chat, &c.cx())
+                .map_err(translate_error)?;
+            Ok((c, wire))
+        }
+        Endpoint::Embeddings => {
+            let emb = parse_embeddings(body)?;
+            let adapter = switchyard_providers::adapter(kind, &emb.model);
+            let c = call(
+                adapter,
+                NativeOp::Embeddings,
+                emb.model.clone(),
+                false,
+                false,
+            );
+            let wire = adapter
+                .embeddings_request(&emb, &c.cx())
+                .map_err(translate_error)?;
+            Ok((c, wire))
+        }
+        Endpoint::Completions => Err(GatewayError::bad_request(
+            format!(
+                "provider `{}` does not support completions",
+                leaf.provider.slug
+            ),
+            Some("model"),
+        )),
+    }
+}
+
+fn method_of(op: &Operation) -> Method {
+    match op {
+        Operation::Endpoint(_) => Method::POST,
+        Operation::Proxy { method, .. } => method.clone(),
+    }
+}
+
+/// The provider's base URL, when it has one without options.
+fn base_of(leaf: &Leaf) -> Result<String, GatewayError> {
+    let base = leaf.provider.base_url();
+    if base.is_empty() {
+        return Err(GatewayError::bad_request(
+            format!("provider `{}` needs a custom_host", leaf.provider.slug),
+            Some("custom_host"),
+        ));
+    }
+    Ok(base.to_owned())
+}
+
+/// Azure OpenAI sends the key as a bearer token when `azure_auth_mode` is `entra`.
+pub(crate) fn is_entra(options: &ProviderOptions) -> bool {
+    options
+        .get("azure_auth_mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("entra"))
+}
+
+fn option_value<'a>(options: &'a ProviderOptions, keys: &[&str]) -> Option<&'a str> {
+    keys.iter()
+        .find_map(|k| options.get(*k))
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// `https://{resource}.openai.azure.com/openai/deployments/{deployment}/{endpoint}?api-version=`.
+fn azure_url(leaf: &Leaf, op: &Operation, req: &RequestContext) -> Result<String, GatewayError> {
+    let opts = &leaf.options;
+    let safe = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let configured = Some(leaf.provider.base_url()).filter(|b| !b.is_empty());
+    let base = match leaf.custom_host.as_deref().or(configured) {
+        Some(h) => h.trim_end_matches('/').to_owned(),
+        None => match option_value(opts, &["azure_resource_name", "resource_name"]) {
+            Some(r) if safe(r) && !r.contains('.') => {
+                format!("https://{r}.openai.azure.com/openai")
+            }
+            Some(_) => {
+                return Err(GatewayError::bad_request(
+                    "azure_resource_name may hold only letters, digits and '-'",
+                    Some("azure_resource_name"),
+                ))
+            }
+            None => {
+                return Err(GatewayError::bad_request(
+                    "azure-openai needs azure_resource_name (or a custom_host)",
+                    Some("azure_resource_name"),
+                ))
+            }
+        },
+    };
+    let version =
+        option_value(opts, &["azure_api_version", "api_version"]).unwrap_or(AZURE_API_VERSION);
+    match op {
+        Operation::Endpoint(e) => {
+            let from_body = leaf
+                .model_override()
+                .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+                .or_else(|| req.model_rewrite.clone())
+                .or_else(|| req.model.clone());
+            let deployment = option_value(opts, &["azure_deployment_id", "deployment_id"])
+                .map(str::to_owned)
+                .or(from_body)
+                .ok_or_else(|| {
+                    GatewayError::bad_request(
+                        "azure-openai needs azure_deployment_id (or a model naming the deployment)",
+                        Some("azure_deployment_id"),
+                    )
+                })?;
+            if !safe(&deployment) {
+                return Err(GatewayError::bad_request(
+                    "the Azure deployment name may hold only letters, digits, '-', '_' and '.'",
+                    Some("azure_deployment_id"),
+                ));
+            }
+            Ok(format!(
+                "{base}/deployments/{deployment}/{}?api-version={version}",
+                e.path()
+            ))
+        }
+        Operation::Proxy { path, .. } if path.contains("api-version=") => {
+            Ok(format!("{base}/{path}"))
+        }
+        Operation::Proxy { path, .. } => {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            Ok(format!("{base}/{path}{sep}api-version={version}"))
+        }
+    }
+}
+
+/// The Azure OpenAI API version used when the target names none.
+pub(crate) const AZURE_API_VERSION: &str = "2024-10-21";
+
+pub(crate) const USER_AGENT: &str = concat!("switchyard/", env!("CARGO_PKG_VERSION"));
+
+fn endpoint_label(e: Endpoint) -> &'static str {
+    match e {
+        Endpoint::ChatCompletions => "chat completions",
+        Endpoint::Completions => "completions",
+        Endpoint::Embeddings => "embeddings",
+    }
+}
