@@ -1,6 +1,6 @@
 //! The per-request context: what the client asked for, read once, and what routing needs.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -29,13 +29,17 @@ impl Operation {
 /// One client request as the routing engine sees it.
 #[derive(Debug)]
 pub struct RequestContext {
-    pub trace_id: String,
+    pub trace_id: Arc<str>,
     pub started: Instant,
     pub op: Operation,
     pub body: Bytes,
     /// The body is JSON (the endpoints' content type); only JSON bodies are patched.
     pub json_body: bool,
     pub stream: bool,
+    /// The client asked for a stream's usage (`stream_options.include_usage`).
+    pub include_usage: bool,
+    /// The body has a `stream_options` member.
+    pub has_stream_options: bool,
     /// The client's `model`.
     pub model: Option<String>,
     /// `model` to send instead of the client's (from `provider/model` addressing).
@@ -53,7 +57,7 @@ pub struct RequestContext {
 impl RequestContext {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        trace_id: String,
+        trace_id: Arc<str>,
         op: Operation,
         body: Bytes,
         json_body: bool,
@@ -67,6 +71,8 @@ impl RequestContext {
             body,
             json_body,
             stream,
+            include_usage: false,
+            has_stream_options: false,
             model: None,
             model_rewrite: None,
             client_headers,

@@ -46,6 +46,9 @@ pub enum GatewayError {
         status: StatusCode,
         envelope: ErrorEnvelope,
     },
+    /// A pipeline hook passed over a target (503 when no other target answered).
+    #[error("target skipped: {0}")]
+    TargetSkipped(String),
     /// The upstream refused the operator's own credentials: a gateway misconfiguration, not
     /// the client's fault (502, and a warning in the log).
     #[error("the upstream refused the gateway's credentials for provider `{provider}` (HTTP {status}); the gateway's operator needs to fix them")]
@@ -82,6 +85,7 @@ impl GatewayError {
             | GatewayError::ServerCredentialsRejected { .. } => StatusCode::BAD_GATEWAY,
             GatewayError::Upstream { status, .. } => *status,
             GatewayError::Auth(e) => e.status_code(),
+            GatewayError::TargetSkipped(_) => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +108,7 @@ impl GatewayError {
             GatewayError::Upstream { .. } => "upstream_error",
             GatewayError::ServerCredentialsRejected { .. } => "gateway_credentials_rejected",
             GatewayError::Auth(_) => "provider_auth",
+            GatewayError::TargetSkipped(_) => "target_skipped",
             GatewayError::Internal(_) => "internal",
         }
     }

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod pipeline;
 pub mod routing;
 pub mod ssrf;
 pub mod upstream;

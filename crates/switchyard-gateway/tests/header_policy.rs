@@ -1,5 +1,7 @@
 //! The header policy through the real server: what reaches the upstream, what reaches the
 //! client, and what a client may not do with the operator's credentials.
+// Test helpers outside #[test] functions unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -201,19 +201,29 @@ async fn a_timeout_falls_back_to_the_next_target() {
 }
 
 #[tokio::test]
-async fn a_body_cut_mid_response_is_retried() {
-    let mock = MockServer::start("a").await;
-    mock.push(Reply::CutBody {
+async fn a_body_cut_mid_response_is_retried_only_when_after_send_allows_it() {
+    let cut = || Reply::CutBody {
         status: 200,
         partial: "{\"id\":\"chatcmpl-".into(),
-    });
+    };
+    // The upstream may have generated the answer: not retried by default.
+    let mock = MockServer::start("a").await;
+    mock.push(cut());
     let gw = Gateway::start(FAST_RETRIES).await;
     let config = with_retry(&mock, json!({"attempts": 1}));
+    let resp = gw.chat(hi("m"), &[("x-portkey-config", &config)]).await;
+    assert_eq!(header(&resp, "x-portkey-retry-attempt-count"), "0");
+    assert_eq!(error_of(resp).await.0, 502);
+    assert_eq!(mock.hits(), 1, "a duplicate generation costs money");
+
+    // The target opted in.
+    mock.push(cut());
+    let config = with_retry(&mock, json!({"attempts": 1, "after_send": true}));
     let resp = gw.chat(hi("m"), &[("x-portkey-config", &config)]).await;
     assert_eq!(resp.status(), 200);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["object"], "chat.completion");
-    assert_eq!(mock.hits(), 2);
+    assert_eq!(mock.hits(), 3);
 }
 
 #[tokio::test]

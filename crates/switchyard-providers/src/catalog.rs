@@ -85,6 +85,9 @@ pub struct ProviderSpec {
     pub auth: AuthStyle,
     /// Endpoints the provider serves; requests for others are refused before any I/O.
     pub endpoints: &'static [Endpoint],
+    /// The host accepts OpenAI's `stream_options: {"include_usage": true}`, so the gateway can
+    /// ask for a stream's usage even when the client did not (and drop the extra chunk).
+    pub stream_usage: bool,
 }
 
 impl ProviderSpec {
@@ -137,6 +140,16 @@ const fn compat(
         prefix,
         auth,
         endpoints,
+        stream_usage: true,
+    }
+}
+
+/// A host that refuses request members it does not know (so the gateway never adds
+/// `stream_options` on its own).
+const fn strict(spec: ProviderSpec) -> ProviderSpec {
+    ProviderSpec {
+        stream_usage: false,
+        ..spec
     }
 }
 
@@ -155,6 +168,8 @@ const fn native(
         prefix,
         auth,
         endpoints,
+        // Azure OpenAI takes it; native adapters report usage without being asked.
+        stream_usage: matches!(kind, ProviderKind::AzureOpenAi),
     }
 }
 
@@ -291,13 +306,14 @@ pub static CATALOG: &[ProviderSpec] = &[
         CHAT_CMPL,
     ),
     compat("lm-studio", "http://localhost:1234", "/v1", Optional, ALL),
-    compat(
+    // Mistral reports usage in its last chunk unasked and rejects unknown members.
+    strict(compat(
         "mistral-ai",
         "https://api.mistral.ai/v1",
         "",
         Bearer,
         CHAT_EMB,
-    ),
+    )),
     compat("moonshot", "https://api.moonshot.cn/v1", "", Bearer, CHAT),
     compat("nebius", "https://api.studio.nebius.ai/v1", "", Bearer, ALL),
     compat(

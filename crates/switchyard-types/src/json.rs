@@ -38,6 +38,8 @@ pub struct RequestHead<'a> {
     pub model: Option<Cow<'a, str>>,
     pub stream: bool,
     pub include_usage: bool,
+    /// The body has a non-null `stream_options` member (whatever it holds).
+    pub has_stream_options: bool,
 }
 
 /// Reads [`RequestHead`] from `body`, validating that it is a JSON object and that the fields the
@@ -104,7 +106,15 @@ impl<'de> Visitor<'de> for HeadVisitor {
                 }
                 "stream_options" => {
                     let raw: &'de RawValue = map.next_value()?;
+                    // A struct would also accept a positional array (`[true]`): only an object
+                    // or null is a `stream_options`.
+                    if raw.get().starts_with('[') {
+                        return Err(de::Error::custom(
+                            "wrong-type:stream_options: expected an object, found an array",
+                        ));
+                    }
                     let so = typed::<Option<StreamOptions>, _>("stream_options", raw)?;
+                    head.has_stream_options = so.is_some();
                     head.include_usage = so.and_then(|s| s.include_usage).unwrap_or(false);
                 }
                 _ => {

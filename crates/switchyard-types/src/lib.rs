@@ -5,12 +5,14 @@
 //! - [`chat`], [`embeddings`]: typed OpenAI request/response/chunk shapes used where a format
 //!   conversion needs them (OpenAI-compatible traffic passes through as bytes instead);
 //! - [`json`]: cheap top-level inspection and patching of JSON request bodies;
-//! - [`sse`]: an incremental Server-Sent Events decoder.
+//! - [`sse`]: an incremental Server-Sent Events decoder;
+//! - [`usage`]: token usage read from response bodies and event streams without building them.
 
 pub mod chat;
 pub mod embeddings;
 pub mod error;
 pub mod json;
 pub mod sse;
+pub mod usage;
 
 pub use error::{ErrorBody, ErrorEnvelope, ErrorKind};

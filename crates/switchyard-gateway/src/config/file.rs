@@ -39,6 +39,25 @@ pub struct ServerSettings {
     pub max_retry_after: Duration,
     /// Applies when neither the request nor the route sets `request_timeout`.
     pub default_request_timeout: Option<Duration>,
+    /// Without any `request_timeout`: how long one try may take — the response head and a
+    /// whole answer, or everything up to a stream's first content.
+    pub response_timeout: Duration,
+    /// Without any `request_timeout`: the longest silence from an upstream stream after it
+    /// committed.
+    pub stream_idle_timeout: Duration,
+    /// A deadline for the whole request (every try, backoff wait and fallback), unless the
+    /// route's config sets `total_timeout`.
+    pub total_timeout: Option<Duration>,
+    /// Largest non-streamed upstream response (a larger one fails the try).
+    pub max_response_bytes: usize,
+    /// Ask OpenAI-compatible hosts for a stream's usage even when the client did not
+    /// (`stream_options.include_usage`; the extra chunk is not forwarded).
+    pub stream_usage: bool,
+    /// One access-log line per request, written when its response ends.
+    pub access_log: bool,
+    /// Requests in flight at once (streams count until they end); one more gets a 503 with
+    /// `retry-after`. `None`: no limit.
+    pub max_concurrent_requests: Option<usize>,
     pub connect_timeout: Duration,
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
@@ -83,6 +102,13 @@ impl Default for ServerSettings {
             retry_max_delay: Duration::from_secs(16),
             max_retry_after: Duration::from_secs(60),
             default_request_timeout: None,
+            response_timeout: Duration::from_secs(600),
+            stream_idle_timeout: Duration::from_secs(300),
+            total_timeout: None,
+            max_response_bytes: 32 << 20,
+            stream_usage: true,
+            access_log: true,
+            max_concurrent_requests: Some(10_000),
             connect_timeout: Duration::from_secs(10),
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 256,
@@ -103,6 +129,13 @@ struct RawServer {
     retry_max_delay: Option<HumanDuration>,
     max_retry_after: Option<HumanDuration>,
     default_request_timeout: Option<HumanDuration>,
+    response_timeout: Option<HumanDuration>,
+    stream_idle_timeout: Option<HumanDuration>,
+    total_timeout: Option<HumanDuration>,
+    max_response_size: Option<ByteSize>,
+    stream_usage: Option<bool>,
+    access_log: Option<bool>,
+    max_concurrent_requests: Option<usize>,
     connect_timeout: Option<HumanDuration>,
     pool_idle_timeout: Option<HumanDuration>,
     pool_max_idle_per_host: Option<usize>,
@@ -291,6 +324,40 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     s.connect_timeout = d(raw.connect_timeout, s.connect_timeout);
     s.pool_idle_timeout = d(raw.pool_idle_timeout, s.pool_idle_timeout);
     s.default_request_timeout = raw.default_request_timeout.map(|h| h.0);
+    s.total_timeout = raw.total_timeout.map(|h| h.0);
+    for (at, value, field) in [
+        (
+            "server.response_timeout",
+            raw.response_timeout,
+            &mut s.response_timeout,
+        ),
+        (
+            "server.stream_idle_timeout",
+            raw.stream_idle_timeout,
+            &mut s.stream_idle_timeout,
+        ),
+    ] {
+        match value {
+            Some(HumanDuration(d)) if d.is_zero() => errs.push(at, "must be longer than 0"),
+            Some(HumanDuration(d)) => *field = d,
+            None => {}
+        }
+    }
+    match raw.max_response_size {
+        Some(ByteSize(0)) => errs.push("server.max_response_size", "must be at least 1 byte"),
+        Some(ByteSize(b)) => s.max_response_bytes = b,
+        None => {}
+    }
+    if let Some(b) = raw.stream_usage {
+        s.stream_usage = b;
+    }
+    if let Some(b) = raw.access_log {
+        s.access_log = b;
+    }
+    if let Some(n) = raw.max_concurrent_requests {
+        // 0: no limit.
+        s.max_concurrent_requests = (n > 0).then_some(n);
+    }
     match raw.worker_threads {
         Some(0) => errs.push("server.worker_threads", "must be at least 1"),
         n => s.worker_threads = n,

@@ -111,6 +111,7 @@ const NODE_KEYS: &[&str] = &[
     "on_status_codes",
     "id",
     "allow_proxy_paths",
+    "total_timeout",
 ];
 
 const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
@@ -215,6 +216,26 @@ impl Builder<'_, '_> {
                 }
             },
         };
+        let total_timeout = match obj.get("total_timeout") {
+            None | Some(Value::Null) => None,
+            Some(_) if !is_root => {
+                self.err(
+                    &format!("{suffix}.total_timeout"),
+                    "bounds the whole request: set it at the top level of the config",
+                );
+                None
+            }
+            Some(v) => match v.as_u64() {
+                Some(ms) if ms > 0 => Some(Duration::from_millis(ms)),
+                _ => {
+                    self.err(
+                        &format!("{suffix}.total_timeout"),
+                        "must be a positive whole number of milliseconds",
+                    );
+                    None
+                }
+            },
+        };
         let path: Arc<str> = format!("config{suffix}").into();
         let kind = if obj.contains_key("targets") || obj.contains_key("strategy") {
             NodeKind::Group(self.group(obj, suffix, &inherited)?)
@@ -226,6 +247,7 @@ impl Builder<'_, '_> {
             name,
             weight,
             kind,
+            total_timeout,
         })
     }
 
@@ -347,6 +369,7 @@ impl Builder<'_, '_> {
             attempts: 0,
             on_status_codes: DEFAULT_RETRY_STATUSES.to_vec(),
             use_retry_after_header: false,
+            after_send: false,
         };
         for (k, val) in obj {
             let at = format!("{here}.{k}");
@@ -365,6 +388,10 @@ impl Builder<'_, '_> {
                 }
                 "use_retry_after_header" | "use_retry_after_headers" => match val.as_bool() {
                     Some(b) => policy.use_retry_after_header = b,
+                    None => self.err(&at, "must be true or false"),
+                },
+                "after_send" => match val.as_bool() {
+                    Some(b) => policy.after_send = b,
                     None => self.err(&at, "must be true or false"),
                 },
                 _ => self.err(&at, "unknown field"),

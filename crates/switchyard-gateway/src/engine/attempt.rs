@@ -1,20 +1,35 @@
 //! One leaf: build the wire request, send it, retry as the target's policy says.
+//!
+//! **Retries are safe by default.** A try is retried automatically only when the upstream
+//! cannot have processed it — the connection (or its DNS lookup) failed before anything was
+//! sent — or when it answered with a status on the target's list. A connection that breaks
+//! after the request went out, or a garbled or truncated answer, may already have cost a
+//! generation: it is retried only with `retry.after_send: true` (a fallback target is still
+//! tried, since the config asked for one).
+//!
+//! **Every try has one deadline** covering the response head and the whole body of a plain
+//! answer, or everything up to a stream's commit point; after the commit, the gap between
+//! stream chunks is bounded instead. An optional overall deadline (`total_timeout`) caps
+//! every try, backoff wait and fallback of the request.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::header;
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
+use switchyard_types::usage::{scan_body, TokenUsage};
 use switchyard_types::{ErrorEnvelope, ErrorKind};
+use tokio::time::Instant;
 
 use super::native::{NativeStart, NativeStream};
-use super::stream::{EventForwarder, StreamStart};
+use super::stream::{EventForwarder, StreamLimits, StreamStart};
 use super::wire::{self, Wire};
-use super::{Engine, Failure, Outcome, Success, SuccessBody};
+use super::{Engine, Failure, Outcome, Success, SuccessBody, Walk};
 use crate::context::{Operation, RequestContext};
 use crate::error::GatewayError;
+use crate::pipeline::{AttemptDecision, AttemptRecord};
 use crate::routing::retry::{backoff_delay, retry_after};
 use crate::routing::tree::Leaf;
 use crate::ssrf::ip_is_internal;
@@ -23,18 +38,75 @@ use crate::upstream::UpstreamBody;
 
 /// Largest upstream error body read (the rest is dropped).
 const MAX_ERROR_BODY: usize = 1 << 20;
-/// Largest non-streaming upstream response body.
-const MAX_RESPONSE_BODY: usize = 256 << 20;
+/// Most preamble (role-only chunks, comments, pings) a stream holds back before it commits.
+const MAX_HELD_BYTES: usize = 64 << 10;
 /// Total time a request may spend waiting on `retry-after` hints.
 const RETRY_AFTER_BUDGET: Duration = Duration::from_secs(60);
 
-/// How one try ended, before retry policy is applied.
+/// A point in time a try or the whole request must end by, and the limit it enforces (for the
+/// 408's message).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Deadline {
+    pub at: Instant,
+    pub ms: u128,
+    /// The request's overall deadline (`total_timeout`): when it passes nothing is tried again.
+    pub total: bool,
+}
+
+impl Deadline {
+    /// `limit` from now (a limit too large to represent is thirty years).
+    pub fn after(limit: Duration, total: bool) -> Self {
+        let now = Instant::now();
+        let at = now
+            .checked_add(limit)
+            .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400));
+        Deadline {
+            at,
+            ms: limit.as_millis(),
+            total,
+        }
+    }
+}
+
+/// Why a try failed, as the retry policy sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailKind {
+    /// Nothing reached the upstream (the connection or its DNS lookup failed): safe to retry.
+    NotSent,
+    /// The request went out and the exchange broke (reset, truncated or garbled answer): the
+    /// upstream may have processed it.
+    Broken,
+    /// An upstream error status (or an error event before a stream's commit).
+    Status,
+    /// The try's deadline passed.
+    TimedOut,
+    /// Not retried (a fallback target may still be tried).
+    Final,
+}
+
+/// How one try ended, before the retry policy is applied.
 struct TryFailure {
     error: GatewayError,
     headers: Option<HeaderMap>,
-    /// A connection-level failure (connect, reset, truncated body): retried whenever retries
-    /// are configured, whatever the status list.
-    transient: bool,
+    kind: FailKind,
+}
+
+impl TryFailure {
+    fn new(error: GatewayError, kind: FailKind) -> Self {
+        TryFailure {
+            error,
+            headers: None,
+            kind,
+        }
+    }
+}
+
+/// A try that succeeded.
+struct Attempted {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: SuccessBody,
+    usage: Option<TokenUsage>,
 }
 
 impl Engine {
@@ -43,7 +115,7 @@ impl Engine {
         leaf: &Arc<Leaf>,
         path: &Arc<str>,
         req: &RequestContext,
-        recoverable: bool,
+        walk: &mut Walk,
     ) -> Outcome {
         let fail =
             |error: GatewayError, retries: i32, headers: Option<HeaderMap>, terminal: bool| {
@@ -56,8 +128,31 @@ impl Engine {
                     headers,
                     terminal,
                     history: vec![reason],
+                    attempts: 0,
+                    upstream_wait: Duration::ZERO,
                 }
             };
+        if self.pipeline.has_per_attempt() {
+            match self.pipeline.per_attempt(req, leaf, path).await {
+                AttemptDecision::Proceed => {}
+                AttemptDecision::Skip(reason) => {
+                    return Err(fail(GatewayError::TargetSkipped(reason), 0, None, false))
+                }
+                AttemptDecision::Answer(a) => {
+                    return Ok(Success {
+                        path: path.clone(),
+                        provider: leaf.provider.clone(),
+                        retries: 0,
+                        status: a.status,
+                        headers: a.headers,
+                        body: SuccessBody::Full(a.body),
+                        usage: None,
+                        attempts: 0,
+                        upstream_wait: Duration::ZERO,
+                    })
+                }
+            }
+        }
         if let Some((host, port)) = &leaf.resolve_check {
             if let Err(e) = self.check_resolved(host, *port).await {
                 return Err(fail(e, 0, None, true));
@@ -68,30 +163,66 @@ impl Engine {
             Err(e) => return Err(fail(e, 0, None, false)),
         };
         let timeout = self.timeout_for(req, leaf.request_timeout);
+        let idle = timeout.unwrap_or(self.settings.stream_idle_timeout);
         let policy = &leaf.retry;
         // Hold a stream's role-only opening back until content arrives only when a failure
         // right after it could still be recovered (a retry or a fallback target); otherwise
         // commit on the first event, so the client's first byte is not delayed.
-        let hold = recoverable || policy.attempts > 0;
+        let hold = walk.recoverable || policy.attempts > 0;
         let started = Instant::now();
         let mut retries: u32 = 0;
         loop {
-            let failure = match self.send_once(leaf, &wire, req, timeout, hold).await {
-                Ok((status, headers, body)) => {
+            let deadline = self.attempt_deadline(timeout, walk.total);
+            let tried = Instant::now();
+            let result = self.send_once(leaf, &wire, req, deadline, idle, hold).await;
+            walk.attempts += 1;
+            walk.upstream_wait += tried.elapsed();
+            if self.pipeline.has_attempt_end() {
+                let (status, error) = match &result {
+                    Ok(a) => (Some(a.status), None),
+                    Err(f) => (
+                        matches!(f.kind, FailKind::Status).then(|| f.error.status_code()),
+                        Some(f.error.metric_label()),
+                    ),
+                };
+                self.pipeline.attempt_end(&AttemptRecord {
+                    trace_id: &req.trace_id,
+                    target: path,
+                    provider: &leaf.provider.slug,
+                    retry: retries,
+                    status,
+                    error,
+                    elapsed: tried.elapsed(),
+                });
+            }
+            let failure = match result {
+                Ok(a) => {
                     return Ok(Success {
                         path: path.clone(),
                         provider: leaf.provider.clone(),
                         retries: retries as i32,
-                        status,
-                        headers,
-                        body,
+                        status: a.status,
+                        headers: a.headers,
+                        body: a.body,
+                        usage: a.usage,
+                        attempts: 0,
+                        upstream_wait: Duration::ZERO,
                     })
                 }
                 Err(f) => f,
             };
+            // The request's overall deadline passed: nothing else is tried.
+            if failure.kind == FailKind::TimedOut && deadline.total {
+                return Err(fail(failure.error, retries as i32, failure.headers, true));
+            }
             let status = failure.error.status_code().as_u16();
-            let retryable =
-                policy.attempts > 0 && (failure.transient || policy.retries_status(status));
+            let retryable = policy.attempts > 0
+                && match failure.kind {
+                    FailKind::NotSent => true,
+                    FailKind::Broken => policy.after_send,
+                    FailKind::Status | FailKind::TimedOut => policy.retries_status(status),
+                    FailKind::Final => false,
+                };
             if !retryable {
                 return Err(fail(failure.error, retries as i32, failure.headers, false));
             }
@@ -119,8 +250,30 @@ impl Engine {
                     wait = asked;
                 }
             }
+            // A wait that would outlast the request's overall deadline is not waited.
+            if walk
+                .total
+                .is_some_and(|t| Instant::now().checked_add(wait).is_none_or(|w| w >= t.at))
+            {
+                return Err(fail(
+                    failure.error,
+                    retries as i32 - 1,
+                    failure.headers,
+                    false,
+                ));
+            }
             tracing::debug!(trace_id = %req.trace_id, target = %path, status, retry = retries, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The deadline of one try: the attempt's timeout from now, or the request's overall
+    /// deadline when that comes first.
+    fn attempt_deadline(&self, timeout: Option<Duration>, total: Option<Deadline>) -> Deadline {
+        let own = Deadline::after(timeout.unwrap_or(self.settings.response_timeout), false);
+        match total {
+            Some(t) if t.at <= own.at => t,
+            _ => own,
         }
     }
 
@@ -159,7 +312,7 @@ impl Engine {
                 )));
             }
         }
-        let mut wire = wire::build(leaf, req)?;
+        let mut wire = wire::build(leaf, req, self.settings.stream_usage)?;
         crate::auth::apply::apply(leaf, &mut wire, &self.google_tokens, &self.client).await?;
         let forward = req
             .forward_override
@@ -175,47 +328,44 @@ impl Engine {
         leaf: &Leaf,
         wire: &Wire,
         req: &RequestContext,
-        timeout: Option<Duration>,
+        deadline: Deadline,
+        idle: Duration,
         hold: bool,
-    ) -> Result<(StatusCode, HeaderMap, SuccessBody), TryFailure> {
+    ) -> Result<Attempted, TryFailure> {
         let mut builder = Request::builder()
             .method(wire.method.clone())
             .uri(wire.uri.clone());
         if let Some(h) = builder.headers_mut() {
-            h.extend(wire.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+            h.clone_from(&wire.headers);
         }
-        let request = builder
-            .body(Full::new(wire.body.clone()))
-            .map_err(|e| TryFailure {
-                error: GatewayError::bad_request(
-                    format!("cannot build the upstream request: {e}"),
-                    None,
-                ),
-                headers: None,
-                transient: false,
-            })?;
-        let timed_out = |t: Duration| TryFailure {
-            error: GatewayError::Timeout { ms: t.as_millis() },
-            headers: None,
-            transient: false,
-        };
-        let sent = self.client.request(request);
-        let response = match timeout {
-            Some(t) => tokio::time::timeout(t, sent)
-                .await
-                .map_err(|_| timed_out(t))?,
-            None => sent.await,
-        };
-        let response = response.map_err(|e| TryFailure {
-            error: GatewayError::UpstreamUnreachable(error_chain(&e)),
-            headers: None,
-            transient: true,
+        let request = builder.body(Full::new(wire.body.clone())).map_err(|e| {
+            TryFailure::new(
+                GatewayError::bad_request(format!("cannot build the upstream request: {e}"), None),
+                FailKind::Final,
+            )
         })?;
+        let timed_out = || {
+            TryFailure::new(
+                GatewayError::Timeout { ms: deadline.ms },
+                FailKind::TimedOut,
+            )
+        };
+        let response = tokio::time::timeout_at(deadline.at, self.client.request(request))
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(|e| {
+                let kind = if e.is_connect() {
+                    FailKind::NotSent
+                } else {
+                    FailKind::Broken
+                };
+                TryFailure::new(GatewayError::UpstreamUnreachable(error_chain(&e)), kind)
+            })?;
         let (parts, body) = response.into_parts();
         let headers = response_headers(&parts.headers, leaf.server_credentials);
 
         if !parts.status.is_success() {
-            let bytes = read_body(body, MAX_ERROR_BODY, timeout)
+            let bytes = read_body(body, MAX_ERROR_BODY, deadline.at)
                 .await
                 .unwrap_or_default();
             if leaf.server_credentials && matches!(parts.status.as_u16(), 401 | 403) {
@@ -231,7 +381,7 @@ impl Engine {
                         status: parts.status.as_u16(),
                     },
                     headers: Some(headers),
-                    transient: false,
+                    kind: FailKind::Status,
                 });
             }
             let native_error = wire
@@ -257,53 +407,58 @@ impl Engine {
                     envelope,
                 },
                 headers: Some(headers),
-                transient: false,
+                kind: FailKind::Status,
             });
         }
 
+        let ok = |headers, body, usage| Attempted {
+            status: parts.status,
+            headers,
+            body,
+            usage,
+        };
         if matches!(req.op, Operation::Proxy { .. }) {
-            return Ok((parts.status, headers, SuccessBody::Raw(body)));
+            return Ok(ok(headers, SuccessBody::Raw(body), None));
         }
+        let limits = StreamLimits {
+            commit_by: deadline.at,
+            idle,
+            max_held: MAX_HELD_BYTES,
+        };
+        let max_response = self.settings.max_response_bytes;
         if let Some(call) = &wire.native {
             let mut headers = headers;
-            headers.remove(header::CONTENT_ENCODING);
             if call.stream {
                 headers.insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("text/event-stream"),
                 );
-                return match NativeStream::start(call, body, timeout, hold).await {
-                    NativeStart::Ok(s) => Ok((parts.status, headers, SuccessBody::Native(s))),
+                return match NativeStream::start(call, body, limits, hold).await {
+                    NativeStart::Ok(s) => Ok(ok(headers, SuccessBody::Native(s), None)),
                     NativeStart::Failed(error) => {
-                        let transient = matches!(error, GatewayError::UpstreamStream(_));
+                        let kind = match error {
+                            GatewayError::UpstreamStream(_) => FailKind::Broken,
+                            _ => FailKind::Status,
+                        };
                         Err(TryFailure {
                             error,
                             headers: Some(headers),
-                            transient,
+                            kind,
                         })
                     }
-                    NativeStart::TimedOut => Err(timed_out(timeout.unwrap_or_default())),
+                    NativeStart::TimedOut => Err(timed_out()),
                 };
             }
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
-            return match read_body(body, MAX_RESPONSE_BODY, timeout).await {
+            return match read_body(body, max_response, deadline.at).await {
                 Ok(bytes) => match call.translate_body(&bytes) {
-                    Ok(json) => Ok((parts.status, headers, SuccessBody::Full(json))),
-                    Err(error) => Err(TryFailure {
-                        error,
-                        headers: None,
-                        transient: false,
-                    }),
+                    Ok((json, usage)) => Ok(ok(headers, SuccessBody::Full(json), usage)),
+                    Err(error) => Err(TryFailure::new(error, FailKind::Broken)),
                 },
-                Err(ReadError::TimedOut) => Err(timed_out(timeout.unwrap_or_default())),
-                Err(ReadError::Failed(msg)) => Err(TryFailure {
-                    error: GatewayError::UpstreamStream(msg),
-                    headers: None,
-                    transient: true,
-                }),
+                Err(e) => Err(e.into_failure(deadline)),
             };
         }
         let is_sse = parts
@@ -312,60 +467,50 @@ impl Engine {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("text/event-stream"));
         if req.stream && is_sse {
-            return match EventForwarder::start(body, timeout, hold).await {
-                StreamStart::Ok(fwd) => Ok((parts.status, headers, SuccessBody::Events(fwd))),
+            return match EventForwarder::start(body, limits, hold, wire.usage_injected).await {
+                StreamStart::Ok(fwd) => Ok(ok(headers, SuccessBody::Events(fwd), None)),
                 StreamStart::Error(envelope) => Err(TryFailure {
                     error: GatewayError::Upstream {
                         status: StatusCode::BAD_GATEWAY,
                         envelope,
                     },
                     headers: Some(headers),
-                    transient: false,
+                    kind: FailKind::Status,
                 }),
-                StreamStart::Broken(msg) => Err(TryFailure {
-                    error: GatewayError::UpstreamStream(msg),
-                    headers: None,
-                    transient: true,
-                }),
-                StreamStart::TimedOut => Err(timed_out(timeout.unwrap_or_default())),
+                StreamStart::Broken(msg) => Err(TryFailure::new(
+                    GatewayError::UpstreamStream(msg),
+                    FailKind::Broken,
+                )),
+                StreamStart::TimedOut => Err(timed_out()),
             };
         }
-        match read_body(body, MAX_RESPONSE_BODY, timeout).await {
-            Ok(bytes) => {
-                // The endpoints answer JSON: a 2xx body that is not (a truncated or garbled
-                // answer) fails the attempt so it can be retried or fall back, and an OpenAI
-                // error object in a 2xx is an error. Validation skips values without building
-                // them (well under a microsecond for a typical answer).
-                if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
-                    return Err(TryFailure {
-                        error: GatewayError::UpstreamStream(
-                            "the upstream answered 2xx with a body that is not valid JSON".into(),
-                        ),
-                        headers: None,
-                        transient: false,
-                    });
-                }
-                if req.stream && bytes.starts_with(b"{\"error\"") {
-                    if let Some(envelope) = ErrorEnvelope::from_upstream(&bytes) {
-                        return Err(TryFailure {
-                            error: GatewayError::Upstream {
-                                status: StatusCode::BAD_GATEWAY,
-                                envelope,
-                            },
-                            headers: Some(headers),
-                            transient: false,
-                        });
-                    }
-                }
-                Ok((parts.status, headers, SuccessBody::Full(bytes)))
+        let bytes = read_body(body, max_response, deadline.at)
+            .await
+            .map_err(|e| e.into_failure(deadline))?;
+        // The endpoints answer JSON: a 2xx body that is not (a truncated or garbled answer)
+        // fails the attempt so it can fall back, and an OpenAI error object in a 2xx is an
+        // error. Validation skips values without building them and reads `usage` on the way.
+        let usage = scan_body(&bytes).map_err(|_| {
+            TryFailure::new(
+                GatewayError::UpstreamStream(
+                    "the upstream answered 2xx with a body that is not valid JSON".into(),
+                ),
+                FailKind::Broken,
+            )
+        })?;
+        if req.stream && bytes.starts_with(b"{\"error\"") {
+            if let Some(envelope) = ErrorEnvelope::from_upstream(&bytes) {
+                return Err(TryFailure {
+                    error: GatewayError::Upstream {
+                        status: StatusCode::BAD_GATEWAY,
+                        envelope,
+                    },
+                    headers: Some(headers),
+                    kind: FailKind::Status,
+                });
             }
-            Err(ReadError::TimedOut) => Err(timed_out(timeout.unwrap_or_default())),
-            Err(ReadError::Failed(msg)) => Err(TryFailure {
-                error: GatewayError::UpstreamStream(msg),
-                headers: None,
-                transient: true,
-            }),
         }
+        Ok(ok(headers, SuccessBody::Full(bytes), usage))
     }
 }
 
@@ -382,24 +527,48 @@ fn reason_line(path: &str, provider: &str, error: &GatewayError) -> String {
 
 enum ReadError {
     TimedOut,
+    TooLarge(usize),
     Failed(String),
 }
 
+impl ReadError {
+    fn into_failure(self, deadline: Deadline) -> TryFailure {
+        match self {
+            ReadError::TimedOut => TryFailure::new(
+                GatewayError::Timeout { ms: deadline.ms },
+                FailKind::TimedOut,
+            ),
+            ReadError::TooLarge(limit) => TryFailure::new(
+                GatewayError::UpstreamStream(format!(
+                    "the upstream's response is larger than the limit of {limit} bytes (server.max_response_size)"
+                )),
+                FailKind::Final,
+            ),
+            ReadError::Failed(msg) => {
+                TryFailure::new(GatewayError::UpstreamStream(msg), FailKind::Broken)
+            }
+        }
+    }
+}
+
+/// Reads a whole upstream body, at most `limit` bytes, by `deadline`.
 async fn read_body(
     body: UpstreamBody,
     limit: usize,
-    timeout: Option<Duration>,
+    deadline: Instant,
 ) -> Result<Bytes, ReadError> {
-    let collect = Limited::new(body, limit).collect();
-    let collected = match timeout {
-        Some(t) => tokio::time::timeout(t, collect)
-            .await
-            .map_err(|_| ReadError::TimedOut)?,
-        None => collect.await,
-    };
-    collected
-        .map(|c| c.to_bytes())
-        .map_err(|e| ReadError::Failed(format!("reading the upstream response failed: {e}")))
+    let collected = tokio::time::timeout_at(deadline, Limited::new(body, limit).collect())
+        .await
+        .map_err(|_| ReadError::TimedOut)?;
+    collected.map(|c| c.to_bytes()).map_err(|e| {
+        if e.downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            ReadError::TooLarge(limit)
+        } else {
+            ReadError::Failed(format!("reading the upstream response failed: {e}"))
+        }
+    })
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {

@@ -14,15 +14,19 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
+use switchyard_types::usage::TokenUsage;
+
 use crate::config::providers::ProviderEntry;
 use crate::config::ServerSettings;
 use crate::context::RequestContext;
 use crate::error::GatewayError;
 use crate::health::{HealthTracker, Permit, Verdict, SKIPPED_TARGETS_HEADER};
+use crate::pipeline::Pipeline;
 use crate::routing::query::Facts;
 use crate::routing::select::{pick_conditional, pick_weighted, pick_weighted_available};
 use crate::routing::tree::{Leaf, Mode, Node, NodeKind};
 use crate::upstream::UpstreamClient;
+use attempt::Deadline;
 use stream::EventForwarder;
 
 /// Runs requests against upstreams. One per server, shared by every request.
@@ -32,6 +36,8 @@ pub struct Engine {
     google_tokens: crate::auth::google::GoogleTokens,
     /// Circuit breakers per target, fed by every leaf attempt.
     health: HealthTracker,
+    /// The hooks of the per-attempt and attempt-end phases.
+    pipeline: Arc<Pipeline>,
 }
 
 /// A response ready for the client.
@@ -45,17 +51,23 @@ pub struct Success {
     /// Upstream response headers worth passing on.
     pub headers: HeaderMap,
     pub body: SuccessBody,
+    /// Tokens a whole body reported (a stream's are read as it passes).
+    pub usage: Option<TokenUsage>,
+    /// Upstream tries made by the whole walk, retries and fallbacks included.
+    pub attempts: u32,
+    /// Time spent waiting on the upstream, summed over those tries.
+    pub upstream_wait: Duration,
 }
 
 pub enum SuccessBody {
     /// A whole response body.
     Full(Bytes),
     /// An OpenAI event stream, forwarded event by event.
-    Events(EventForwarder),
+    Events(Box<EventForwarder>),
     /// A proxied response body, streamed through untouched.
     Raw(crate::upstream::UpstreamBody),
     /// A native provider's stream, translated to OpenAI chunks.
-    Native(native::NativeStream),
+    Native(Box<native::NativeStream>),
 }
 
 /// Why a node did not produce a response.
@@ -73,6 +85,10 @@ pub struct Failure {
     pub terminal: bool,
     /// One line per failed leaf, in the order they were tried.
     pub history: Vec<String>,
+    /// Upstream tries made by the whole walk.
+    pub attempts: u32,
+    /// Time spent waiting on the upstream, summed over those tries.
+    pub upstream_wait: Duration,
 }
 
 impl Failure {
@@ -85,6 +101,8 @@ impl Failure {
             headers: None,
             terminal: true,
             history: Vec::new(),
+            attempts: 0,
+            upstream_wait: Duration::ZERO,
         }
     }
 
@@ -98,7 +116,11 @@ pub type Outcome = Result<Success, Failure>;
 type BoxFut<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 impl Engine {
-    pub fn new(client: UpstreamClient, settings: Arc<ServerSettings>) -> Self {
+    pub fn new(
+        client: UpstreamClient,
+        settings: Arc<ServerSettings>,
+        pipeline: Arc<Pipeline>,
+    ) -> Self {
         let google_tokens =
             crate::auth::google::GoogleTokens::with_trusted_hosts(settings.trusted_hosts.clone());
         let health = HealthTracker::new(settings.circuit_breaker);
@@ -107,6 +129,7 @@ impl Engine {
             settings,
             google_tokens,
             health,
+            pipeline,
         }
     }
 
@@ -122,15 +145,27 @@ impl Engine {
     /// Executes `root` for `req`. When more than one leaf failed, the final error's message lists
     /// every target's reason. Targets skipped because their circuit was open are listed in
     /// `x-switchyard-skipped-targets`.
+    /// A `total_timeout` on the root (else `server.total_timeout`) bounds the whole walk.
     pub async fn execute(&self, root: &Node, req: &RequestContext) -> Outcome {
-        let mut walk = Walk::default();
+        let total = root
+            .total_timeout
+            .or(self.settings.total_timeout)
+            .map(|t| Deadline::after(t, true));
+        let mut walk = Walk {
+            total,
+            ..Walk::default()
+        };
         let outcome = self.run(root, req, &mut walk).await;
         match outcome {
             Ok(mut s) => {
                 walk.mark(&mut s.headers);
+                s.attempts = walk.attempts;
+                s.upstream_wait = walk.upstream_wait;
                 Ok(s)
             }
             Err(mut f) => {
+                f.attempts = walk.attempts;
+                f.upstream_wait = walk.upstream_wait;
                 if !walk.skipped.is_empty() {
                     walk.mark(f.headers.get_or_insert_with(HeaderMap::new));
                 } else if let Some(h) = &mut f.headers {
@@ -167,7 +202,7 @@ impl Engine {
                     let id = self.health.identity(leaf);
                     let permit = self.health.acquire(id, &node.path, &leaf.provider.slug);
                     return self
-                        .attempt_recorded(leaf, &node.path, req, permit, walk.recoverable)
+                        .attempt_recorded(leaf, &node.path, req, permit, walk)
                         .await;
                 }
                 NodeKind::Group(g) => g,
@@ -202,14 +237,8 @@ impl Engine {
                         walk.recoverable = outer_recoverable || i + 1 < group.targets.len();
                         let outcome = match self.enter(target) {
                             Entry::Leaf(leaf, permit) => {
-                                self.attempt_recorded(
-                                    leaf,
-                                    &target.path,
-                                    req,
-                                    permit,
-                                    walk.recoverable,
-                                )
-                                .await
+                                self.attempt_recorded(leaf, &target.path, req, permit, walk)
+                                    .await
                             }
                             Entry::Group => self.run(target, req, walk).await,
                             Entry::Ejected => {
@@ -290,7 +319,7 @@ impl Engine {
             match self.enter(target) {
                 Entry::Leaf(leaf, permit) => {
                     return self
-                        .attempt_recorded(leaf, &target.path, req, permit, walk.recoverable)
+                        .attempt_recorded(leaf, &target.path, req, permit, walk)
                         .await
                 }
                 Entry::Group => return self.run(target, req, walk).await,
@@ -327,13 +356,15 @@ impl Engine {
         path: &Arc<str>,
         req: &RequestContext,
         permit: Permit<'_>,
-        recoverable: bool,
+        walk: &mut Walk,
     ) -> Outcome {
-        let outcome = self.attempt_leaf(leaf, path, req, recoverable).await;
+        let outcome = self.attempt_leaf(leaf, path, req, walk).await;
         permit.record(match &outcome {
             Ok(_) => Verdict::Success,
             // A gateway-side refusal (e.g. an SSRF check) says nothing about the target.
             Err(f) if f.terminal => Verdict::Neutral,
+            // A hook passed over the target: nothing was learnt about it.
+            Err(f) if matches!(f.error, GatewayError::TargetSkipped(_)) => Verdict::Neutral,
             Err(f) => Verdict::of_error(&f.error),
         });
         outcome
@@ -370,6 +401,12 @@ enum Entry<'a> {
 /// What one request's walk of the tree collected on the way.
 #[derive(Default)]
 struct Walk {
+    /// The request's overall deadline, if it has one.
+    total: Option<Deadline>,
+    /// Upstream tries so far.
+    attempts: u32,
+    /// Time spent waiting on the upstream so far.
+    upstream_wait: Duration,
     /// Targets passed over because their circuit was open, in order.
     skipped: Vec<Arc<str>>,
     /// The target being tried has a fallback after it: a stream should not commit on a

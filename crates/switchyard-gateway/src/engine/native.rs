@@ -2,10 +2,13 @@
 //! provider's response, stream and errors back, around the provider-agnostic attempt loop.
 
 use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
+use http_body::Body as _;
 use serde::de::DeserializeOwned;
 use switchyard_providers::bedrock::EventStreamDecoder;
 use switchyard_providers::native::{
@@ -15,9 +18,11 @@ use switchyard_providers::native::{
 use switchyard_types::chat::{ChatChunk, ChatRequest};
 use switchyard_types::embeddings::EmbeddingsRequest;
 use switchyard_types::sse::SseDecoder;
+use switchyard_types::usage::TokenUsage;
 use switchyard_types::{ErrorEnvelope, ErrorKind};
+use tokio::time::{Instant, Sleep};
 
-use super::stream::error_event_for;
+use super::stream::{error_event_for, StreamLimits};
 use crate::error::GatewayError;
 use crate::upstream::UpstreamBody;
 
@@ -53,23 +58,30 @@ impl NativeCall {
     }
 
     /// Translates a whole 2xx response body to OpenAI JSON.
-    pub fn translate_body(&self, body: &[u8]) -> Result<Bytes, GatewayError> {
+    /// Translates a whole 2xx response body to OpenAI JSON, with the usage it reports.
+    pub fn translate_body(&self, body: &[u8]) -> Result<(Bytes, Option<TokenUsage>), GatewayError> {
         let cx = self.cx();
-        let json = match self.op {
-            NativeOp::Chat => serde_json::to_vec(
-                &self
+        let (json, usage) = match self.op {
+            NativeOp::Chat => {
+                let resp = self
                     .adapter
                     .chat_response(body, &cx)
-                    .map_err(translate_error)?,
-            ),
-            NativeOp::Embeddings => serde_json::to_vec(
-                &self
+                    .map_err(translate_error)?;
+                let usage = resp.usage.as_ref().map(TokenUsage::from);
+                (serde_json::to_vec(&resp), usage)
+            }
+            NativeOp::Embeddings => {
+                let resp = self
                     .adapter
                     .embeddings_response(body, &cx)
-                    .map_err(translate_error)?,
-            ),
+                    .map_err(translate_error)?;
+                (
+                    serde_json::to_vec(&resp),
+                    Some(TokenUsage::from(&resp.usage)),
+                )
+            }
         };
-        json.map(Bytes::from)
+        json.map(|j| (Bytes::from(j), usage))
             .map_err(|e| GatewayError::Internal(format!("serialising the response: {e}")))
     }
 
@@ -134,16 +146,31 @@ pub struct NativeStream {
     body: UpstreamBody,
     decoder: Decoder,
     translator: Box<dyn ChunkTranslator>,
-    idle: Option<Duration>,
-    out: VecDeque<Bytes>,
+    idle: Duration,
+    /// The commit deadline, then the idle bound (reset by every frame).
+    timer: Pin<Box<Sleep>>,
+    committed: bool,
+    out: Output,
+    finished: bool,
+    error: Option<String>,
+}
+
+/// Translated chunks waiting to be sent.
+struct Output {
+    queue: VecDeque<Bytes>,
+    /// Bytes queued (bounded before the commit by `max_held`).
+    bytes: usize,
     /// A chunk with content, a tool call, a finish reason or usage has been produced.
     substantive: bool,
-    finished: bool,
+    /// The client asked for usage (`stream_options.include_usage`); the translator always
+    /// reports it, for the gateway's own accounting.
+    client_usage: bool,
+    usage: Option<TokenUsage>,
 }
 
 /// How a translated stream began.
 pub enum NativeStart {
-    Ok(NativeStream),
+    Ok(Box<NativeStream>),
     Failed(GatewayError),
     TimedOut,
 }
@@ -160,78 +187,107 @@ impl NativeStream {
     pub async fn start(
         call: &NativeCall,
         body: UpstreamBody,
-        idle: Option<Duration>,
+        limits: StreamLimits,
         hold: bool,
     ) -> NativeStart {
         let decoder = match call.adapter.stream_framing() {
             StreamFraming::Sse => Decoder::Sse(SseDecoder::default()),
             StreamFraming::AwsEventStream => Decoder::Aws(Box::default()),
         };
-        let mut s = NativeStream {
+        let mut cx = call.cx();
+        cx.include_usage = true;
+        let mut s = Box::new(NativeStream {
             body,
             decoder,
-            translator: call.adapter.chat_stream(&call.cx()),
-            idle,
-            out: VecDeque::new(),
-            substantive: false,
+            translator: call.adapter.chat_stream(&cx),
+            idle: limits.idle,
+            timer: Box::pin(tokio::time::sleep_until(limits.commit_by)),
+            committed: false,
+            out: Output {
+                queue: VecDeque::new(),
+                bytes: 0,
+                substantive: false,
+                client_usage: call.include_usage,
+                usage: None,
+            },
             finished: false,
-        };
+            error: None,
+        });
         // Commit only once something worth sending is ready: a provider's opening frame (role
         // only) may still be followed by an error, and then the attempt can fall back.
-        // With `hold` false, any first chunk commits.
+        // With `hold` false, any first chunk commits; past `max_held` queued bytes, too.
         loop {
-            let committed = s.substantive || (!hold && !s.out.is_empty());
+            let committed = s.out.substantive
+                || (!s.out.queue.is_empty() && (!hold || s.out.bytes > limits.max_held));
             if committed || s.finished {
                 break;
             }
-            match s.step().await {
+            match poll_fn(|cx| s.poll_step(cx)).await {
                 Step::Progress => {}
                 Step::Failed(e) => return NativeStart::Failed(e),
                 Step::TimedOut => return NativeStart::TimedOut,
             }
         }
+        s.committed = true;
+        let next = Instant::now() + s.idle;
+        s.timer.as_mut().reset(next);
         NativeStart::Ok(s)
     }
 
+    /// Tokens the provider reported, if it did.
+    pub fn usage(&self) -> Option<TokenUsage> {
+        self.out.usage
+    }
+
+    /// Why the stream ended badly, if it did.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
     /// The next bytes for the client; `None` at the end.
-    pub async fn next(&mut self) -> Option<Bytes> {
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         loop {
-            if let Some(b) = self.out.pop_front() {
-                return Some(b);
+            if let Some(b) = self.out.queue.pop_front() {
+                self.out.bytes -= b.len();
+                return Poll::Ready(Some(b));
             }
             if self.finished {
-                return None;
+                return Poll::Ready(None);
             }
-            match self.step().await {
+            match ready!(self.poll_step(cx)) {
                 Step::Progress => {}
                 Step::Failed(e) => {
                     self.finished = true;
-                    return Some(error_event_for(&e.envelope()));
+                    self.error = Some(e.to_string());
+                    return Poll::Ready(Some(error_event_for(&e.envelope())));
                 }
                 Step::TimedOut => {
                     self.finished = true;
-                    let ms = self.idle.map(|d| d.as_millis()).unwrap_or_default();
-                    let env = ErrorEnvelope::new(
-                        ErrorKind::TimeoutError,
-                        format!("upstream stream stalled for more than {ms}ms"),
-                    )
-                    .with_code("upstream_stream_error");
-                    return Some(error_event_for(&env));
+                    let ms = self.idle.as_millis();
+                    let msg = format!("upstream stream stalled for more than {ms}ms");
+                    let env = ErrorEnvelope::new(ErrorKind::TimeoutError, msg.clone())
+                        .with_code("upstream_stream_error");
+                    self.error = Some(msg);
+                    return Poll::Ready(Some(error_event_for(&env)));
                 }
             }
         }
     }
 
     /// Reads one upstream body frame and translates every complete provider frame in it.
-    async fn step(&mut self) -> Step {
-        let frame = match self.idle {
-            Some(t) => match tokio::time::timeout(t, self.body.frame()).await {
-                Ok(f) => f,
-                Err(_) => return Step::TimedOut,
-            },
-            None => self.body.frame().await,
+    fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Step> {
+        let frame = match Pin::new(&mut self.body).poll_frame(cx) {
+            Poll::Ready(f) => f,
+            Poll::Pending => {
+                ready!(self.timer.as_mut().poll(cx));
+                return Poll::Ready(Step::TimedOut);
+            }
         };
-        match frame {
+        if self.committed {
+            let next = Instant::now() + self.idle;
+            self.timer.as_mut().reset(next);
+        }
+        Poll::Ready(match frame {
             None => {
                 self.finished = true;
                 if let Decoder::Sse(dec) = &mut self.decoder {
@@ -241,16 +297,15 @@ impl NativeStream {
                             data: ev.data.as_bytes(),
                             message_type: None,
                         };
-                        match on_frame(&mut *self.translator, f, &mut self.out) {
-                            Ok(sub) => self.substantive |= sub,
-                            Err(e) => return Step::Failed(e),
+                        if let Err(e) = self.on_frame(f) {
+                            return Poll::Ready(Step::Failed(e));
                         }
                     }
                 }
                 match self.translator.finish() {
                     Ok(chunks) => {
-                        self.substantive |= push_chunks(&chunks, &mut self.out);
-                        self.out.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
+                        self.out.push_chunks(chunks);
+                        self.out.push(Bytes::from_static(b"data: [DONE]\n\n"));
                         Step::Progress
                     }
                     Err(e) => Step::Failed(translate_error(e)),
@@ -259,16 +314,14 @@ impl NativeStream {
             Some(Err(e)) => Step::Failed(GatewayError::UpstreamStream(format!(
                 "upstream stream failed: {e}"
             ))),
-            Some(Ok(frame)) => {
-                let Ok(data) = frame.into_data() else {
-                    return Step::Progress;
-                };
-                match self.feed(&data) {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => match self.feed(&data) {
                     Ok(()) => Step::Progress,
                     Err(e) => Step::Failed(e),
-                }
-            }
-        }
+                },
+                Err(_) => Step::Progress,
+            },
+        })
     }
 
     fn feed(&mut self, data: &[u8]) -> Result<(), GatewayError> {
@@ -279,12 +332,15 @@ impl NativeStream {
                     let ev = ev.map_err(|e| {
                         GatewayError::UpstreamStream(format!("malformed event stream: {e}"))
                     })?;
-                    let f = Frame {
-                        event: ev.event.as_deref(),
-                        data: ev.data.as_bytes(),
-                        message_type: None,
-                    };
-                    self.substantive |= on_frame(&mut *self.translator, f, &mut self.out)?;
+                    let chunks = self
+                        .translator
+                        .on_frame(Frame {
+                            event: ev.event.as_deref(),
+                            data: ev.data.as_bytes(),
+                            message_type: None,
+                        })
+                        .map_err(translate_error)?;
+                    self.out.push_chunks(chunks);
                 }
             }
             Decoder::Aws(dec) => {
@@ -293,23 +349,54 @@ impl NativeStream {
                     let frame = frame.map_err(|e| {
                         GatewayError::UpstreamStream(format!("malformed AWS event stream: {e}"))
                     })?;
-                    self.substantive |=
-                        on_frame(&mut *self.translator, frame.as_frame(), &mut self.out)?;
+                    let chunks = self
+                        .translator
+                        .on_frame(frame.as_frame())
+                        .map_err(translate_error)?;
+                    self.out.push_chunks(chunks);
                 }
             }
         }
         Ok(())
     }
+
+    fn on_frame(&mut self, f: Frame<'_>) -> Result<(), GatewayError> {
+        let chunks = self.translator.on_frame(f).map_err(translate_error)?;
+        self.out.push_chunks(chunks);
+        Ok(())
+    }
 }
 
-/// Translates one frame; returns whether it produced a substantive chunk.
-fn on_frame(
-    t: &mut dyn ChunkTranslator,
-    f: Frame<'_>,
-    out: &mut VecDeque<Bytes>,
-) -> Result<bool, GatewayError> {
-    let chunks = t.on_frame(f).map_err(translate_error)?;
-    Ok(push_chunks(&chunks, out))
+impl Output {
+    fn push(&mut self, b: Bytes) {
+        self.bytes += b.len();
+        self.queue.push_back(b);
+    }
+
+    /// Queues the chunks as SSE events, taking their usage for the gateway's record. Usage the
+    /// client did not ask for is not sent: a usage-only chunk is dropped, and usage on a content
+    /// chunk is removed from it.
+    fn push_chunks(&mut self, chunks: Vec<ChatChunk>) {
+        for mut c in chunks {
+            self.substantive |= is_substantive(&c);
+            if let Some(u) = &c.usage {
+                self.usage = Some(TokenUsage::from(u));
+                if !self.client_usage {
+                    if c.choices.is_empty() {
+                        continue;
+                    }
+                    c.usage = None;
+                }
+            }
+            if let Ok(json) = serde_json::to_vec(&c) {
+                let mut b = BytesMut::with_capacity(json.len() + 8);
+                b.extend_from_slice(b"data: ");
+                b.extend_from_slice(&json);
+                b.extend_from_slice(b"\n\n");
+                self.push(b.freeze());
+            }
+        }
+    }
 }
 
 /// A chunk that says something: content, a tool call, a finish reason or usage (a role-only
@@ -321,19 +408,4 @@ fn is_substantive(c: &ChatChunk) -> bool {
                 || ch.delta.content.as_deref().is_some_and(|t| !t.is_empty())
                 || ch.delta.tool_calls.as_ref().is_some_and(|t| !t.is_empty())
         })
-}
-
-/// Queues the chunks as SSE events; returns whether any is substantive.
-fn push_chunks(chunks: &[ChatChunk], out: &mut VecDeque<Bytes>) -> bool {
-    let substantive = chunks.iter().any(is_substantive);
-    for c in chunks {
-        if let Ok(json) = serde_json::to_vec(c) {
-            let mut b = BytesMut::with_capacity(json.len() + 8);
-            b.extend_from_slice(b"data: ");
-            b.extend_from_slice(&json);
-            b.extend_from_slice(b"\n\n");
-            out.push_back(b.freeze());
-        }
-    }
-    substantive
 }

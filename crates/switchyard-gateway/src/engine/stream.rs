@@ -2,20 +2,44 @@
 //!
 //! Bytes are passed on at event boundaries (a partial event is held until its blank line
 //! arrives), so a client never sees half an event, and an upstream that dies mid-stream is
-//! reported with a final SSE `error` event instead of a silent truncation. A stream that stalls
-//! longer than the idle bound between chunks is cut the same way.
+//! reported with a final SSE `error` event instead of a silent truncation.
+//!
+//! Time and memory are bounded at every point: until the stream commits, the attempt's deadline
+//! applies whatever the upstream sends (pings and comments don't extend it) and at most
+//! [`StreamLimits::max_held`] bytes of preamble are held back; after the commit, a stream that
+//! stays silent longer than the idle bound is cut. Usage is read from the stream as it passes
+//! (`switchyard_types::usage`), and a usage chunk the gateway asked for on its own account is
+//! not forwarded.
 
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
+use http_body::Body as _;
 use switchyard_types::sse::{complete_prefix_len, SseDecoder};
+use switchyard_types::usage::{scan_events, TokenUsage};
 use switchyard_types::{ErrorEnvelope, ErrorKind};
+use tokio::time::{Instant, Sleep};
 
 use crate::upstream::UpstreamBody;
 
 /// The largest single event buffered while waiting for its end.
 const MAX_PENDING_EVENT: usize = 16 << 20;
+
+/// The time and memory bounds of one streamed attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    /// The stream must commit (its first substantive event, or its first event when nothing
+    /// is held back) by then: the attempt's deadline, which pings don't move.
+    pub commit_by: Instant,
+    /// After the commit, the longest silence from the upstream.
+    pub idle: Duration,
+    /// The most preamble (role-only chunks, comments, pings) held back before the commit; past
+    /// it the stream commits with what it has.
+    pub max_held: usize,
+}
 
 /// Reads an upstream event stream and yields client-ready byte chunks.
 pub struct EventForwarder {
@@ -24,21 +48,28 @@ pub struct EventForwarder {
     buf: BytesMut,
     /// `buf[..scanned]` holds no event boundary (so each byte is scanned about once).
     scanned: usize,
-    idle: Option<Duration>,
+    idle: Duration,
+    /// The commit deadline, then the idle bound (reset by every chunk).
+    timer: Pin<Box<Sleep>>,
+    committed: bool,
     first: Option<Bytes>,
     saw_done: bool,
     finished: bool,
+    /// The client did not ask for usage: the gateway did, and the usage-only chunk is dropped.
+    strip_usage: bool,
+    usage: Option<TokenUsage>,
+    error: Option<String>,
 }
 
 /// What the first complete event(s) of a stream said.
 pub enum StreamStart {
     /// Events to forward; the stream is healthy so far.
-    Ok(EventForwarder),
+    Ok(Box<EventForwarder>),
     /// The upstream reported an error before any data: may fall back.
     Error(ErrorEnvelope),
     /// The stream broke or ended before its first event: may fall back.
     Broken(String),
-    /// No event within the idle bound.
+    /// No commit before the deadline.
     TimedOut,
 }
 
@@ -48,19 +79,29 @@ impl EventForwarder {
     /// can still fall back. The events read so far are sent first once the stream commits.
     /// With `hold` false, the stream commits on its first complete event instead (nothing
     /// could recover from a later failure, so there is no reason to delay the first byte).
-    pub async fn start(body: UpstreamBody, idle: Option<Duration>, hold: bool) -> StreamStart {
-        let mut f = EventForwarder {
+    pub async fn start(
+        body: UpstreamBody,
+        limits: StreamLimits,
+        hold: bool,
+        strip_usage: bool,
+    ) -> StreamStart {
+        let mut f = Box::new(EventForwarder {
             body,
             buf: BytesMut::new(),
             scanned: 0,
-            idle,
+            idle: limits.idle,
+            timer: Box::pin(tokio::time::sleep_until(limits.commit_by)),
+            committed: false,
             first: None,
             saw_done: false,
             finished: false,
-        };
+            strip_usage,
+            usage: None,
+            error: None,
+        });
         let mut held = BytesMut::new();
         loop {
-            match f.read_frame().await {
+            match poll_fn(|cx| f.poll_read(cx)).await {
                 Read::Data(data) => {
                     f.buf.extend_from_slice(&data);
                     let events = match f.take_complete() {
@@ -70,16 +111,15 @@ impl EventForwarder {
                     };
                     match inspect_events(&events) {
                         Peeked::Error(err) => return StreamStart::Error(err),
-                        Peeked::Substantive => {
-                            held.extend_from_slice(&events);
-                            f.saw_done = ends_with_done(&held);
-                            f.first = Some(held.freeze());
-                            return StreamStart::Ok(f);
+                        Peeked::Preamble
+                            if hold && held.len() + events.len() <= limits.max_held =>
+                        {
+                            held.extend_from_slice(&events)
                         }
-                        Peeked::Preamble if hold => held.extend_from_slice(&events),
-                        Peeked::Preamble => {
+                        // Substantive, nothing to hold for, or held long enough: commit.
+                        _ => {
                             held.extend_from_slice(&events);
-                            f.first = Some(held.freeze());
+                            f.commit(held.freeze());
                             return StreamStart::Ok(f);
                         }
                     }
@@ -98,33 +138,67 @@ impl EventForwarder {
         }
     }
 
+    fn commit(&mut self, first: Bytes) {
+        self.committed = true;
+        self.saw_done = ends_with_done(&first);
+        let first = self.account(first);
+        self.first = Some(first);
+        let next = Instant::now() + self.idle;
+        self.timer.as_mut().reset(next);
+    }
+
+    /// Tokens the stream reported, if it did.
+    pub fn usage(&self) -> Option<TokenUsage> {
+        self.usage
+    }
+
+    /// Why the stream ended badly, if it did.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Reads usage from a chunk of complete events, and drops the usage-only event the client
+    /// did not ask for.
+    fn account(&mut self, chunk: Bytes) -> Bytes {
+        let scan = scan_events(&chunk, self.strip_usage);
+        if scan.usage.is_some() {
+            self.usage = scan.usage;
+        }
+        match scan.stripped {
+            Some(rest) => Bytes::from(rest),
+            None => chunk,
+        }
+    }
+
+    fn fail(&mut self, message: String) -> Bytes {
+        self.finished = true;
+        let event = error_event(&message);
+        self.error = Some(message);
+        event
+    }
+
     /// The next chunk for the client; `None` once the stream is over.
-    pub async fn next(&mut self) -> Option<Bytes> {
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         if let Some(first) = self.first.take() {
-            return Some(first);
+            if !first.is_empty() {
+                return Poll::Ready(Some(first));
+            }
         }
         if self.finished {
-            return None;
+            return Poll::Ready(None);
         }
         loop {
-            match self.read_frame().await {
+            let out = match ready!(self.poll_read(cx)) {
                 Read::Data(data) => {
                     if self.buf.is_empty() && complete_prefix_len(&data) == Some(data.len()) {
                         // Whole events: pass the upstream's buffer on without copying.
-                        self.saw_done = ends_with_done(&data);
-                        return Some(data);
-                    }
-                    self.buf.extend_from_slice(&data);
-                    match self.take_complete() {
-                        Ok(Some(out)) => {
-                            let out = out.freeze();
-                            self.saw_done = ends_with_done(&out);
-                            return Some(out);
-                        }
-                        Ok(None) => {}
-                        Err(too_large) => {
-                            self.finished = true;
-                            return Some(error_event(&too_large));
+                        data
+                    } else {
+                        self.buf.extend_from_slice(&data);
+                        match self.take_complete() {
+                            Ok(Some(out)) => out.freeze(),
+                            Ok(None) => continue,
+                            Err(too_large) => return Poll::Ready(Some(self.fail(too_large))),
                         }
                     }
                 }
@@ -132,29 +206,30 @@ impl EventForwarder {
                     self.finished = true;
                     let rest = std::mem::take(&mut self.buf);
                     if self.saw_done && rest.iter().all(u8::is_ascii_whitespace) {
-                        return None;
+                        return Poll::Ready(None);
                     }
                     if !self.saw_done && is_done_event(&rest) {
                         // `data: [DONE]` without its final blank line: complete it.
                         let mut out = rest;
                         out.extend_from_slice(b"\n\n");
-                        return Some(out.freeze());
+                        return Poll::Ready(Some(out.freeze()));
                     }
-                    return Some(error_event(
-                        "upstream stream ended before it was complete (no [DONE])",
-                    ));
+                    let msg = "upstream stream ended before it was complete (no [DONE])";
+                    return Poll::Ready(Some(self.fail(msg.into())));
                 }
                 Read::Failed(e) => {
-                    self.finished = true;
-                    return Some(error_event(&format!("upstream stream failed: {e}")));
+                    return Poll::Ready(Some(self.fail(format!("upstream stream failed: {e}"))))
                 }
                 Read::TimedOut => {
-                    self.finished = true;
-                    let ms = self.idle.map(|d| d.as_millis()).unwrap_or_default();
-                    return Some(error_event(&format!(
-                        "upstream stream stalled for more than {ms}ms"
-                    )));
+                    let ms = self.idle.as_millis();
+                    let msg = format!("upstream stream stalled for more than {ms}ms");
+                    return Poll::Ready(Some(self.fail(msg)));
                 }
+            };
+            self.saw_done = ends_with_done(&out);
+            let out = self.account(out);
+            if !out.is_empty() {
+                return Poll::Ready(Some(out));
             }
         }
     }
@@ -183,24 +258,27 @@ impl EventForwarder {
         }
     }
 
-    async fn read_frame(&mut self) -> Read {
+    /// The next data frame. Before the commit the timer is the commit deadline, which nothing
+    /// moves; after it, every frame restarts the idle bound.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Read> {
         loop {
-            let frame = match self.idle {
-                Some(t) => match tokio::time::timeout(t, self.body.frame()).await {
-                    Ok(f) => f,
-                    Err(_) => return Read::TimedOut,
-                },
-                None => self.body.frame().await,
-            };
-            match frame {
-                None => return Read::End,
-                Some(Err(e)) => return Read::Failed(e.to_string()),
-                Some(Ok(frame)) => {
+            match Pin::new(&mut self.body).poll_frame(cx) {
+                Poll::Ready(None) => return Poll::Ready(Read::End),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Read::Failed(e.to_string())),
+                Poll::Ready(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
                         if !data.is_empty() {
-                            return Read::Data(data);
+                            if self.committed {
+                                let next = Instant::now() + self.idle;
+                                self.timer.as_mut().reset(next);
+                            }
+                            return Poll::Ready(Read::Data(data));
                         }
                     }
+                }
+                Poll::Pending => {
+                    ready!(self.timer.as_mut().poll(cx));
+                    return Poll::Ready(Read::TimedOut);
                 }
             }
         }
@@ -231,9 +309,14 @@ pub fn error_event_for(env: &ErrorEnvelope) -> Bytes {
     out.freeze()
 }
 
+/// Whether the last event of `chunk` is `data: [DONE]` — the whole data line, not `[DONE]`
+/// somewhere in a content chunk.
 fn ends_with_done(chunk: &[u8]) -> bool {
-    let tail = &chunk[chunk.len().saturating_sub(24)..];
-    tail.windows(6).any(|w| w == b"[DONE]")
+    chunk
+        .split(|b| *b == b'\n' || *b == b'\r')
+        .rev()
+        .find(|line| !line.is_empty())
+        .is_some_and(|line| line == b"data: [DONE]" || line == b"data:[DONE]")
 }
 
 fn is_done_event(rest: &[u8]) -> bool {
@@ -370,9 +453,16 @@ mod tests {
     }
 
     #[test]
-    fn done_detection_looks_at_the_tail() {
+    fn done_is_recognised_only_as_a_whole_data_line() {
         assert!(ends_with_done(b"data: {}\n\ndata: [DONE]\n\n"));
+        assert!(ends_with_done(b"data:[DONE]\r\n\r\n"));
         assert!(!ends_with_done(b"data: {}\n\n"));
+        assert!(!ends_with_done(
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"[DONE]\"}}]}\n\n"
+        ));
+        assert!(!ends_with_done(
+            b"data: {\"content\":\"x\ndata: [DONE]x\"}\n\n"
+        ));
         assert!(is_done_event(b"data: [DONE]"));
     }
 }

@@ -30,10 +30,14 @@ pub struct Wire {
     pub body: Bytes,
     /// Set for native providers: how to translate the response.
     pub native: Option<NativeCall>,
+    /// The gateway added `stream_options.include_usage` for its own accounting: the usage
+    /// chunk is read, then dropped rather than sent to the client who did not ask for it.
+    pub usage_injected: bool,
 }
 
-/// Builds `leaf`'s request for `req`, without credentials.
-pub fn build(leaf: &Leaf, req: &RequestContext) -> Result<Wire, GatewayError> {
+/// Builds `leaf`'s request for `req`, without credentials. `stream_usage`: the server lets the
+/// gateway ask OpenAI-compatible hosts for a stream's usage (`server.stream_usage`).
+pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wire, GatewayError> {
     let spec = leaf.provider.spec;
     if let Operation::Endpoint(e) = &req.op {
         if !spec.supports(*e) {
@@ -47,7 +51,17 @@ pub fn build(leaf: &Leaf, req: &RequestContext) -> Result<Wire, GatewayError> {
             ));
         }
     }
-    let body = patched_body(leaf, req)?;
+    let inject_usage = stream_usage
+        && req.stream
+        && !req.include_usage
+        && req.json_body
+        && spec.stream_usage
+        && !matches!(spec.kind, ProviderKind::Native(_))
+        && matches!(
+            req.op,
+            Operation::Endpoint(Endpoint::ChatCompletions | Endpoint::Completions)
+        );
+    let body = patched_body(leaf, req, inject_usage)?;
     let mut headers = HeaderMap::with_capacity(8);
     match &req.op {
         Operation::Endpoint(_) => {
@@ -136,6 +150,7 @@ pub fn build(leaf: &Leaf, req: &RequestContext) -> Result<Wire, GatewayError> {
         headers,
         body,
         native,
+        usage_injected: inject_usage,
     })
 }
 
@@ -169,10 +184,21 @@ fn openai_account_headers(leaf: &Leaf, headers: &mut HeaderMap) -> Result<(), Ga
 
 /// The client's body with `model` rewritten and `override_params` applied; the original
 /// bytes when there is nothing to change.
-fn patched_body(leaf: &Leaf, req: &RequestContext) -> Result<Bytes, GatewayError> {
-    if !req.json_body || (req.model_rewrite.is_none() && leaf.override_params.is_empty()) {
+fn patched_body(
+    leaf: &Leaf,
+    req: &RequestContext,
+    inject_usage: bool,
+) -> Result<Bytes, GatewayError> {
+    if !req.json_body
+        || (req.model_rewrite.is_none() && leaf.override_params.is_empty() && !inject_usage)
+    {
         return Ok(req.body.clone());
     }
+    let stream_options = if inject_usage {
+        Some(stream_options_with_usage(req)?)
+    } else {
+        None
+    };
     let rewrite: Option<Box<RawValue>> = match &req.model_rewrite {
         Some(m) => Some(
             serde_json::value::to_raw_value(m)
@@ -180,9 +206,12 @@ fn patched_body(leaf: &Leaf, req: &RequestContext) -> Result<Bytes, GatewayError
         ),
         None => None,
     };
-    let mut patches: Vec<(&str, &RawValue)> = Vec::with_capacity(leaf.override_params.len() + 1);
+    let mut patches: Vec<(&str, &RawValue)> = Vec::with_capacity(leaf.override_params.len() + 2);
     if let Some(r) = &rewrite {
         patches.push(("model", r));
+    }
+    if let Some(so) = &stream_options {
+        patches.push(("stream_options", so));
     }
     patches.extend(
         leaf.override_params
@@ -190,6 +219,25 @@ fn patched_body(leaf: &Leaf, req: &RequestContext) -> Result<Bytes, GatewayError
             .map(|(k, v)| (k.as_str(), v.as_ref())),
     );
     Ok(patch_object(&req.body, &patches)?.into())
+}
+
+/// The client's `stream_options` with `include_usage: true` added (its other members kept).
+fn stream_options_with_usage(req: &RequestContext) -> Result<Box<RawValue>, GatewayError> {
+    let internal = |e: serde_json::Error| GatewayError::Internal(e.to_string());
+    if !req.has_stream_options {
+        return RawValue::from_string(r#"{"include_usage":true}"#.to_owned()).map_err(internal);
+    }
+    #[derive(serde::Deserialize)]
+    struct Body {
+        stream_options: serde_json::Map<String, serde_json::Value>,
+    }
+    let mut so = serde_json::from_slice::<Body>(&req.body)
+        .map_err(|e| {
+            GatewayError::bad_request(format!("`stream_options`: {e}"), Some("stream_options"))
+        })?
+        .stream_options;
+    so.insert("include_usage".into(), serde_json::Value::Bool(true));
+    serde_json::value::to_raw_value(&so).map_err(internal)
 }
 
 /// Builds the provider request for a native provider.

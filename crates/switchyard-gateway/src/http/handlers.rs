@@ -1,6 +1,8 @@
 //! The HTTP endpoints.
 
+use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -10,14 +12,17 @@ use http::{header, HeaderMap, Method, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use serde_json::json;
 use switchyard_providers::Endpoint;
-use switchyard_types::json::inspect;
+use switchyard_types::json::{inspect, RequestHead};
 
 use super::headers::PortkeyHeaders;
-use super::response;
+use super::layers::{trace_id, InFlight, TraceId};
+use super::response::{self, Completion};
 use super::route::{resolve, Route};
 use super::server::App;
 use crate::context::{Operation, RequestContext};
+use crate::engine::Outcome;
 use crate::error::{json_response, GatewayError};
+use crate::pipeline::{EarlyAnswer, RequestRecord};
 
 pub async fn chat_completions(State(app): State<Arc<App>>, req: Request) -> Response {
     handle(app, Some(Endpoint::ChatCompletions), req).await
@@ -68,21 +73,34 @@ pub async fn not_found(req: Request) -> Response {
 }
 
 async fn handle(app: Arc<App>, endpoint: Option<Endpoint>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let trace_id = trace_id(&parts.headers);
-    match prepare_and_run(&app, endpoint, parts, body, &trace_id).await {
-        Ok(resp) => resp,
-        Err(e) => {
-            tracing::info!(
-                target: "switchyard::access",
-                trace_id = %trace_id,
-                status = e.status_code().as_u16(),
-                error = e.metric_label(),
-                "request rejected"
-            );
-            response::early_error(e, &trace_id)
-        }
+    let started = Instant::now();
+    let (mut parts, body) = req.into_parts();
+    let permit = parts.extensions.remove::<InFlight>().map(|p| p.0);
+    let trace = match parts.extensions.remove::<TraceId>() {
+        Some(t) => t.0,
+        None => trace_id(&parts.headers),
+    };
+    let mut record = RequestRecord::new(trace, started);
+    record.op = endpoint.map_or("proxy", |e| e.name());
+    let answer = prepare_and_run(&app, endpoint, parts, body, &mut record).await;
+    let done = Completion {
+        record,
+        pipeline: &app.pipeline,
+        permit,
+    };
+    match answer {
+        Ok(Answer::Engine(Ok(s))) => response::success(s, done),
+        Ok(Answer::Engine(Err(f))) => response::failure(f, done),
+        Ok(Answer::Hook(a)) => response::answer(a, done),
+        Err(e) => response::early_error(e, done),
     }
+}
+
+/// Who answered a request that got past validation and routing.
+enum Answer {
+    Engine(Outcome),
+    /// A hook of the on-request phase.
+    Hook(EarlyAnswer),
 }
 
 async fn prepare_and_run(
@@ -90,8 +108,8 @@ async fn prepare_and_run(
     endpoint: Option<Endpoint>,
     parts: http::request::Parts,
     body: Body,
-    trace_id: &str,
-) -> Result<Response, GatewayError> {
+    record: &mut RequestRecord,
+) -> Result<Answer, GatewayError> {
     let json_body = is_json(&parts.headers);
     if endpoint.is_some() {
         if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
@@ -104,7 +122,7 @@ async fn prepare_and_run(
     }
     let body = read_body(body, &parts.headers, app.engine.settings().max_body_bytes).await?;
 
-    let (stream, model) = if endpoint.is_some() || (json_body && !body.is_empty()) {
+    let head = if endpoint.is_some() || (json_body && !body.is_empty()) {
         if endpoint.is_some() && body.is_empty() {
             return Err(GatewayError::bad_request(
                 "request body is empty: send a JSON object",
@@ -112,13 +130,19 @@ async fn prepare_and_run(
             ));
         }
         let head = inspect(&body)?;
-        (head.stream, head.model.map(|m| m.into_owned()))
+        RequestHead {
+            model: head.model.map(|m| Cow::Owned(m.into_owned())),
+            ..head
+        }
     } else {
-        (false, None)
+        RequestHead::default()
     };
+    record.stream = head.stream;
+    record.model = head.model.as_deref().map(str::to_owned);
 
     let mut headers = PortkeyHeaders::parse(&parts.headers)?;
-    let (route, model_rewrite) = resolve(&app.config, &mut headers, model.as_deref())?;
+    let (route, model_rewrite) = resolve(&app.config, &mut headers, head.model.as_deref())?;
+    record.route = route_kind(&route);
 
     let op = match endpoint {
         Some(e) => Operation::Endpoint(e),
@@ -128,56 +152,26 @@ async fn prepare_and_run(
         },
     };
     let mut ctx = RequestContext::new(
-        trace_id.to_owned(),
+        record.trace_id.clone(),
         op,
         body,
         json_body,
-        stream,
+        head.stream,
         parts.headers,
     );
-    ctx.model = model;
+    ctx.started = record.started;
+    ctx.include_usage = head.include_usage;
+    ctx.has_stream_options = head.has_stream_options;
+    ctx.model = head.model.map(Cow::into_owned);
     ctx.model_rewrite = model_rewrite;
     ctx.timeout_override = headers.request_timeout;
     ctx.forward_override = headers.forward_headers;
     ctx.metadata = headers.metadata;
 
-    let outcome = app.engine.execute(route.node(), &ctx).await;
-    let elapsed_us = ctx.started.elapsed().as_micros() as u64;
-    let resp = match outcome {
-        Ok(s) => {
-            tracing::info!(
-                target: "switchyard::access",
-                trace_id = %ctx.trace_id,
-                op = ctx.op.name(),
-                status = s.status.as_u16(),
-                provider = %s.provider.slug,
-                target = %s.path,
-                retries = s.retries,
-                stream = ctx.stream,
-                route = route_kind(&route),
-                latency_us = elapsed_us,
-                "request served"
-            );
-            response::success(s, trace_id)
-        }
-        Err(f) => {
-            tracing::info!(
-                target: "switchyard::access",
-                trace_id = %ctx.trace_id,
-                op = ctx.op.name(),
-                status = f.status().as_u16(),
-                error = f.error.metric_label(),
-                provider = f.provider.as_ref().map(|p| p.slug.as_str()).unwrap_or("-"),
-                target = f.path.as_deref().unwrap_or("-"),
-                retries = f.retries,
-                route = route_kind(&route),
-                latency_us = elapsed_us,
-                "request failed"
-            );
-            response::failure(f, trace_id)
-        }
-    };
-    Ok(resp)
+    if let Some(a) = app.pipeline.on_request(&ctx, route.node()).await {
+        return Ok(Answer::Hook(a));
+    }
+    Ok(Answer::Engine(app.engine.execute(route.node(), &ctx).await))
 }
 
 fn route_kind(r: &Route) -> &'static str {
@@ -185,17 +179,6 @@ fn route_kind(r: &Route) -> &'static str {
         Route::Client(_) => "request",
         Route::Server(_) => "config",
     }
-}
-
-/// The trace id the client sent, or a new UUID.
-fn trace_id(headers: &HeaderMap) -> String {
-    headers
-        .get(super::headers::TRACE_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= 256)
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

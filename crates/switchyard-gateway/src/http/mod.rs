@@ -2,6 +2,7 @@
 
 mod handlers;
 pub mod headers;
+pub mod layers;
 mod response;
 mod route;
 pub mod server;

@@ -1,16 +1,28 @@
 //! Turning the engine's outcome into the client's response, with Portkey's response headers.
+//! Every response body is a [`ResponseBody`], so the on-complete phase sees every request —
+//! successes, failures, refusals and answers given by hooks — exactly once.
 
-use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::headers::{
     CACHE_STATUS, LAST_USED_OPTION_INDEX, PROVIDER, RETRY_ATTEMPT_COUNT, TRACE_ID,
 };
 use crate::engine::{Failure, Success, SuccessBody};
-use crate::error::error_response;
+use crate::error::GatewayError;
+use crate::pipeline::body::ResponseBody;
+use crate::pipeline::{EarlyAnswer, Pipeline, RequestRecord};
+
+/// Where a response's completion goes: the pipeline, and the request's in-flight permit.
+pub struct Completion<'a> {
+    pub record: RequestRecord,
+    pub pipeline: &'a Arc<Pipeline>,
+    pub permit: Option<Arc<OwnedSemaphorePermit>>,
+}
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
@@ -36,7 +48,20 @@ fn portkey_headers(
     headers.insert(CACHE_STATUS, HeaderValue::from_static("DISABLED"));
 }
 
-pub fn success(s: Success, trace_id: &str) -> Response {
+fn respond(
+    status: StatusCode,
+    headers: HeaderMap,
+    body: ResponseBody,
+    done: Completion<'_>,
+) -> Response {
+    let body = body.complete_with(done.record, done.pipeline, done.permit);
+    let mut resp = Response::new(Body::new(body));
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
+    resp
+}
+
+pub fn success(s: Success, mut done: Completion<'_>) -> Response {
     let Success {
         path,
         provider,
@@ -44,41 +69,44 @@ pub fn success(s: Success, trace_id: &str) -> Response {
         status,
         mut headers,
         body,
+        usage,
+        attempts,
+        upstream_wait,
     } = s;
     portkey_headers(
         &mut headers,
-        trace_id,
+        &done.record.trace_id,
         Some(&path),
         Some(&provider.slug),
         retries,
     );
+    let r = &mut done.record;
+    r.status = status;
+    r.provider = Some(provider);
+    r.target = Some(path);
+    r.retries = retries;
+    r.attempts = attempts;
+    r.upstream_wait = upstream_wait;
+    r.usage = usage;
     let body = match body {
-        SuccessBody::Full(bytes) => Body::from(bytes),
+        SuccessBody::Full(bytes) => ResponseBody::full(bytes),
         SuccessBody::Events(fwd) => {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-            Body::from_stream(futures_util::stream::unfold(fwd, |mut f| async move {
-                f.next().await.map(|b| (Ok::<_, Infallible>(b), f))
-            }))
+            ResponseBody::events(fwd)
         }
-        SuccessBody::Raw(incoming) => Body::new(incoming),
+        SuccessBody::Raw(incoming) => ResponseBody::raw(incoming),
         SuccessBody::Native(stream) => {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            Body::from_stream(futures_util::stream::unfold(stream, |mut s| async move {
-                s.next().await.map(|b| (Ok::<_, Infallible>(b), s))
-            }))
+            ResponseBody::native(stream)
         }
     };
-    let mut resp = Response::new(body);
-    *resp.status_mut() = status;
-    *resp.headers_mut() = headers;
-    resp
+    respond(status, headers, body, done)
 }
 
-pub fn failure(f: Failure, trace_id: &str) -> Response {
+pub fn failure(f: Failure, mut done: Completion<'_>) -> Response {
     let status = f.status();
-    let mut resp = error_response(status, &f.error.envelope());
-    let headers = resp.headers_mut();
+    let mut headers = HeaderMap::new();
     if let Some(upstream) = &f.headers {
         for (k, v) in upstream {
             if k != header::CONTENT_TYPE && k != header::CONTENT_ENCODING {
@@ -86,20 +114,56 @@ pub fn failure(f: Failure, trace_id: &str) -> Response {
             }
         }
     }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     portkey_headers(
-        headers,
-        trace_id,
+        &mut headers,
+        &done.record.trace_id,
         f.path.as_deref(),
         f.provider.as_ref().map(|p| p.slug.as_str()),
         f.retries,
     );
-    resp
+    let r = &mut done.record;
+    r.status = status;
+    r.error = Some(f.error.metric_label());
+    r.provider = f.provider.clone();
+    r.target = f.path.clone();
+    r.retries = f.retries;
+    r.attempts = f.attempts;
+    r.upstream_wait = f.upstream_wait;
+    respond(
+        status,
+        headers,
+        ResponseBody::full(f.error.envelope().to_bytes()),
+        done,
+    )
 }
 
 /// A gateway error before any routing, with the trace id.
-pub fn early_error(err: crate::error::GatewayError, trace_id: &str) -> Response {
+pub fn early_error(err: GatewayError, mut done: Completion<'_>) -> Response {
     let status: StatusCode = err.status_code();
-    let mut resp = error_response(status, &err.envelope());
-    set(resp.headers_mut(), TRACE_ID, trace_id);
-    resp
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    set(&mut headers, TRACE_ID, &done.record.trace_id);
+    done.record.status = status;
+    done.record.error = Some(err.metric_label());
+    respond(
+        status,
+        headers,
+        ResponseBody::full(err.envelope().to_bytes()),
+        done,
+    )
+}
+
+/// An answer a hook gave in the on-request phase.
+pub fn answer(a: EarlyAnswer, mut done: Completion<'_>) -> Response {
+    let mut headers = a.headers;
+    set(&mut headers, TRACE_ID, &done.record.trace_id);
+    done.record.status = a.status;
+    respond(a.status, headers, ResponseBody::full(a.body), done)
 }

@@ -15,18 +15,24 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use super::handlers;
+use super::layers::{LoadShedLayer, RequestIdLayer};
 use crate::config::GatewayConfig;
 use crate::engine::Engine;
+use crate::pipeline::access_log::AccessLog;
+use crate::pipeline::{Hook, Pipeline};
 use crate::upstream::build_client;
 
 /// State shared by every request.
 pub struct App {
     pub config: GatewayConfig,
     pub engine: Engine,
+    /// The hooks of every pipeline phase (`crate::pipeline`).
+    pub pipeline: Arc<Pipeline>,
 }
 
 /// The router, for serving or for in-process tests.
 pub fn router(app: Arc<App>) -> Router {
+    let shed = LoadShedLayer::new(app.config.server.max_concurrent_requests);
     Router::new()
         .route("/health", get(handlers::health))
         .route(
@@ -48,6 +54,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/{*rest}", any(handlers::proxy))
         .fallback(handlers::not_found)
         .with_state(app)
+        .layer(shed)
+        .layer(RequestIdLayer)
 }
 
 /// A bound, not yet running server.
@@ -59,14 +67,35 @@ pub struct Server {
 impl Server {
     /// Binds `addr` (or the config's `server.listen`) and builds the shared state.
     pub async fn bind(config: GatewayConfig, addr: Option<SocketAddr>) -> std::io::Result<Server> {
+        Server::bind_with(config, addr, Vec::new()).await
+    }
+
+    /// [`Server::bind`], with extra pipeline hooks registered after the built-in ones.
+    pub async fn bind_with(
+        config: GatewayConfig,
+        addr: Option<SocketAddr>,
+        hooks: Vec<Arc<dyn Hook>>,
+    ) -> std::io::Result<Server> {
         let addr = addr.unwrap_or(config.server.listen);
         let listener = TcpListener::bind(addr).await?;
         let settings = Arc::new(config.server.clone());
+        let mut pipeline = Pipeline::default();
+        if settings.access_log {
+            pipeline.register(Arc::new(AccessLog));
+        }
+        for h in hooks {
+            pipeline.register(h);
+        }
+        let pipeline = Arc::new(pipeline);
         let client = build_client(&settings)?;
-        let engine = Engine::new(client, settings);
+        let engine = Engine::new(client, settings, pipeline.clone());
         Ok(Server {
             listener,
-            app: Arc::new(App { config, engine }),
+            app: Arc::new(App {
+                config,
+                engine,
+                pipeline,
+            }),
         })
     }
 

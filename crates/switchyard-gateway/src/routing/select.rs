@@ -119,6 +119,7 @@ mod tests {
                 path: format!("config.targets[{i}]").into(),
                 name: None,
                 weight: *w,
+                total_timeout: None,
                 kind: NodeKind::Group(Group {
                     mode: Mode::Single,
                     targets: vec![],

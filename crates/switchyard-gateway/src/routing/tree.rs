@@ -47,6 +47,9 @@ pub struct Node {
     pub name: Option<String>,
     pub weight: f64,
     pub kind: NodeKind,
+    /// The whole request's deadline across tries, backoff and fallbacks (`total_timeout`; the
+    /// root only).
+    pub total_timeout: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -172,6 +175,9 @@ pub struct RetryPolicy {
     pub on_status_codes: Vec<u16>,
     /// Wait as long as the upstream's `retry-after`/`retry-after-ms` asks.
     pub use_retry_after_header: bool,
+    /// Also retry when the exchange broke after the request was sent (a reset, a truncated or
+    /// garbled answer): the upstream may have processed it, so a retry can bill twice.
+    pub after_send: bool,
 }
 
 impl RetryPolicy {

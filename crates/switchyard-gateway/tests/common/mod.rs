@@ -29,8 +29,24 @@ impl Gateway {
     }
 
     pub async fn start_env(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Gateway {
+        Self::start_full(yaml, env, Vec::new()).await
+    }
+
+    /// Starts a gateway with extra pipeline hooks.
+    pub async fn start_with_hooks(
+        yaml: &str,
+        hooks: Vec<std::sync::Arc<dyn switchyard_gateway::pipeline::Hook>>,
+    ) -> Gateway {
+        Self::start_full(yaml, &|_| None, hooks).await
+    }
+
+    async fn start_full(
+        yaml: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        hooks: Vec<std::sync::Arc<dyn switchyard_gateway::pipeline::Hook>>,
+    ) -> Gateway {
         let config = GatewayConfig::from_yaml(yaml, env).unwrap_or_else(|e| panic!("config: {e}"));
-        let server = Server::bind(config, Some(SocketAddr::from(([127, 0, 0, 1], 0))))
+        let server = Server::bind_with(config, Some(SocketAddr::from(([127, 0, 0, 1], 0))), hooks)
             .await
             .expect("bind");
         let addr = server.local_addr().expect("addr");

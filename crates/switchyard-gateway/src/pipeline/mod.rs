@@ -1,0 +1,232 @@
+//! The request pipeline: the documented phases around the routing engine where everything that
+//! is not routing attaches — caching, guardrails, keys, limits and budgets, metrics, traces, the
+//! request log. A feature is one [`Hook`] registered here, never a branch inside the engine.
+//!
+//! The phases, in the order a request meets them (docs/architecture.md draws the whole way):
+//!
+//! | phase | runs | may | method |
+//! |---|---|---|---|
+//! | transport layers (tower, `http::layers`) | per request, before the body is read | refuse early (shed 503) | — |
+//! | on request | once, after the route is resolved | answer without the engine | [`Hook::on_request`] |
+//! | per attempt | for each target tried, before its first try | skip the target or answer for it | [`Hook::per_attempt`] |
+//! | attempt end | after each upstream try (retries included) | record | [`Hook::attempt_end`] |
+//! | per chunk | each chunk of a streamed response after the commit | hold, rewrite, cut | [`Hook::on_stream`] → [`StreamTap`] |
+//! | on complete | exactly once, when the response body ends or the client goes away | record | [`Hook::on_complete`] |
+//!
+//! A hook implements only the phases it names in [`Hook::phases`]; the pipeline keeps one list
+//! per phase, so a phase nobody uses costs a slice-length check and an empty pipeline costs
+//! nothing measurable (`benches/hot_paths.rs`, `bench/run`).
+//!
+//! *On complete* is driven by the response body's completion guard (`body.rs`): whether the
+//! body ended, the stream broke, or the client hung up mid-stream, the hooks see one
+//! [`RequestRecord`] with the final status, bytes, usage and whether the client went away.
+
+pub mod access_log;
+pub mod body;
+pub mod record;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::context::RequestContext;
+use crate::routing::tree::{Leaf, Node};
+pub use record::{AttemptRecord, RequestRecord};
+
+/// A boxed future borrowed for the phase's duration.
+pub type HookFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Which phases a hook takes part in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phases {
+    pub on_request: bool,
+    pub per_attempt: bool,
+    pub attempt_end: bool,
+    pub per_chunk: bool,
+    pub on_complete: bool,
+}
+
+/// A response a hook gives instead of the engine's (a cache hit, a refusal, a denied check).
+#[derive(Debug, Clone)]
+pub struct EarlyAnswer {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+/// What a per-attempt hook decides for one target.
+#[derive(Debug)]
+pub enum AttemptDecision {
+    /// Try the target.
+    Proceed,
+    /// Don't try it; the walk moves on as if it had failed with this reason (a fallback tries
+    /// the next target).
+    Skip(String),
+    /// Answer for the target without calling it (a per-target cache hit).
+    Answer(EarlyAnswer),
+}
+
+/// What a stream tap does with one chunk.
+#[derive(Debug)]
+pub enum ChunkAction {
+    /// Send these bytes (the chunk, a rewrite of it, or nothing while holding it back).
+    Send(Bytes),
+    /// Send these bytes and end the stream.
+    Cut(Bytes),
+}
+
+/// Per-request state for the per-chunk phase, created when a stream commits.
+pub trait StreamTap: Send {
+    /// Sees each chunk (whole SSE events) before it goes to the client.
+    fn on_chunk(&mut self, chunk: Bytes) -> ChunkAction;
+    /// The upstream stream ended: bytes still held back, if any, to send last.
+    fn on_end(&mut self) -> Option<Bytes> {
+        None
+    }
+}
+
+/// One feature's part in the pipeline. Every method does nothing by default; [`Hook::phases`]
+/// says which ones the pipeline calls.
+pub trait Hook: Send + Sync + 'static {
+    /// A short name for logs.
+    fn name(&self) -> &'static str;
+
+    /// The phases this hook implements.
+    fn phases(&self) -> Phases;
+
+    /// Once per request, after the route is resolved and before the engine runs. `Some`
+    /// answers the request without the engine.
+    fn on_request<'a>(
+        &'a self,
+        _req: &'a RequestContext,
+        _route: &'a Node,
+    ) -> HookFuture<'a, Option<EarlyAnswer>> {
+        Box::pin(std::future::ready(None))
+    }
+
+    /// For each target (leaf) the walk is about to try, before its first try.
+    fn per_attempt<'a>(
+        &'a self,
+        _req: &'a RequestContext,
+        _leaf: &'a Leaf,
+        _path: &'a str,
+    ) -> HookFuture<'a, AttemptDecision> {
+        Box::pin(std::future::ready(AttemptDecision::Proceed))
+    }
+
+    /// After each upstream try, retries included.
+    fn attempt_end(&self, _attempt: &AttemptRecord) {}
+
+    /// When a streamed response commits: a tap to see its chunks, if this hook wants one.
+    fn on_stream(&self, _record: &RequestRecord) -> Option<Box<dyn StreamTap>> {
+        None
+    }
+
+    /// Exactly once per request, when its response is over.
+    fn on_complete(&self, _record: &RequestRecord) {}
+}
+
+/// The registered hooks, one list per phase. Built once at start-up.
+#[derive(Default, Clone)]
+pub struct Pipeline {
+    on_request: Vec<Arc<dyn Hook>>,
+    per_attempt: Vec<Arc<dyn Hook>>,
+    attempt_end: Vec<Arc<dyn Hook>>,
+    per_chunk: Vec<Arc<dyn Hook>>,
+    on_complete: Vec<Arc<dyn Hook>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |v: &[Arc<dyn Hook>]| v.iter().map(|h| h.name()).collect::<Vec<_>>();
+        f.debug_struct("Pipeline")
+            .field("on_request", &names(&self.on_request))
+            .field("per_attempt", &names(&self.per_attempt))
+            .field("attempt_end", &names(&self.attempt_end))
+            .field("per_chunk", &names(&self.per_chunk))
+            .field("on_complete", &names(&self.on_complete))
+            .finish()
+    }
+}
+
+impl Pipeline {
+    /// Adds `hook` to every phase it names, after the hooks already registered there.
+    pub fn register(&mut self, hook: Arc<dyn Hook>) {
+        let p = hook.phases();
+        for (wanted, list) in [
+            (p.on_request, &mut self.on_request),
+            (p.per_attempt, &mut self.per_attempt),
+            (p.attempt_end, &mut self.attempt_end),
+            (p.per_chunk, &mut self.per_chunk),
+            (p.on_complete, &mut self.on_complete),
+        ] {
+            if wanted {
+                list.push(hook.clone());
+            }
+        }
+    }
+
+    /// Runs the on-request phase: the first hook that answers wins.
+    pub async fn on_request(&self, req: &RequestContext, route: &Node) -> Option<EarlyAnswer> {
+        for h in &self.on_request {
+            if let Some(answer) = h.on_request(req, route).await {
+                return Some(answer);
+            }
+        }
+        None
+    }
+
+    /// Whether any hook takes part in the per-attempt phase.
+    pub fn has_per_attempt(&self) -> bool {
+        !self.per_attempt.is_empty()
+    }
+
+    /// Runs the per-attempt phase for one target: the first hook that does not proceed wins.
+    pub async fn per_attempt(
+        &self,
+        req: &RequestContext,
+        leaf: &Leaf,
+        path: &str,
+    ) -> AttemptDecision {
+        for h in &self.per_attempt {
+            match h.per_attempt(req, leaf, path).await {
+                AttemptDecision::Proceed => {}
+                other => return other,
+            }
+        }
+        AttemptDecision::Proceed
+    }
+
+    /// Whether any hook records upstream tries.
+    pub fn has_attempt_end(&self) -> bool {
+        !self.attempt_end.is_empty()
+    }
+
+    pub fn attempt_end(&self, attempt: &AttemptRecord) {
+        for h in &self.attempt_end {
+            h.attempt_end(attempt);
+        }
+    }
+
+    /// The taps of the per-chunk phase for a stream that just committed.
+    pub fn taps(&self, record: &RequestRecord) -> Vec<Box<dyn StreamTap>> {
+        self.per_chunk
+            .iter()
+            .filter_map(|h| h.on_stream(record))
+            .collect()
+    }
+
+    /// Whether anything reads the completed request (then the record is kept at all).
+    pub fn wants_completion(&self) -> bool {
+        !self.on_complete.is_empty() || !self.per_chunk.is_empty()
+    }
+
+    pub fn on_complete(&self, record: &RequestRecord) {
+        for h in &self.on_complete {
+            h.on_complete(record);
+        }
+    }
+}

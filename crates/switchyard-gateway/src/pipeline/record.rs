@@ -1,0 +1,97 @@
+//! What the pipeline knows about a request: one [`RequestRecord`] per request, handed to the
+//! on-complete phase exactly once, and one [`AttemptRecord`] per upstream try.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::StatusCode;
+use switchyard_types::usage::TokenUsage;
+
+use crate::config::providers::ProviderEntry;
+
+/// One request, start to end. Filled as the request goes: the handler sets what the client
+/// asked, the engine's outcome sets the target and status, the response body adds the bytes,
+/// the usage and how it ended.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub trace_id: Arc<str>,
+    pub started: Instant,
+    /// `chat`, `completions`, `embeddings`, `proxy`, … (`-` when refused before routing).
+    pub op: &'static str,
+    /// `request` (the request's own headers), `config` (the server's file), or `-`.
+    pub route: &'static str,
+    pub stream: bool,
+    /// The `model` the client asked for.
+    pub model: Option<String>,
+    pub status: StatusCode,
+    /// The provider of the target that answered (or failed last).
+    pub provider: Option<Arc<ProviderEntry>>,
+    /// Its path in the routing tree (`config.targets[1]`).
+    pub target: Option<Arc<str>>,
+    /// Retries made by that target (Portkey's `-1`: every retry used up).
+    pub retries: i32,
+    /// Upstream tries made, retries and fallbacks included.
+    pub attempts: u32,
+    /// Time spent waiting for upstream response heads, summed over tries: the request's latency
+    /// minus this is what the gateway itself added.
+    pub upstream_wait: Duration,
+    /// A low-cardinality label of the failure, if the request failed.
+    pub error: Option<&'static str>,
+    /// Tokens used, when the provider reported them.
+    pub usage: Option<TokenUsage>,
+    /// Response body bytes sent to the client.
+    pub bytes: u64,
+    /// A stream that broke, stalled or was cut after it committed: why.
+    pub stream_error: Option<String>,
+    /// The client went away before the response was over.
+    pub client_gone: bool,
+    /// From `started` to the end of the response body.
+    pub duration: Duration,
+}
+
+impl RequestRecord {
+    pub fn new(trace_id: Arc<str>, started: Instant) -> Self {
+        RequestRecord {
+            trace_id,
+            started,
+            op: "-",
+            route: "-",
+            stream: false,
+            model: None,
+            status: StatusCode::OK,
+            provider: None,
+            target: None,
+            retries: 0,
+            attempts: 0,
+            upstream_wait: Duration::ZERO,
+            error: None,
+            usage: None,
+            bytes: 0,
+            stream_error: None,
+            client_gone: false,
+            duration: Duration::ZERO,
+        }
+    }
+
+    /// The provider slug, or `-`.
+    pub fn provider_slug(&self) -> &str {
+        self.provider.as_ref().map_or("-", |p| p.slug.as_str())
+    }
+}
+
+/// One upstream try, for the attempt-end phase.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptRecord<'a> {
+    pub trace_id: &'a str,
+    /// The target's path in the routing tree.
+    pub target: &'a str,
+    pub provider: &'a str,
+    /// 0 for the first try of this target, then 1, 2, … for its retries.
+    pub retry: u32,
+    /// The upstream's status, when a response head arrived.
+    pub status: Option<StatusCode>,
+    /// Why the try failed, if it did (a low-cardinality label).
+    pub error: Option<&'static str>,
+    /// From sending to the response head (or the failure).
+    pub elapsed: Duration,
+}
