@@ -20,6 +20,9 @@ pub enum GatewayError {
     Body(#[from] BodyError),
     #[error("request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The client did not send its whole body in time (408).
+    #[error("the request body was not received within {ms}ms")]
+    BodyTimeout { ms: u128 },
     #[error("unsupported content type `{0}`: send application/json")]
     UnsupportedMediaType(String),
     #[error("invalid config: {0}")]
@@ -79,7 +82,9 @@ impl GatewayError {
             GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             GatewayError::NotFound(_) => StatusCode::NOT_FOUND,
             GatewayError::Forbidden(_) => StatusCode::FORBIDDEN,
-            GatewayError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            GatewayError::Timeout { .. } | GatewayError::BodyTimeout { .. } => {
+                StatusCode::REQUEST_TIMEOUT
+            }
             GatewayError::UpstreamUnreachable(_)
             | GatewayError::UpstreamStream(_)
             | GatewayError::ServerCredentialsRejected { .. } => StatusCode::BAD_GATEWAY,
@@ -103,6 +108,7 @@ impl GatewayError {
             GatewayError::Forbidden(_) => "forbidden",
             GatewayError::NoConditionMatched(_) => "no_condition_matched",
             GatewayError::Timeout { .. } => "timeout",
+            GatewayError::BodyTimeout { .. } => "body_timeout",
             GatewayError::UpstreamUnreachable(_) => "upstream_unreachable",
             GatewayError::UpstreamStream(_) => "upstream_stream",
             GatewayError::Upstream { .. } => "upstream_error",

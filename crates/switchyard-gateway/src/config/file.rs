@@ -58,6 +58,14 @@ pub struct ServerSettings {
     /// Requests in flight at once (streams count until they end); one more gets a 503 with
     /// `retry-after`. `None`: no limit.
     pub max_concurrent_requests: Option<usize>,
+    /// Open client connections at once; one more is answered with a 503 and closed. `None`: no
+    /// limit.
+    pub max_connections: Option<usize>,
+    /// A client must send its whole request head within this (idle keep-alive connections are
+    /// closed after it too).
+    pub header_read_timeout: Duration,
+    /// A client must send its whole request body within this (408 otherwise).
+    pub body_read_timeout: Duration,
     pub connect_timeout: Duration,
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
@@ -109,6 +117,9 @@ impl Default for ServerSettings {
             stream_usage: true,
             access_log: true,
             max_concurrent_requests: Some(10_000),
+            max_connections: Some(10_000),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 256,
@@ -136,6 +147,9 @@ struct RawServer {
     stream_usage: Option<bool>,
     access_log: Option<bool>,
     max_concurrent_requests: Option<usize>,
+    max_connections: Option<usize>,
+    header_read_timeout: Option<HumanDuration>,
+    body_read_timeout: Option<HumanDuration>,
     connect_timeout: Option<HumanDuration>,
     pool_idle_timeout: Option<HumanDuration>,
     pool_max_idle_per_host: Option<usize>,
@@ -325,6 +339,10 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     s.pool_idle_timeout = d(raw.pool_idle_timeout, s.pool_idle_timeout);
     s.default_request_timeout = raw.default_request_timeout.map(|h| h.0);
     s.total_timeout = raw.total_timeout.map(|h| h.0);
+    if let Some(n) = raw.max_connections {
+        // 0: no limit.
+        s.max_connections = (n > 0).then_some(n);
+    }
     for (at, value, field) in [
         (
             "server.response_timeout",
@@ -335,6 +353,16 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
             "server.stream_idle_timeout",
             raw.stream_idle_timeout,
             &mut s.stream_idle_timeout,
+        ),
+        (
+            "server.header_read_timeout",
+            raw.header_read_timeout,
+            &mut s.header_read_timeout,
+        ),
+        (
+            "server.body_read_timeout",
+            raw.body_read_timeout,
+            &mut s.body_read_timeout,
         ),
     ] {
         match value {

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -120,7 +120,14 @@ async fn prepare_and_run(
             }
         }
     }
-    let body = read_body(body, &parts.headers, app.engine.settings().max_body_bytes).await?;
+    let settings = app.engine.settings();
+    let body = read_body(
+        body,
+        &parts.headers,
+        settings.max_body_bytes,
+        settings.body_read_timeout,
+    )
+    .await?;
 
     let head = if endpoint.is_some() || (json_body && !body.is_empty()) {
         if endpoint.is_some() && body.is_empty() {
@@ -210,7 +217,12 @@ fn proxy_path(uri: &http::Uri) -> String {
         .to_owned()
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, GatewayError> {
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, GatewayError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -218,7 +230,13 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(GatewayError::PayloadTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
+    let collect = tokio::time::timeout(timeout, Limited::new(body, limit).collect());
+    let Ok(collected) = collect.await else {
+        return Err(GatewayError::BodyTimeout {
+            ms: timeout.as_millis(),
+        });
+    };
+    match collected {
         Ok(c) => Ok(c.to_bytes()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()

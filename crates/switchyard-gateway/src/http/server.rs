@@ -5,14 +5,21 @@
 //! alias, `provider/model`, default) → engine walks the tree (retries, fallback, loadbalance,
 //! conditional) → response with Portkey's headers → one access-log line.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::{any, get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use switchyard_types::{ErrorEnvelope, ErrorKind};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 use super::handlers;
 use super::layers::{LoadShedLayer, RequestIdLayer};
@@ -105,36 +112,92 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting and lets in-flight requests
     /// (streams included) finish for up to `server.shutdown_grace`.
+    ///
+    /// Each connection is served by hyper with `server.header_read_timeout` (a client that
+    /// trickles its request head — or idles on a keep-alive connection — that long is closed).
+    /// Beyond `server.max_connections` open connections, a new one is answered with a 503 and
+    /// `retry-after` and closed, instead of waiting in the accept queue without bound.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let grace = self.app.config.server.shutdown_grace;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let signal = async move {
-            shutdown.await;
-            let _ = tx.send(());
-        };
-        // Small writes (a response head, one stream event) go out at once, not after Nagle's
-        // algorithm waits for an ACK.
-        let listener = self.listener.tap_io(|tcp| {
+        let settings = &self.app.config.server;
+        let grace = settings.shutdown_grace;
+        let connections = settings
+            .max_connections
+            .map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS))));
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(settings.header_read_timeout)
+            .keep_alive(true);
+        builder.http2().timer(TokioTimer::new());
+        let service = TowerToHyperService::new(router(self.app.clone()));
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (tcp, _peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of descriptors or a connection reset while queued: keep serving.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            // Small writes (a response head, one stream event) go out at once, not after
+            // Nagle's algorithm waits for an ACK.
             let _ = tcp.set_nodelay(true);
-        });
-        let serve = axum::serve(listener, router(self.app))
-            .with_graceful_shutdown(signal)
-            .into_future();
-        tokio::pin!(serve);
+            let permit = match &connections {
+                Some(limit) => match limit.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        tokio::spawn(refuse(tcp));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(tcp), service.clone())
+                .into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                let _ = conn.await;
+                drop(permit);
+            });
+        }
+        drop(self.listener);
         tokio::select! {
-            res = &mut serve => res,
-            _ = async {
-                if rx.await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-                tokio::time::sleep(grace).await;
-            } => {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(grace) => {
                 tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace period over; closing remaining connections");
-                Ok(())
             }
         }
+        Ok(())
     }
+}
+
+/// Answers a connection over the limit with a 503 and closes it, without reading its request.
+async fn refuse(mut tcp: TcpStream) {
+    let body = ErrorEnvelope::new(
+        ErrorKind::ServerError,
+        "the gateway is at its limit of open connections; retry shortly",
+    )
+    .with_code("overloaded")
+    .to_bytes();
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let write = async {
+        tcp.write_all(head.as_bytes()).await?;
+        tcp.write_all(&body).await?;
+        tcp.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
 }

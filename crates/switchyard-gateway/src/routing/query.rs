@@ -4,7 +4,28 @@
 //! with two deliberate generalisations: paths may be any depth (`params.response_format.type`),
 //! and every key of a query object is ANDed (Portkey stops at the first `$and`/`$or`).
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
+
+/// The longest `$regex` pattern a config may carry.
+pub const MAX_REGEX_LEN: usize = 1024;
+/// The most memory one compiled `$regex` may take (the regex crate's automata), so a client's
+/// config can't make the gateway build a huge matcher per request.
+const MAX_REGEX_SIZE: usize = 256 << 10;
+
+/// Compiles a `$regex` from a config, bounded in pattern length and compiled size. (The regex
+/// crate matches in linear time, so there is no catastrophic backtracking to guard against.)
+fn regex(pattern: &str) -> Result<Regex, String> {
+    if pattern.len() > MAX_REGEX_LEN {
+        return Err(format!(
+            "regular expression longer than {MAX_REGEX_LEN} bytes"
+        ));
+    }
+    RegexBuilder::new(pattern)
+        .size_limit(MAX_REGEX_SIZE)
+        .dfa_size_limit(MAX_REGEX_SIZE)
+        .build()
+        .map_err(|e| format!("invalid regular expression: {e}"))
+}
 use serde_json::{Map, Value};
 
 use crate::config::errors::ConfigErrors;
@@ -151,10 +172,10 @@ fn parse_ops(v: &Value, path: &str, errs: &mut ConfigErrors) -> Option<Vec<Op>> 
             "$lte" => number(errs).map(Op::Lte),
             "$in" => list(errs).map(Op::In),
             "$nin" => list(errs).map(Op::Nin),
-            "$regex" => match arg.as_str().map(Regex::new) {
+            "$regex" => match arg.as_str().map(regex) {
                 Some(Ok(r)) => Some(Op::Regex(r)),
                 Some(Err(e)) => {
-                    errs.push(&here, format!("invalid regular expression: {e}"));
+                    errs.push(&here, e);
                     None
                 }
                 None => {
@@ -233,6 +254,18 @@ mod tests {
         assert!(q(json!({"params.model": {"$regex": "^gpt-4"}})).matches(&f));
         assert!(q(json!({"params.response_format.type": "json_object"})).matches(&f));
         assert!(!q(json!({"metadata.missing": {"$gt": 0}})).matches(&f));
+    }
+
+    #[test]
+    fn oversized_regexes_are_refused() {
+        let mut errs = ConfigErrors::default();
+        let long = "a".repeat(MAX_REGEX_LEN + 1);
+        Query::parse(&json!({"params.m": {"$regex": long}}), "q", &mut errs);
+        // Short, but its compiled automaton is enormous.
+        let huge = "\\w{1000}\\w{1000}\\w{1000}";
+        Query::parse(&json!({"params.m": {"$regex": huge}}), "q", &mut errs);
+        assert_eq!(errs.len(), 2, "{errs}");
+        assert!(errs.to_string().contains("longer than 1024 bytes"));
     }
 
     #[test]
