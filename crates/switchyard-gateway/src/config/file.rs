@@ -280,8 +280,13 @@ impl GatewayConfig {
 
     fn build_route(&self, value: &Value, at: &str, errs: &mut ConfigErrors) -> Option<Node> {
         let input = BuildInput::new(&self.providers, Origin::Server, &self.server.trusted_hosts);
-        match gateway::build(value, at, &input) {
-            Ok(n) => Some(n),
+        match gateway::build_tree(value, at, &input) {
+            Ok(built) => {
+                for key in &built.ignored {
+                    tracing::warn!(key = %key, "config key ignored: it is not a Gateway Config key");
+                }
+                Some(built.node)
+            }
             Err(e) => {
                 errs.0.extend(e.0);
                 None

@@ -16,6 +16,7 @@ use switchyard_providers::native::ProviderOptions;
 use switchyard_providers::{AuthStyle, ProviderKind, ProviderSpec};
 
 use super::errors::ConfigErrors;
+use super::keys;
 use super::providers::Providers;
 use super::secret::Secret;
 use crate::routing::query::Query;
@@ -66,14 +67,33 @@ impl<'a> BuildInput<'a> {
 /// Builds the tree of `config`, reporting problems under `err_root` (e.g. `config` or
 /// `routes.fast`). Node paths (for `x-portkey-last-used-option-index`) always start at `config`.
 pub fn build(config: &Value, err_root: &str, input: &BuildInput<'_>) -> Result<Node, ConfigErrors> {
+    build_tree(config, err_root, input).map(|b| b.node)
+}
+
+/// A tree, and the keys of its config that were ignored (`keys.rs`), by path.
+pub struct Built {
+    pub node: Node,
+    pub ignored: Vec<String>,
+}
+
+/// [`build`], also reporting the keys it ignored.
+pub fn build_tree(
+    config: &Value,
+    err_root: &str,
+    input: &BuildInput<'_>,
+) -> Result<Built, ConfigErrors> {
     let mut b = Builder {
         input,
         err_root,
         errs: ConfigErrors::default(),
+        ignored: Vec::new(),
     };
     let node = b.node(config, "", &Inherited::default(), true);
     match node {
-        Some(n) if b.errs.is_empty() => Ok(n),
+        Some(node) if b.errs.is_empty() => Ok(Built {
+            node,
+            ignored: b.ignored,
+        }),
         _ => {
             if b.errs.is_empty() {
                 b.errs.push(err_root, "invalid configuration");
@@ -112,6 +132,46 @@ const NODE_KEYS: &[&str] = &[
     "id",
     "allow_proxy_paths",
     "total_timeout",
+];
+
+/// Every key a node may hold, for the unknown-key rule (`keys.rs`): the supported ones and the
+/// ones refused below. (The legacy format's `mode` and `options` are refused by name only, so
+/// `model` is never taken for a typo of `mode`.)
+const ALL_NODE_KEYS: &[&str] = &[
+    "strategy",
+    "targets",
+    "name",
+    "weight",
+    "provider",
+    "api_key",
+    "custom_host",
+    "forward_headers",
+    "override_params",
+    "retry",
+    "request_timeout",
+    "cache",
+    "strict_open_ai_compliance",
+    "on_status_codes",
+    "id",
+    "allow_proxy_paths",
+    "total_timeout",
+    "virtual_key",
+    "before_request_hooks",
+    "after_request_hooks",
+    "input_guardrails",
+    "output_guardrails",
+    "default_input_guardrails",
+    "default_output_guardrails",
+];
+
+const STRATEGY_KEYS: &[&str] = &["mode", "on_status_codes", "conditions", "default"];
+
+const RETRY_KEYS: &[&str] = &[
+    "attempts",
+    "on_status_codes",
+    "use_retry_after_header",
+    "use_retry_after_headers",
+    "after_send",
 ];
 
 const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
@@ -183,6 +243,8 @@ struct Builder<'i, 'a> {
     input: &'i BuildInput<'a>,
     err_root: &'i str,
     errs: ConfigErrors,
+    /// Keys that are no config key (`keys.rs`), by path.
+    ignored: Vec<String>,
 }
 
 impl Builder<'_, '_> {
@@ -196,6 +258,7 @@ impl Builder<'_, '_> {
             self.err(suffix, "must be a JSON object");
             return None;
         };
+        let obj = &*keys::normalized(obj, ALL_NODE_KEYS, &is_option_key);
         self.check_keys(obj, suffix);
         let inherited = self.inherit(obj, suffix, parent);
         let name = match obj.get("name") {
@@ -265,11 +328,21 @@ impl Builder<'_, '_> {
                     &here,
                     "this is the legacy config format; use `strategy: {mode: ...}` and `targets: [...]`",
                 );
-            } else if k.chars().any(|c| c.is_ascii_uppercase()) {
-                self.err(&here, "unknown field (config keys are snake_case)");
             } else {
-                self.err(&here, "unknown field");
+                self.unknown_key(k, &here, ALL_NODE_KEYS);
             }
+        }
+    }
+
+    /// A key its level does not know: a typo of a known key is refused, anything else is
+    /// ignored and reported (`keys.rs`).
+    fn unknown_key(&mut self, key: &str, here: &str, known: &[&'static str]) {
+        match keys::classify(key, known, &|_| false) {
+            keys::KeyVerdict::Typo(meant) => {
+                self.err(here, format!("unknown field; did you mean `{meant}`?"))
+            }
+            keys::KeyVerdict::Ignored => self.ignored.push(format!("{}{here}", self.err_root)),
+            keys::KeyVerdict::Known(_) => self.err(here, "unknown field"),
         }
     }
 
@@ -359,7 +432,7 @@ impl Builder<'_, '_> {
     fn retry(&mut self, v: &Value, here: &str) -> Option<RetryPolicy> {
         let obj = match v {
             Value::Null => return None,
-            Value::Object(o) => o,
+            Value::Object(o) => keys::normalized(o, RETRY_KEYS, &|_| false),
             _ => {
                 self.err(here, "must be an object like {\"attempts\": 3}");
                 return None;
@@ -371,7 +444,7 @@ impl Builder<'_, '_> {
             use_retry_after_header: false,
             after_send: false,
         };
-        for (k, val) in obj {
+        for (k, val) in obj.iter() {
             let at = format!("{here}.{k}");
             match k.as_str() {
                 "attempts" => match val.as_u64() {
@@ -394,7 +467,10 @@ impl Builder<'_, '_> {
                     Some(b) => policy.after_send = b,
                     None => self.err(&at, "must be true or false"),
                 },
-                _ => self.err(&at, "unknown field"),
+                other => {
+                    let at = at.strip_prefix(self.err_root).unwrap_or(&at).to_owned();
+                    self.unknown_key(other, &at, RETRY_KEYS)
+                }
             }
         }
         if !obj.contains_key("attempts") {
@@ -446,7 +522,11 @@ impl Builder<'_, '_> {
         inherited: &Inherited,
     ) -> Option<Group> {
         let strategy_at = format!("{suffix}.strategy");
-        let Some(strategy) = obj.get("strategy").and_then(Value::as_object) else {
+        let Some(strategy) = obj
+            .get("strategy")
+            .and_then(Value::as_object)
+            .map(|s| keys::normalized(s, STRATEGY_KEYS, &|_| false))
+        else {
             self.err(
                 &strategy_at,
                 "is required with `targets` and must be an object like {\"mode\": \"fallback\"}",
@@ -471,11 +551,8 @@ impl Builder<'_, '_> {
             }
         };
         for k in strategy.keys() {
-            if !matches!(
-                k.as_str(),
-                "mode" | "on_status_codes" | "conditions" | "default"
-            ) {
-                self.err(&format!("{strategy_at}.{k}"), "unknown field");
+            if !STRATEGY_KEYS.contains(&k.as_str()) {
+                self.unknown_key(k, &format!("{suffix}.strategy.{k}"), STRATEGY_KEYS);
             }
         }
         let on_status_codes = strategy

@@ -120,13 +120,13 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
             (method_of(op), url, body, None)
         }
         (_, op) => {
-            let path = match op {
-                Operation::Endpoint(e) => e.path(),
-                Operation::Proxy { path, .. } => path.as_str(),
-            };
             let base = match leaf.custom_host.as_deref() {
                 Some(h) => h.to_owned(),
                 None => base_of(leaf)?,
+            };
+            let path = match op {
+                Operation::Endpoint(e) => e.path(),
+                Operation::Proxy { path, .. } => without_repeated_version(&base, spec.prefix, path),
             };
             (method_of(op), spec.url(&base, path), body, None)
         }
@@ -152,6 +152,25 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
         native,
         usage_injected: inject_usage,
     })
+}
+
+/// A pass-through path that starts with the version segment its base URL already ends with
+/// (`…/v1` and `v1/messages`, as a client that adds the provider's own version writes) loses
+/// the repeat, so it never becomes `/v1/v1/messages`.
+fn without_repeated_version<'a>(base: &str, prefix: &str, path: &'a str) -> &'a str {
+    let end = if prefix.is_empty() { base } else { prefix };
+    let last = end.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let is_version = last.len() >= 2
+        && last.starts_with('v')
+        && last[1..].starts_with(|c: char| c.is_ascii_digit())
+        && last.chars().all(|c| c.is_ascii_alphanumeric());
+    if !is_version {
+        return path;
+    }
+    match path.strip_prefix(last) {
+        Some(rest) if rest.starts_with('/') => &rest[1..],
+        _ => path,
+    }
 }
 
 /// `OpenAI-Organization`, `OpenAI-Project` and `OpenAI-Beta` from the target's options
@@ -409,5 +428,37 @@ fn endpoint_label(e: Endpoint) -> &'static str {
         Endpoint::ChatCompletions => "chat completions",
         Endpoint::Completions => "completions",
         Endpoint::Embeddings => "embeddings",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_repeated_version as dedupe;
+
+    #[test]
+    fn a_repeated_version_segment_is_dropped_once() {
+        assert_eq!(
+            dedupe("https://api.anthropic.com/v1", "", "v1/messages"),
+            "messages"
+        );
+        assert_eq!(
+            dedupe("https://api.openai.com/v1/", "", "v1/files"),
+            "files"
+        );
+        assert_eq!(
+            dedupe("https://api.together.xyz", "/v1", "v1/models"),
+            "models"
+        );
+        assert_eq!(dedupe("https://host/v1beta", "", "v1beta/models"), "models");
+        assert_eq!(dedupe("https://api.openai.com/v1", "", "files"), "files");
+        assert_eq!(
+            dedupe("https://api.openai.com/v1", "", "v1x/files"),
+            "v1x/files"
+        );
+        assert_eq!(dedupe("https://host/openai", "", "openai/x"), "openai/x");
+        assert_eq!(
+            dedupe("https://api.cohere.com", "", "v2/rerank"),
+            "v2/rerank"
+        );
     }
 }

@@ -15,9 +15,10 @@ use switchyard_providers::Endpoint;
 use switchyard_types::json::{inspect, RequestHead};
 
 use super::headers::PortkeyHeaders;
+use super::headers::IGNORED_CONFIG_KEYS;
 use super::layers::{trace_id, InFlight, TraceId};
 use super::response::{self, Completion};
-use super::route::{resolve, Route};
+use super::route::{resolve, Resolved, Route};
 use super::server::App;
 use crate::context::{Operation, RequestContext};
 use crate::engine::Outcome;
@@ -88,17 +89,24 @@ async fn handle(app: Arc<App>, endpoint: Option<Endpoint>, req: Request) -> Resp
         pipeline: &app.pipeline,
         permit,
     };
-    match answer {
-        Ok(Answer::Engine(Ok(s))) => response::success(s, done),
-        Ok(Answer::Engine(Err(f))) => response::failure(f, done),
-        Ok(Answer::Hook(a)) => response::answer(a, done),
-        Err(e) => response::early_error(e, done),
+    let (mut resp, ignored) = match answer {
+        Ok(Answer::Engine(Ok(s), ignored)) => (response::success(s, done), ignored),
+        Ok(Answer::Engine(Err(f), ignored)) => (response::failure(f, done), ignored),
+        Ok(Answer::Hook(a)) => (response::answer(a, done), Vec::new()),
+        Err(e) => (response::early_error(e, done), Vec::new()),
+    };
+    if !ignored.is_empty() {
+        if let Ok(v) = http::HeaderValue::from_str(&ignored.join(", ")) {
+            resp.headers_mut().insert(IGNORED_CONFIG_KEYS, v);
+        }
     }
+    resp
 }
 
 /// Who answered a request that got past validation and routing.
 enum Answer {
-    Engine(Outcome),
+    /// The engine, with the keys of the request's config that were ignored.
+    Engine(Outcome, Vec<String>),
     /// A hook of the on-request phase.
     Hook(EarlyAnswer),
 }
@@ -148,7 +156,11 @@ async fn prepare_and_run(
     record.model = head.model.as_deref().map(str::to_owned);
 
     let mut headers = PortkeyHeaders::parse(&parts.headers)?;
-    let (route, model_rewrite) = resolve(&app.config, &mut headers, head.model.as_deref())?;
+    let Resolved {
+        route,
+        model_rewrite,
+        ignored,
+    } = resolve(&app.config, &mut headers, head.model.as_deref())?;
     record.route = route_kind(&route);
 
     let op = match endpoint {
@@ -178,7 +190,8 @@ async fn prepare_and_run(
     if let Some(a) = app.pipeline.on_request(&ctx, route.node()).await {
         return Ok(Answer::Hook(a));
     }
-    Ok(Answer::Engine(app.engine.execute(route.node(), &ctx).await))
+    let outcome = app.engine.execute(route.node(), &ctx).await;
+    Ok(Answer::Engine(outcome, ignored))
 }
 
 fn route_kind(r: &Route) -> &'static str {
@@ -209,12 +222,16 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// The path (and query) after `/v1/`.
+/// The path (and query) after `/v1/` — or after `/v1/proxy/`, Portkey's legacy pass-through
+/// route, which reaches the same upstream paths.
 fn proxy_path(uri: &http::Uri) -> String {
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    pq.strip_prefix("/v1")
-        .unwrap_or(pq)
-        .trim_start_matches('/')
-        .to_owned()
+    let rest = pq.strip_prefix("/v1").unwrap_or(pq);
+    let rest = match rest.strip_prefix("/proxy") {
+        Some(r) if r.is_empty() || r.starts_with(['/', '?']) => r,
+        _ => rest,
+    };
+    rest.trim_start_matches('/').to_owned()
 }
 
 async fn read_body(

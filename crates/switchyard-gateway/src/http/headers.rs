@@ -19,6 +19,10 @@ pub const FORWARD_HEADERS: &str = "x-portkey-forward-headers";
 pub const LAST_USED_OPTION_INDEX: &str = "x-portkey-last-used-option-index";
 pub const RETRY_ATTEMPT_COUNT: &str = "x-portkey-retry-attempt-count";
 pub const CACHE_STATUS: &str = "x-portkey-cache-status";
+/// Response header: keys of the request's Gateway Config that were ignored (`config::keys`).
+pub const IGNORED_CONFIG_KEYS: &str = "x-switchyard-ignored-config-keys";
+pub const DEFAULT_INPUT_GUARDRAILS: &str = "x-portkey-default-input-guardrails";
+pub const DEFAULT_OUTPUT_GUARDRAILS: &str = "x-portkey-default-output-guardrails";
 
 /// Prefixes of headers that carry provider options (`x-portkey-aws-region` → `aws_region`).
 const OPTION_HEADER_PREFIXES: &[&str] = &["aws-", "vertex-", "azure-", "anthropic-", "openai-"];
@@ -64,6 +68,18 @@ impl PortkeyHeaders {
                 ));
             }
             out.config = Some(v);
+        }
+        // An operator or client that asked for guardrails must not get an unguarded request.
+        for name in [DEFAULT_INPUT_GUARDRAILS, DEFAULT_OUTPUT_GUARDRAILS] {
+            if let Some(v) = text(headers, name)? {
+                if !matches!(serde_json::from_str::<Value>(v), Ok(Value::Array(a)) if a.is_empty())
+                {
+                    return Err(GatewayError::bad_request(
+                        format!("{name}: guardrails are not supported yet, so this request can't be guarded as asked"),
+                        Some(name),
+                    ));
+                }
+            }
         }
         out.provider = text(headers, PROVIDER)?.map(str::to_owned);
         if let Some(auth) = text(headers, "authorization")? {

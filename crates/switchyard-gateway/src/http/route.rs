@@ -32,12 +32,26 @@ impl Route {
     }
 }
 
-/// The route, and the `model` to send instead of the client's (for `provider/model`).
+/// The route a request takes.
+pub struct Resolved {
+    pub route: Route,
+    /// The `model` to send instead of the client's (for `provider/model`).
+    pub model_rewrite: Option<String>,
+    /// Keys of the request's config that were ignored (`config::keys`), by path.
+    pub ignored: Vec<String>,
+}
+
+/// Resolves the route of a request.
 pub fn resolve(
     config: &GatewayConfig,
     headers: &mut PortkeyHeaders,
     model: Option<&str>,
-) -> Result<(Route, Option<String>), GatewayError> {
+) -> Result<Resolved, GatewayError> {
+    let plain = |route| Resolved {
+        route,
+        model_rewrite: None,
+        ignored: Vec::new(),
+    };
     if headers.routes_itself() {
         let empty = Value::Object(Default::default());
         let value = headers.config.as_ref().unwrap_or(&empty);
@@ -52,8 +66,12 @@ pub fn resolve(
                 &config.server.trusted_hosts,
             )
         };
-        let node = gateway::build(value, "config", &input).map_err(GatewayError::Config)?;
-        return Ok((Route::Client(node), None));
+        let built = gateway::build_tree(value, "config", &input).map_err(GatewayError::Config)?;
+        return Ok(Resolved {
+            route: Route::Client(built.node),
+            model_rewrite: None,
+            ignored: built.ignored,
+        });
     }
     let server_route = |tree: &Arc<Node>| -> Result<Route, GatewayError> {
         if headers.custom_host.is_some() {
@@ -66,7 +84,7 @@ pub fn resolve(
     };
     if let Some(model) = model {
         if let Some(tree) = config.routes.get(model) {
-            return Ok((server_route(tree)?, None));
+            return Ok(plain(server_route(tree)?));
         }
         if let Some((provider, upstream_model)) = model.split_once('/') {
             if let Some(entry) = config.providers.get(provider) {
@@ -94,12 +112,16 @@ pub fn resolve(
                 };
                 let node = gateway::build(&Value::Object(Default::default()), "config", &input)
                     .map_err(GatewayError::Config)?;
-                return Ok((Route::Client(node), Some(upstream_model.to_owned())));
+                return Ok(Resolved {
+                    route: Route::Client(node),
+                    model_rewrite: Some(upstream_model.to_owned()),
+                    ignored: Vec::new(),
+                });
             }
         }
     }
     if let Some(tree) = &config.default_route {
-        return Ok((server_route(tree)?, None));
+        return Ok(plain(server_route(tree)?));
     }
     let mut aliases: Vec<&str> = config.routes.keys().map(String::as_str).collect();
     aliases.sort_unstable();
