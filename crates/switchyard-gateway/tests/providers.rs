@@ -9,6 +9,8 @@
 //! - `providers/chat.rs`, `providers/errors.rs`: the cases.
 //! - `providers/cross.rs`: a fallback across three providers, Vertex AI service accounts,
 //!   Bedrock session tokens.
+//! - `providers/edges.rs`: translated answers the battery does not produce (reasoning,
+//!   logprobs, several candidates, blocked prompts, truncated streams), checked against the spec.
 //! - `providers/openapi.rs`: every body, chunk and error the gateway writes is validated against
 //!   OpenAI's published OpenAPI spec (`tests/fixtures/openai-openapi/`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -18,6 +20,7 @@ mod common;
 mod providers {
     pub mod chat;
     pub mod cross;
+    pub mod edges;
     pub mod errors;
     pub mod openapi;
     pub mod spec;
