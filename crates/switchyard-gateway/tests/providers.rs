@@ -9,6 +9,10 @@
 //! - `providers/chat.rs`, `providers/errors.rs`: the cases.
 //! - `providers/cross.rs`: a fallback across three providers, Vertex AI service accounts,
 //!   Bedrock session tokens.
+//! - `providers/edges.rs`: translated answers the battery does not produce (reasoning,
+//!   logprobs, several candidates, blocked prompts, truncated streams), checked against the spec.
+//! - `providers/openapi.rs`: every body, chunk and error the gateway writes is validated against
+//!   OpenAI's published OpenAPI spec (`tests/fixtures/openai-openapi/`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -16,7 +20,9 @@ mod common;
 mod providers {
     pub mod chat;
     pub mod cross;
+    pub mod edges;
     pub mod errors;
+    pub mod openapi;
     pub mod spec;
     pub mod spec_errors;
     pub mod support;
@@ -37,7 +43,9 @@ macro_rules! provider_tests {
                 #[tokio::test]
                 $(#[$attr])*
                 async fn $case() {
-                    crate::providers::cases::$case($provider).await
+                    let case = concat!(stringify!($module), "::", stringify!($case));
+                    let run = crate::providers::cases::$case($provider);
+                    crate::providers::openapi::CASE.scope(case, run).await
                 }
             )*
         }

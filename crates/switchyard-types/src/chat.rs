@@ -329,7 +329,8 @@ pub struct ResponseMessage {
     pub content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Always written, `null` when there is none: OpenAI's spec requires the member.
+    #[serde(default)]
     pub refusal: Option<String>,
 }
 
@@ -515,6 +516,15 @@ mod tests {
         assert_eq!(image_url.as_data_url().unwrap().mime_type, "image/png");
         let back = serde_json::to_value(&req).unwrap();
         assert_eq!(back, raw);
+    }
+
+    #[test]
+    fn response_message_always_carries_refusal() {
+        let m = ResponseMessage::assistant("hi".into(), vec![]);
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            serde_json::json!({"role": "assistant", "content": "hi", "refusal": null})
+        );
     }
 
     #[test]

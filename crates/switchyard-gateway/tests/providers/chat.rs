@@ -80,7 +80,7 @@ pub async fn simple_chat_is_translated_both_ways(p: Provider) {
     assert_eq!(header(&resp, "content-type"), "application/json");
     assert_eq!(header(&resp, "x-portkey-provider"), p.slug());
     let v: serde_json::Value = resp.json().await.unwrap();
-    let choice = completion_choice(&v, p.model());
+    let choice = completion_choice(p, &v);
     assert_eq!(choice["message"]["content"], content.as_str());
     assert_eq!(choice["finish_reason"], "stop");
     assert!(
@@ -149,7 +149,7 @@ pub async fn streaming_yields_openai_chunks_usage_and_done(p: Provider) {
     let (gw, mock) = setup(p, reply).await;
     let sent = json!({"model": p.model(), "messages": [{"role": "user", "content": QUESTION}],
                       "max_tokens": 50, "stream": true, "stream_options": {"include_usage": true}});
-    let s = ClientStream::read(chat(&gw, p, &mock, sent).await).await;
+    let s = ClientStream::read_from(p, chat(&gw, p, &mock, sent).await).await;
     assert!(s.ends_with_done(), "{}", s.text);
     assert!(s.final_error().is_none(), "{}", s.text);
     let chunks = s.chunks();
@@ -199,7 +199,7 @@ pub async fn streaming_without_include_usage_sends_no_usage_chunk(p: Provider) {
     let (reply, content, _) = p.stream_reply(p.slug());
     let (gw, mock) = setup(p, reply).await;
     let sent = json!({"model": p.model(), "messages": [{"role": "user", "content": QUESTION}], "stream": true});
-    let s = ClientStream::read(chat(&gw, p, &mock, sent).await).await;
+    let s = ClientStream::read_from(p, chat(&gw, p, &mock, sent).await).await;
     assert!(s.ends_with_done(), "{}", s.text);
     assert_eq!(s.content(), content);
     assert!(s.usage_chunks().is_empty(), "{}", s.text);
@@ -311,7 +311,7 @@ pub async fn tool_definitions_calls_and_results_round_trip(p: Provider) {
     let resp = chat(&gw, p, &mock, sent.clone()).await;
     assert_eq!(resp.status(), 200);
     let v: Value = resp.json().await.unwrap();
-    let choice = completion_choice(&v, p.model());
+    let choice = completion_choice(p, &v);
     assert_eq!(choice["finish_reason"], "tool_calls", "{v}");
     assert_eq!(choice["message"]["content"].as_str(), content, "{v}");
     assert_calls(&choice["message"]["tool_calls"], &calls);
@@ -326,7 +326,7 @@ pub async fn streamed_tool_calls_arrive_as_openai_deltas(p: Provider) {
     let (gw, mock) = setup(p, reply).await;
     let mut sent = tool_round_trip_request(p);
     sent["stream"] = json!(true);
-    let s = ClientStream::read(chat(&gw, p, &mock, sent).await).await;
+    let s = ClientStream::read_from(p, chat(&gw, p, &mock, sent).await).await;
     assert!(s.ends_with_done(), "{}", s.text);
     assert_eq!(s.chunks()[0]["choices"][0]["delta"]["role"], "assistant");
     assert_eq!(s.content(), content.unwrap_or(""));
@@ -374,7 +374,7 @@ pub async fn json_schema_mode_returns_the_json_as_content(p: Provider) {
     let resp = chat(&gw, p, &mock, sent.clone()).await;
     assert_eq!(resp.status(), 200);
     let v: Value = resp.json().await.unwrap();
-    let choice = completion_choice(&v, p.model());
+    let choice = completion_choice(p, &v);
     assert_eq!(choice["finish_reason"], "stop", "{v}");
     assert!(
         choice["message"]

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::openapi::{assert_conforms, Shape};
 use super::spec::{self, json_reply, Provider};
 use super::support::{assert_calls, base64url_decode, completion_choice, only_request};
 use crate::common::{header, Gateway, MockServer, Reply};
@@ -47,7 +48,7 @@ async fn fallback_openai_then_anthropic_then_gemini_sends_tools_in_each_format()
     );
     assert_eq!(header(&resp, "x-portkey-provider"), "google");
     let v: Value = resp.json().await.unwrap();
-    let choice = completion_choice(&v, "gemini-2.0-flash");
+    let choice = completion_choice(Provider::Google, &v);
     assert_eq!(choice["finish_reason"], "tool_calls");
     assert_calls(
         &choice["message"]["tool_calls"],
@@ -127,7 +128,7 @@ async fn vertex_service_account_is_exchanged_for_a_cached_bearer_token() {
         assert_eq!(resp.status(), 200);
         let v: Value = resp.json().await.unwrap();
         assert_eq!(
-            completion_choice(&v, Provider::VertexGemini.model())["message"]["content"],
+            completion_choice(Provider::VertexGemini, &v)["message"]["content"],
             "The capital of France is Paris."
         );
     }
@@ -204,6 +205,7 @@ async fn vertex_service_account_rejected_by_the_token_endpoint_is_a_401_without_
         )
         .await;
     let (status, body) = crate::common::error_of(resp).await;
+    assert_conforms(Provider::VertexGemini, Shape::Error, &body);
     assert_eq!(status, 401, "{body}");
     let msg = body["error"]["message"].as_str().unwrap();
     assert!(msg.contains("invalid_grant"), "{body}");

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::openapi::{assert_conforms, Shape};
 use super::spec::{ErrorCase, Provider};
 use super::support::{chat, completion_choice, only_request, post, setup, ClientStream};
 use crate::common::{error_of, header, Gateway, MockServer};
@@ -14,6 +15,7 @@ pub async fn embeddings_translate_or_are_refused_before_io(p: Provider) {
         let body = json!({"model": p.model(), "input": "hello"});
         let resp = post(&gw, p, &mock, "/v1/embeddings", body).await;
         let (status, body) = error_of(resp).await;
+        assert_conforms(p, Shape::Error, &body);
         assert_eq!(status, 400, "{body}");
         assert!(
             body["error"]["message"]
@@ -30,6 +32,7 @@ pub async fn embeddings_translate_or_are_refused_before_io(p: Provider) {
     let resp = post(&gw, p, &mock, "/v1/embeddings", body).await;
     assert_eq!(resp.status(), 200);
     let v: Value = resp.json().await.unwrap();
+    assert_conforms(p, Shape::Embeddings, &v);
     assert_eq!(v["object"], "list", "{v}");
     assert_eq!(v["model"], case.model, "{v}");
     let data = v["data"].as_array().expect("data");
@@ -60,7 +63,9 @@ async fn send_error(p: Provider, case: &ErrorCase) -> (u16, Value) {
     let (gw, mock) = setup(p, case.reply.clone()).await;
     let resp = chat(&gw, p, &mock, crate::common::hi(p.model())).await;
     assert_eq!(mock.hits(), 1, "no retries unless configured");
-    error_of(resp).await
+    let (status, body) = error_of(resp).await;
+    assert_conforms(p, Shape::Error, &body);
+    (status, body)
 }
 
 fn assert_keeps_status_and_message(case: &ErrorCase, status: u16, body: &Value) {
@@ -123,6 +128,7 @@ async fn assert_stream_falls_back(p: Provider, reply: switchyard_mock::Reply) {
     let body = json!({"model": p.model(), "messages": [{"role": "user", "content": "hi"}], "stream": true});
     let resp = gw.chat(body, &[("x-portkey-config", &config)]).await;
     let used = header(&resp, "x-portkey-last-used-option-index");
+    // The backup's OpenAI chunks, passed through as they came.
     let s = ClientStream::read(resp).await;
     assert_eq!(used, "config.targets[1]", "{}", s.text);
     assert!(s.ends_with_done(), "{}", s.text);
@@ -154,7 +160,7 @@ pub async fn stream_error_after_content_ends_with_an_sse_error_event(p: Provider
         header(&resp, "x-portkey-last-used-option-index"),
         "config.targets[0]"
     );
-    let s = ClientStream::read(resp).await;
+    let s = ClientStream::read_from(p, resp).await;
     assert_eq!(s.content(), before, "{}", s.text);
     assert!(!s.text.contains("[DONE]"), "{}", s.text);
     let err = s
@@ -183,7 +189,7 @@ pub async fn config_target_fields_route_like_the_headers(p: Provider) {
     );
     let v: Value = resp.json().await.unwrap();
     assert_eq!(
-        completion_choice(&v, p.model())["message"]["content"],
+        completion_choice(p, &v)["message"]["content"],
         content.as_str()
     );
     let (got, _) = only_request(&mock);
@@ -211,7 +217,7 @@ pub async fn retry_replays_the_translated_request_after_a_provider_error(p: Prov
     assert_eq!(header(&resp, "x-portkey-retry-attempt-count"), "1");
     let v: Value = resp.json().await.unwrap();
     assert_eq!(
-        completion_choice(&v, p.model())["message"]["content"],
+        completion_choice(p, &v)["message"]["content"],
         content.as_str()
     );
     let reqs = mock.requests();

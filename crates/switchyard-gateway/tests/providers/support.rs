@@ -1,7 +1,9 @@
 //! Client-side helpers: sending to a provider, reading OpenAI responses and event streams.
+//! The readers check what they read against OpenAI's spec (`openapi.rs`).
 
 use serde_json::{json, Value};
 
+use super::openapi::{assert_conforms, Shape};
 use super::spec::{Call, Provider};
 use crate::common::{header, Gateway, MockServer};
 
@@ -38,8 +40,11 @@ pub fn only_request(mock: &MockServer) -> (switchyard_mock::Recorded, Value) {
     (reqs[0].clone(), body)
 }
 
-/// Asserts the OpenAI `chat.completion` envelope and returns the first choice.
-pub fn completion_choice(v: &Value, model: &str) -> Value {
+/// Asserts `v` is `p`'s OpenAI `chat.completion` (by OpenAI's spec, when the gateway wrote it)
+/// for `p`'s model, and returns the first choice.
+pub fn completion_choice(p: Provider, v: &Value) -> Value {
+    assert_conforms(p, Shape::Completion, v);
+    let model = p.model();
     assert_eq!(v["object"], "chat.completion", "{v}");
     assert!(v["id"].as_str().is_some_and(|s| !s.is_empty()), "id: {v}");
     assert!(v["created"].as_u64().is_some_and(|c| c > 0), "created: {v}");
@@ -91,6 +96,26 @@ pub struct ClientStream {
 }
 
 impl ClientStream {
+    /// Reads `p`'s stream and checks every event the gateway wrote against OpenAI's spec: each
+    /// chunk (every unnamed event but `[DONE]`) and each `error` event.
+    pub async fn read_from(p: Provider, resp: reqwest::Response) -> ClientStream {
+        let s = Self::read(resp).await;
+        for e in &s.events {
+            let shape = match e.name.as_deref() {
+                None if e.data == "[DONE]" => continue,
+                None => Shape::Chunk,
+                Some("error") => Shape::Error,
+                Some(other) => panic!("unexpected SSE event `{other}`: {}", s.text),
+            };
+            let v: Value = serde_json::from_str(&e.data)
+                .unwrap_or_else(|err| panic!("event data is JSON ({err}): {}", e.data));
+            assert_conforms(p, shape, &v);
+        }
+        s
+    }
+
+    /// Reads a stream without checking it against the spec: for streams an OpenAI-compatible
+    /// upstream wrote (passed through), like a fallback target's.
     pub async fn read(resp: reqwest::Response) -> ClientStream {
         assert_eq!(resp.status(), 200);
         assert!(

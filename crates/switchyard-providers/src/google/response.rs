@@ -313,7 +313,8 @@ pub(super) fn chat_response(
     })
 }
 
-/// `logprobsResult` → OpenAI `{"content": [{token, logprob, bytes, top_logprobs}]}`.
+/// `logprobsResult` → OpenAI `{"content": [{token, logprob, bytes, top_logprobs}], "refusal": null}`
+/// (OpenAI's spec requires both members; Gemini has no refusal tokens).
 pub(super) fn logprobs(l: &LogprobsResult) -> Value {
     let entry = |c: &LogprobCandidate| json!({ "token": c.token, "logprob": c.log_probability, "bytes": c.token.as_bytes() });
     let content: Vec<Value> = l
@@ -331,7 +332,7 @@ pub(super) fn logprobs(l: &LogprobsResult) -> Value {
             e
         })
         .collect();
-    json!({ "content": content })
+    json!({ "content": content, "refusal": null })
 }
 
 /// The OpenAI error kind for a Google RPC status (`INVALID_ARGUMENT`, …), else by HTTP status.

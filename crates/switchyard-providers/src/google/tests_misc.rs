@@ -173,7 +173,7 @@ fn logprobs_result_becomes_openai_logprobs() {
                 {"token": "Yes", "logprob": -0.0012, "bytes": [89, 101, 115]},
                 {"token": "No", "logprob": -6.75, "bytes": [78, 111]}
             ]
-        }]})
+        }], "refusal": null})
     );
 }
 
