@@ -73,7 +73,8 @@ async fn fallback_skips_a_target_once_its_circuit_opens() {
 /// (`start_paused`) would let tokio auto-advance to the next timer whenever the runtime waits
 /// on loopback I/O. Between these jumps real time passes at its own pace; it can only add to
 /// the time passed, and the "still cooling down" checks keep half an hour in hand, so no
-/// assertion depends on how fast the machine is.
+/// assertion depends on how fast the machine is. A jump fires every timer it passes, so the
+/// gateway's own must be longer than the test's jumps (see [`NO_IDLE_CLOSE`]).
 async fn let_pass(d: Duration) {
     tokio::time::pause();
     tokio::time::advance(d).await;
@@ -82,6 +83,11 @@ async fn let_pass(d: Duration) {
 
 const HALF_HOUR: Duration = Duration::from_secs(30 * 60);
 
+/// Server settings that keep the gateway from closing the test client's idle keep-alive
+/// connections when the clock jumps: a close racing the next request on that connection would
+/// fail it.
+const NO_IDLE_CLOSE: &str = "server:\n  header_read_timeout: 24h\n";
+
 #[tokio::test]
 async fn after_the_cooldown_one_probe_reaches_the_target() {
     let (bad, good) = (
@@ -89,13 +95,13 @@ async fn after_the_cooldown_one_probe_reaches_the_target() {
         MockServer::start("good").await,
     );
     failing(&bad);
-    let gw = Gateway::start(&route(
+    let config = route(
         "fallback",
         &bad,
         &good,
         "{failure_threshold: 2, cooldown: 1h, max_cooldown: 4h}",
-    ))
-    .await;
+    );
+    let gw = Gateway::start(&config.replacen("server:\n", NO_IDLE_CLOSE, 1)).await;
     for _ in 0..2 {
         let resp = gw.chat(hi("r"), &[]).await;
         assert_eq!(resp.status(), 200);
