@@ -3,6 +3,10 @@
 Binaries come from `$SWITCHYARD_BIN_DIR` (default `<repo>/target/debug`); build them with
 `cargo build -p switchyard -p switchyard-mock` (scripts/e2e does this).
 
+Each process binds port 0 and prints the address it got as its first stdout line
+(`listening on http://127.0.0.1:PORT`), so no port is picked here and none can be taken by
+another process in between.
+
 Every gateway writes its stderr to a temp file. When a test fails, the part of each gateway's
 log written during that test is attached to the failure report.
 """
@@ -18,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import httpx
 import pytest
@@ -32,13 +36,6 @@ STOP_TIMEOUT = 5.0
 # and from the gateway's upstream client (reqwest), which inherit this environment.
 for _var in ("NO_PROXY", "no_proxy"):
     os.environ[_var] = ",".join(filter(None, [os.environ.get(_var), "127.0.0.1", "localhost"]))
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago (bind to 0, read it, close it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def binary(name: str) -> Path:
@@ -126,16 +123,17 @@ class Gateway:
             return 0
 
 
-def start_mock(name: str) -> Mock:
-    exe = binary("switchyard-mock")
-    err = tempfile.TemporaryFile()
-    proc = spawn(
-        [str(exe), "--port", "0", "--name", name],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=err,
-    )
+LISTENING = "listening on "
+
+
+def read_url(proc: subprocess.Popen, what: str, stderr: Callable[[], str]) -> str:
+    """The `http://127.0.0.1:PORT` that `proc` prints as its first stdout line once bound.
+
+    Waits up to STARTUP_TIMEOUT; on a timeout, an early exit or an unexpected line, stops the
+    process and raises with what it wrote on stderr.
+    """
     line = b""
+    eof = False
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -146,44 +144,55 @@ def start_mock(name: str) -> Mock:
                 break
             chunk = os.read(proc.stdout.fileno(), 1)  # one byte: never read past the first line
             if not chunk:
+                eof = True
                 break
             line += chunk
     finally:
         sel.close()
-    text = line.decode().strip()
-    prefix = "listening on "
-    if not text.startswith(prefix):
-        stop(proc)
+    text = line.decode("utf-8", "replace").strip()
+    if text.startswith(LISTENING + "http://"):
+        return text[len(LISTENING):]
+    if line.endswith(b"\n"):
+        why = "unexpected first stdout line"
+    elif eof:
+        try:
+            why = f"exited with {proc.wait(timeout=STOP_TIMEOUT)} during startup"
+        except subprocess.TimeoutExpired:
+            why = "closed its stdout during startup"
+    else:
+        why = f"no address line on stdout within {STARTUP_TIMEOUT}s"
+    stop(proc)
+    raise RuntimeError(f"{what} did not start: {why} (stdout: {text!r}); stderr:\n{stderr()}")
+
+
+def start_mock(name: str) -> Mock:
+    exe = binary("switchyard-mock")
+    err = tempfile.TemporaryFile()
+    proc = spawn(
+        [str(exe), "--port", "0", "--name", name],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=err,
+    )
+
+    def stderr() -> str:
         err.seek(0)
-        raise RuntimeError(
-            f"mock {name!r} did not start: stdout={text!r} stderr={err.read().decode('utf-8', 'replace')!r}")
-    err.close()
-    return Mock(name=name, url=text[len(prefix):], proc=proc)
+        return err.read().decode("utf-8", "replace")
+
+    try:
+        url = read_url(proc, f"mock {name!r}", stderr)
+    finally:
+        err.close()
+    return Mock(name=name, url=url, proc=proc)
 
 
 _gateways: list[Gateway] = []
 
 
 def start_gateway(name: str, config: Optional[Path] = None) -> Gateway:
-    for attempt in range(3):
-        try:
-            return _start_gateway(name, config)
-        except PortTaken:
-            # Another process took the port between free_port() and the gateway's bind.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-class PortTaken(RuntimeError):
-    pass
-
-
-def _start_gateway(name: str, config: Optional[Path]) -> Gateway:
     exe = binary("switchyard")
-    port = free_port()
     log = tempfile.NamedTemporaryFile(prefix=f"switchyard-{name}-", suffix=".log", delete=False)
-    args = [str(exe), "serve", "--listen", f"127.0.0.1:{port}"]
+    args = [str(exe), "serve", "--listen", "127.0.0.1:0"]
     if config is not None:
         args += ["--config", str(config)]
     env = dict(os.environ)
@@ -192,32 +201,23 @@ def _start_gateway(name: str, config: Optional[Path]) -> Gateway:
     # A caller's SWITCHYARD_CONFIG would silently change these gateways.
     env.pop("SWITCHYARD_CONFIG", None)
     env.pop("SWITCHYARD_LISTEN", None)
-    proc = spawn(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+    proc = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env)
     log.close()
-    gw = Gateway(name=name, url=f"http://127.0.0.1:{port}", proc=proc,
-                 log_path=Path(log.name), config_path=config)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    last = "no attempt"
-    while True:
-        if proc.poll() is not None:
-            log = gw.log()
-            gw.log_path.unlink(missing_ok=True)
-            kind = PortTaken if "cannot listen" in log else RuntimeError
-            raise kind(f"gateway {name!r} exited with {proc.returncode} during startup:\n{log}")
-        try:
-            r = httpx.get(f"{gw.url}/health", timeout=1.0)
-            if r.status_code == 200:
-                break
-            last = f"HTTP {r.status_code}"
-        except httpx.HTTPError as e:
-            last = repr(e)
-        if time.monotonic() > deadline:
-            stop(proc)
-            log = gw.log()
-            gw.log_path.unlink(missing_ok=True)
-            raise RuntimeError(
-                f"gateway {name!r}: /health not 200 within {STARTUP_TIMEOUT}s ({last}):\n{log}")
-        time.sleep(0.05)
+    log_path = Path(log.name)
+    gw = Gateway(name=name, url="", proc=proc, log_path=log_path, config_path=config)
+    try:
+        gw.url = read_url(proc, f"gateway {name!r}", gw.log)
+        # The line says it is bound; one request shows it also serves.
+        r = httpx.get(f"{gw.url}/health", timeout=STARTUP_TIMEOUT)
+        if r.status_code != 200:
+            raise RuntimeError(f"gateway {name!r}: /health answered HTTP {r.status_code}")
+    except BaseException as e:
+        stop(proc)
+        text = gw.log()
+        log_path.unlink(missing_ok=True)
+        if isinstance(e, httpx.HTTPError):
+            raise RuntimeError(f"gateway {name!r}: /health failed ({e!r}); stderr:\n{text}") from e
+        raise
     _gateways.append(gw)
     return gw
 

@@ -1,6 +1,6 @@
 //! Passive health checking: targets that keep failing are ejected from fallback and loadbalance
 //! groups for a cooldown, then probed. Assertions are on what the upstreams received, never on
-//! timing.
+//! timing: cooldowns pass on tokio's paused clock, not the wall clock.
 
 mod common;
 
@@ -66,6 +66,28 @@ async fn fallback_skips_a_target_once_its_circuit_opens() {
     assert_eq!(good.hits(), 8);
 }
 
+/// Lets `d` pass on the runtime's clock, which the gateway's circuits read
+/// (`tokio::time::Instant`), without waiting for it.
+///
+/// The clock is paused only while no request is in flight: a test paused throughout
+/// (`start_paused`) would let tokio auto-advance to the next timer whenever the runtime waits
+/// on loopback I/O. Between these jumps real time passes at its own pace; it can only add to
+/// the time passed, and the "still cooling down" checks keep half an hour in hand, so no
+/// assertion depends on how fast the machine is. A jump fires every timer it passes, so the
+/// gateway's own must be longer than the test's jumps (see [`NO_IDLE_CLOSE`]).
+async fn let_pass(d: Duration) {
+    tokio::time::pause();
+    tokio::time::advance(d).await;
+    tokio::time::resume();
+}
+
+const HALF_HOUR: Duration = Duration::from_secs(30 * 60);
+
+/// Server settings that keep the gateway from closing the test client's idle keep-alive
+/// connections when the clock jumps: a close racing the next request on that connection would
+/// fail it.
+const NO_IDLE_CLOSE: &str = "server:\n  header_read_timeout: 24h\n";
+
 #[tokio::test]
 async fn after_the_cooldown_one_probe_reaches_the_target() {
     let (bad, good) = (
@@ -73,24 +95,32 @@ async fn after_the_cooldown_one_probe_reaches_the_target() {
         MockServer::start("good").await,
     );
     failing(&bad);
-    let gw = Gateway::start(&route(
+    let config = route(
         "fallback",
         &bad,
         &good,
-        "{failure_threshold: 2, cooldown: 200ms}",
-    ))
-    .await;
+        "{failure_threshold: 2, cooldown: 1h, max_cooldown: 4h}",
+    );
+    let gw = Gateway::start(&config.replacen("server:\n", NO_IDLE_CLOSE, 1)).await;
     for _ in 0..2 {
         let resp = gw.chat(hi("r"), &[]).await;
         assert_eq!(resp.status(), 200);
         assert_eq!(header(&resp, SKIPPED), "");
     }
-    // Well within the cooldown (one request later).
+    // Well within the cooldown.
     let resp = gw.chat(hi("r"), &[]).await;
     assert_eq!(header(&resp, SKIPPED), "config.targets[0]");
     assert_eq!(bad.hits(), 2, "ejected after two failures");
+    let_pass(HALF_HOUR).await;
+    let resp = gw.chat(hi("r"), &[]).await;
+    assert_eq!(
+        header(&resp, SKIPPED),
+        "config.targets[0]",
+        "still cooling down"
+    );
+    assert_eq!(bad.hits(), 2);
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let_pass(HALF_HOUR).await;
     let resp = gw.chat(hi("r"), &[]).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
@@ -99,14 +129,22 @@ async fn after_the_cooldown_one_probe_reaches_the_target() {
         "the probe was sent, not skipped"
     );
     assert_eq!(bad.hits(), 3, "exactly one probe");
-    // The probe failed: ejected again (for twice as long).
+    // The probe failed: ejected again, for twice as long.
     let resp = gw.chat(hi("r"), &[]).await;
     assert_eq!(header(&resp, SKIPPED), "config.targets[0]");
+    assert_eq!(bad.hits(), 3);
+    let_pass(3 * HALF_HOUR).await;
+    let resp = gw.chat(hi("r"), &[]).await;
+    assert_eq!(
+        header(&resp, SKIPPED),
+        "config.targets[0]",
+        "the doubled cooldown is not over"
+    );
     assert_eq!(bad.hits(), 3);
 
     // The target recovers; the next probe closes the circuit and traffic returns to it.
     bad.set_default(Reply::Default);
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let_pass(HALF_HOUR).await;
     for _ in 0..3 {
         let resp = gw.chat(hi("r"), &[]).await;
         assert_eq!(resp.status(), 200);
@@ -117,7 +155,7 @@ async fn after_the_cooldown_one_probe_reaches_the_target() {
         );
     }
     assert_eq!(bad.hits(), 6);
-    assert_eq!(good.hits(), 5);
+    assert_eq!(good.hits(), 7);
 }
 
 #[tokio::test]

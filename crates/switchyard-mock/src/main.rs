@@ -1,8 +1,10 @@
 //! `switchyard-mock`: a standalone mock upstream for benchmarks and SDK tests.
 //!
 //! Usage: `switchyard-mock [--port N] [--latency-ms N] [--name NAME] [--threads N] [--fast]
-//! [--stream-gap-ms N] [--fail-every N]`. Prints `listening on http://127.0.0.1:PORT` on stdout once it accepts
-//! connections.
+//! [--stream-gap-ms N] [--fail-every N]`. Once bound it prints one line on stdout,
+//! `listening on http://127.0.0.1:PORT`, with the actual port: `--port` defaults to 0, a free
+//! port picked by the OS, so callers read the line instead of choosing a port (and racing for it).
+//! Nothing else is written to stdout.
 //!
 //! `--fast` serves precomputed answers from a bare hyper HTTP/1.1 server (no routing, no JSON
 //! parsing), so in benchmarks the mock is never the bottleneck: a request whose body contains

@@ -1,6 +1,7 @@
 //! The `switchyard` binary: command line, logging, and the server. All logic lives in
 //! `switchyard-gateway`.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,7 +35,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the gateway.
+    /// Run the gateway. Once bound it prints one line on stdout, `listening on http://ADDR`
+    /// (the actual address, so `--listen 127.0.0.1:0` picks a free port); logs go to stderr.
     Serve {
         /// YAML config file (optional: without one the gateway routes by request headers only).
         #[arg(long, short, env = "SWITCHYARD_CONFIG")]
@@ -140,12 +142,15 @@ fn serve(config: Option<PathBuf>, listen: Option<SocketAddr>) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        match server.local_addr() {
-            Ok(addr) => {
-                tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "switchyard listening")
+        let addr = match server.local_addr() {
+            Ok(addr) => addr,
+            Err(e) => {
+                eprintln!("cannot read the bound address: {e}");
+                return ExitCode::FAILURE;
             }
-            Err(e) => tracing::warn!(error = %e, "listening on an unknown address"),
-        }
+        };
+        tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "switchyard listening");
+        announce(addr);
         match server.run(shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("stopped");
@@ -157,6 +162,13 @@ fn serve(config: Option<PathBuf>, listen: Option<SocketAddr>) -> ExitCode {
             }
         }
     })
+}
+
+/// The one line serve writes on stdout, for whoever started the process (tests, scripts): the
+/// address it is bound to. A closed stdout is not an error.
+fn announce(addr: SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on http://{addr}").and_then(|()| out.flush());
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
