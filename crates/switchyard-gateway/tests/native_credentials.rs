@@ -17,7 +17,7 @@ fn file_config(anthropic: &MockServer, bedrock: &MockServer) -> String {
 providers:
   anthropic:
     api_key: sk-ant-server
-    base_url: http://{a}
+    base_url: http://{a}/v1
     anthropic_beta: tools-2024-04-04
   bedrock:
     base_url: http://{b}

@@ -20,7 +20,7 @@ async fn anthropic_chat_is_translated_both_ways() {
         headers: vec![],
     });
     let gw = Gateway::start("").await;
-    let host = format!("http://{}", mock.addr());
+    let host = format!("http://{}/v1", mock.addr());
     let body = json!({"model": "claude-3-5-haiku-latest", "messages": [
         {"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]});
     let resp = gw

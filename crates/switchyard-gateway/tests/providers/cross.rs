@@ -27,7 +27,7 @@ async fn fallback_openai_then_anthropic_then_gemini_sends_tools_in_each_format()
     let gw = Gateway::start("").await;
     let config = json!({"strategy": {"mode": "fallback"}, "targets": [
         crate::common::target(&openai),
-        {"provider": "anthropic", "api_key": "sk-ant-fb", "custom_host": format!("http://{}", anthropic.addr()),
+        {"provider": "anthropic", "api_key": "sk-ant-fb", "custom_host": format!("http://{}/v1", anthropic.addr()),
          "override_params": {"model": "claude-3-5-haiku-20241022"}},
         {"provider": "google", "api_key": "AIza-fb", "custom_host": format!("http://{}", gemini.addr()),
          "override_params": {"model": "gemini-2.0-flash"}}

@@ -187,6 +187,8 @@ impl Provider {
     pub fn host(self, mock: &MockServer) -> String {
         match self {
             Provider::Azure => format!("http://{}/openai", mock.addr()),
+            // Portkey's convention: Anthropic's base URL includes the API version.
+            Provider::Anthropic => format!("http://{}/v1", mock.addr()),
             _ => format!("http://{}", mock.addr()),
         }
     }

@@ -20,8 +20,9 @@ use crate::native::{
     ChunkTranslator, NativeAdapter, ProviderOptions, TranslateError, WireContext, WireRequest,
 };
 
-/// The Anthropic API host.
-pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+/// The Anthropic API's base URL. As in Portkey, it includes the API version, so a `custom_host`
+/// for an Anthropic-compatible host is written `https://host/v1`.
+pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com/v1";
 /// `anthropic-version` sent when the `anthropic_version` option is unset.
 pub const DEFAULT_ANTHROPIC_VERSION: &str = "2023-06-01";
 /// The `anthropic_version` body member Vertex AI requires.
@@ -75,7 +76,7 @@ impl NativeAdapter for Anthropic {
         let mut headers = vec![("anthropic-version".to_owned(), version.to_owned())];
         headers.extend(beta_header(cx.options));
         Ok(WireRequest {
-            path: "/v1/messages".into(),
+            path: "/messages".into(),
             headers,
             body: to_bytes(body)?,
         })

@@ -8,7 +8,7 @@ use super::*;
 fn golden_basic_request_maps_system_sampling_stop_and_user() {
     let req = chat_request(json(fixture!("req_basic.openai.json")));
     let wire = anthropic_wire(&req).unwrap();
-    assert_eq!(wire.path, "/v1/messages");
+    assert_eq!(wire.path, "/messages");
     let body: Value = serde_json::from_slice(&wire.body).unwrap();
     assert_eq!(body, json(fixture!("req_basic.anthropic.json")));
 }

@@ -27,7 +27,7 @@ fn base_url_is_regional_or_global() {
     );
     assert_eq!(
         super::super::Anthropic.base_url(&global).unwrap(),
-        "https://api.anthropic.com"
+        "https://api.anthropic.com/v1"
     );
 }
 
