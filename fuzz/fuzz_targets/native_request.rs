@@ -42,7 +42,9 @@ fuzz_target!(|data: &[u8]| {
         Native::Cohere,
     ] {
         for m in [model, "claude-sonnet-4-5"] {
-            let a = adapter(native, m);
+            let Ok((a, m)) = adapter(native, m) else {
+                continue;
+            };
             let cx = WireContext {
                 model: m,
                 ..cx.clone()

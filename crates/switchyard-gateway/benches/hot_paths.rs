@@ -125,7 +125,11 @@ fn request_parse_and_route(c: &mut Criterion) {
 }
 
 fn anthropic_translation(c: &mut Criterion) {
-    let adapter = switchyard_providers::adapter(Native::Anthropic, "claude-3-5-haiku-latest");
+    let Ok((adapter, _)) =
+        switchyard_providers::adapter(Native::Anthropic, "claude-3-5-haiku-latest")
+    else {
+        return;
+    };
     let options = ProviderOptions::new();
     let cx = WireContext {
         model: "claude-3-5-haiku-latest",

@@ -206,3 +206,56 @@ async fn default_guardrail_headers_are_refused_until_guardrails_exist() {
     }
     assert_eq!(mock.hits(), 2);
 }
+
+#[tokio::test]
+async fn bedrock_without_a_region_uses_portkeys_default() {
+    let mock = MockServer::start("bedrock").await;
+    mock.push(Reply::status(
+        200,
+        json!({"output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
+               "stopReason": "end_turn", "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}}),
+    ));
+    let gw = Gateway::start("").await;
+    let config = json!({"provider": "bedrock", "custom_host": format!("http://{}", mock.addr()),
+        "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "secret"});
+    let resp = gw
+        .chat(
+            hi("anthropic.claude-3-haiku-20240307-v1:0"),
+            &[("x-portkey-config", &config.to_string())],
+        )
+        .await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let auth = mock.requests()[0]
+        .header("authorization")
+        .unwrap()
+        .to_owned();
+    assert!(auth.contains("/us-east-1/bedrock/aws4_request"), "{auth}");
+}
+
+#[tokio::test]
+async fn vertex_models_may_name_their_publisher_as_in_portkey() {
+    let mock = MockServer::start("vertex").await;
+    let gw = Gateway::start("").await;
+    let config = json!({"provider": "vertex-ai", "api_key": "ya29.token",
+        "custom_host": format!("http://{}", mock.addr()),
+        "vertex_project_id": "p", "vertex_region": "us-east5"});
+    gw.chat(
+        hi("anthropic.claude-3-5-sonnet@20240620"),
+        &[("x-portkey-config", &config.to_string())],
+    )
+    .await;
+    assert_eq!(
+        mock.requests()[0].path,
+        "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-sonnet@20240620:rawPredict"
+    );
+    let (status, body) = error_of(
+        gw.chat(
+            hi("meta.llama-3.1-405b-instruct-maas"),
+            &[("x-portkey-config", &config.to_string())],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["param"], "model");
+}

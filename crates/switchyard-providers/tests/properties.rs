@@ -455,6 +455,14 @@ fn mostly_valid_stream(provider: &'static str) -> impl Strategy<Value = Vec<Test
 // Adapters
 // ---------------------------------------------------------------------------------------------
 
+/// The adapter for a model every test here knows to be served.
+fn pick(native: Native, model: &str) -> &'static dyn NativeAdapter {
+    match adapter(native, model) {
+        Ok((a, _)) => a,
+        Err(e) => panic!("{model}: {e}"),
+    }
+}
+
 /// Every native adapter, with a model it serves and the fixture directory of its wire format.
 fn adapters() -> Vec<(
     &'static str,
@@ -465,37 +473,37 @@ fn adapters() -> Vec<(
     vec![
         (
             "anthropic",
-            adapter(Native::Anthropic, "claude-sonnet-4-5"),
+            pick(Native::Anthropic, "claude-sonnet-4-5"),
             "claude-sonnet-4-5",
             "anthropic",
         ),
         (
             "vertex-anthropic",
-            adapter(Native::VertexAi, "claude-sonnet-4-5@20250929"),
+            pick(Native::VertexAi, "claude-sonnet-4-5@20250929"),
             "claude-sonnet-4-5@20250929",
             "anthropic",
         ),
         (
             "gemini",
-            adapter(Native::Google, "gemini-2.0-flash"),
+            pick(Native::Google, "gemini-2.0-flash"),
             "gemini-2.0-flash",
             "google",
         ),
         (
             "vertex-gemini",
-            adapter(Native::VertexAi, "gemini-2.0-flash"),
+            pick(Native::VertexAi, "gemini-2.0-flash"),
             "gemini-2.0-flash",
             "google",
         ),
         (
             "bedrock",
-            adapter(Native::Bedrock, "anthropic.claude-3-haiku-20240307-v1:0"),
+            pick(Native::Bedrock, "anthropic.claude-3-haiku-20240307-v1:0"),
             "anthropic.claude-3-haiku-20240307-v1:0",
             "bedrock",
         ),
         (
             "cohere",
-            adapter(Native::Cohere, "command-r-plus"),
+            pick(Native::Cohere, "command-r-plus"),
             "command-r-plus",
             "cohere",
         ),
@@ -1181,7 +1189,7 @@ fn gemini_schema_ref_expansion_is_bounded() {
         (Native::Google, "gemini-2.0-flash"),
         (Native::VertexAi, "gemini-2.0-flash"),
     ] {
-        let out = adapter(native, model).chat_request(&req, &context(model, &options, false));
+        let out = pick(native, model).chat_request(&req, &context(model, &options, false));
         if let Ok(wire) = out {
             assert!(
                 wire.body.len() <= 64 * input,

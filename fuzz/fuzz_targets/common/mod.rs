@@ -163,7 +163,10 @@ pub fn run(native: Native, model: &str, vertex_model: &str, data: &[u8]) {
         } else {
             (native, model)
         };
-    let a: &dyn NativeAdapter = adapter(native, model);
+    let Ok((a, model)) = adapter(native, model) else {
+        return;
+    };
+    let a: &dyn NativeAdapter = a;
     let mut options = ProviderOptions::new();
     options.insert("aws_region".into(), "us-east-1".into());
     options.insert("vertex_project_id".into(), "p".into());

@@ -13,7 +13,7 @@ use http::HeaderName;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use switchyard_providers::native::ProviderOptions;
-use switchyard_providers::{AuthStyle, ProviderKind, ProviderSpec};
+use switchyard_providers::{AuthStyle, Native, ProviderKind, ProviderSpec};
 
 use super::errors::ConfigErrors;
 use super::keys;
@@ -716,6 +716,12 @@ impl Builder<'_, '_> {
             }
         }
 
+        if entry.spec.kind == ProviderKind::Native(Native::Bedrock)
+            && !options.contains_key("aws_region")
+        {
+            // Portkey's default region.
+            options.insert("aws_region".to_owned(), "us-east-1".to_owned());
+        }
         let client_host = self.input.origin == Origin::Client;
         let custom_host = self
             .input

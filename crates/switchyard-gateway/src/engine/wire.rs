@@ -279,11 +279,12 @@ fn native_request(
     match endpoint {
         Endpoint::ChatCompletions => {
             let chat = parse_chat(body)?;
-            let adapter = switchyard_providers::adapter(kind, &chat.model);
+            let (adapter, model) =
+                switchyard_providers::adapter(kind, &chat.model).map_err(translate_error)?;
             let c = call(
                 adapter,
                 NativeOp::Chat,
-                chat.model.clone(),
+                model.to_owned(),
                 chat.is_stream(),
                 chat.include_usage(),
             );
@@ -294,11 +295,12 @@ fn native_request(
         }
         Endpoint::Embeddings => {
             let emb = parse_embeddings(body)?;
-            let adapter = switchyard_providers::adapter(kind, &emb.model);
+            let (adapter, model) =
+                switchyard_providers::adapter(kind, &emb.model).map_err(translate_error)?;
             let c = call(
                 adapter,
                 NativeOp::Embeddings,
-                emb.model.clone(),
+                model.to_owned(),
                 false,
                 false,
             );
