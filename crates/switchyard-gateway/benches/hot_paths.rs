@@ -5,12 +5,17 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use switchyard_gateway::config::gateway::{build, BuildInput, Origin};
 use switchyard_gateway::config::providers::Providers;
+use switchyard_gateway::config::{GatewayConfig, Secret};
+use switchyard_gateway::context::{Operation, RequestContext};
 use switchyard_gateway::http::headers::PortkeyHeaders;
+use switchyard_gateway::http::route::{resolve, RouteCache};
+use switchyard_gateway::pipeline::Pipeline;
 use switchyard_gateway::routing::select::pick_weighted;
 use switchyard_gateway::ssrf::TrustedHosts;
 use switchyard_providers::native::{Frame, ProviderOptions, WireContext};
@@ -64,9 +69,9 @@ fn request_parse_and_route(c: &mut Criterion) {
         b.iter(|| {
             let h = PortkeyHeaders::parse(black_box(&headers)).unwrap();
             let input = BuildInput {
-                header_provider: h.provider.as_deref(),
-                header_key: h.bearer.clone(),
-                custom_host: h.custom_host.as_deref(),
+                header_provider: h.provider,
+                header_key: h.bearer.map(Secret::new),
+                custom_host: h.custom_host,
                 ..BuildInput::new(&providers, Origin::Client, &trusted)
             };
             build(&Value::Object(Default::default()), "config", &input).unwrap()
@@ -90,7 +95,7 @@ fn request_parse_and_route(c: &mut Criterion) {
         b.iter(|| {
             let h = PortkeyHeaders::parse(black_box(&with_config)).unwrap();
             let input = BuildInput::new(&providers, Origin::Client, &trusted);
-            build(h.config.as_ref().unwrap(), "config", &input).unwrap()
+            build(&h.config_value().unwrap().unwrap(), "config", &input).unwrap()
         })
     });
 
@@ -217,5 +222,71 @@ fn sse(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, request_parse_and_route, anthropic_translation, sse);
+/// A header-routed request's route: built and validated each time, or taken from the route
+/// cache (what the server does for a client that sends the same routing headers again).
+fn route_cache(c: &mut Criterion) {
+    let config = GatewayConfig::default();
+    let headers = client_headers(None);
+    let mut g = c.benchmark_group("route");
+    g.throughput(Throughput::Elements(1));
+    let off = RouteCache::new(0);
+    g.bench_function("resolve_uncached", |b| {
+        b.iter(|| {
+            let h = PortkeyHeaders::parse(black_box(&headers)).unwrap();
+            resolve(&config, &off, &h, Some("gpt-4o-mini")).unwrap()
+        })
+    });
+    let on = RouteCache::new(1024);
+    g.bench_function("resolve_cached", |b| {
+        b.iter(|| {
+            let h = PortkeyHeaders::parse(black_box(&headers)).unwrap();
+            resolve(&config, &on, &h, Some("gpt-4o-mini")).unwrap()
+        })
+    });
+    g.finish();
+}
+
+/// What the pipeline costs a request when no hook is registered: each phase is a slice-length
+/// check (compare with `route` and `request` above, the work every request does anyway).
+fn empty_pipeline(c: &mut Criterion) {
+    let config = GatewayConfig::default();
+    let cache = RouteCache::new(0);
+    let headers = client_headers(None);
+    let h = PortkeyHeaders::parse(&headers).unwrap();
+    let route = resolve(&config, &cache, &h, None).unwrap().route;
+    let ctx = RequestContext::new(
+        "trace".into(),
+        Operation::Endpoint(switchyard_providers::Endpoint::ChatCompletions),
+        bytes::Bytes::from_static(BODY),
+        true,
+        false,
+        HeaderMap::new(),
+    );
+    let pipeline = Pipeline::default();
+    let mut g = c.benchmark_group("pipeline");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("empty_every_phase", |b| {
+        b.iter(|| {
+            let early = black_box(&pipeline)
+                .on_request(&ctx, route.node())
+                .now_or_never();
+            (
+                early,
+                pipeline.has_per_attempt(),
+                pipeline.has_attempt_end(),
+                pipeline.wants_completion(),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    request_parse_and_route,
+    route_cache,
+    empty_pipeline,
+    anthropic_translation,
+    sse
+);
 criterion_main!(benches);

@@ -254,6 +254,13 @@ impl HealthTracker {
         if !self.settings.enabled {
             return TargetId(0);
         }
+        *leaf
+            .memo
+            .circuit
+            .get_or_init(|| self.compute_identity(leaf))
+    }
+
+    fn compute_identity(&self, leaf: &Leaf) -> TargetId {
         let mut h = self.keys.build_hasher();
         leaf.provider.slug.hash(&mut h);
         leaf.base_url().hash(&mut h);

@@ -20,83 +20,113 @@ use crate::upstream::UpstreamClient;
 
 /// Adds `leaf`'s credentials to `wire`: a key header, a bearer token, an AWS SigV4 signature
 /// over the final request, or a Google OAuth token (from `google`, exchanged through `client`
-/// when not cached).
+/// when not cached). A static credential header is built once per leaf.
 pub async fn apply(
     leaf: &Leaf,
     wire: &mut Wire,
     google: &GoogleTokens,
     client: &UpstreamClient,
 ) -> Result<(), GatewayError> {
-    let headers = &mut wire.headers;
+    let header = match leaf.memo.auth.get() {
+        Some(header) => header.clone(),
+        None => match static_header(leaf)? {
+            Some(header) => {
+                let _ = leaf.memo.auth.set(header.clone());
+                header
+            }
+            None => return per_request(leaf, wire, google, client).await,
+        },
+    };
+    if let Some((name, value)) = header {
+        wire.headers.insert(name, value);
+    }
+    Ok(())
+}
+
+/// The credential header of a target whose credential is the same for every request; the outer
+/// `None` when it is computed per request (SigV4, service-account tokens).
+#[allow(clippy::type_complexity)]
+fn static_header(leaf: &Leaf) -> Result<Option<Option<(HeaderName, HeaderValue)>>, GatewayError> {
     let key = match &leaf.credential {
-        Credential::Client(k) | Credential::Server(k) => Some(k),
+        Credential::Client(k) | Credential::Server(k) => Some(k.expose()),
         Credential::None => None,
     };
-    let bearer = |key: &str| format!("Bearer {key}");
     let azure_ad_token = (leaf.provider.spec.kind == ProviderKind::AzureOpenAi)
         .then(|| leaf.options.get("azure_ad_token"))
         .flatten();
-    let key = match azure_ad_token {
-        // An Entra ID token replaces the API key.
-        Some(_) => None,
-        None => key,
-    };
+    // An Entra ID token replaces the API key.
+    let key = if azure_ad_token.is_some() { None } else { key };
     let (name, value) = match (leaf.provider.spec.auth, key) {
         (
             AuthStyle::Bearer | AuthStyle::Optional | AuthStyle::GoogleOAuth | AuthStyle::AwsSigV4,
             Some(k),
-        ) => (header::AUTHORIZATION, bearer(k.expose())),
+        ) => (header::AUTHORIZATION, format!("Bearer {k}")),
         (AuthStyle::Header(name), Some(k)) => {
             if leaf.provider.spec.kind == ProviderKind::AzureOpenAi && is_entra(&leaf.options) {
-                (header::AUTHORIZATION, bearer(k.expose()))
+                (header::AUTHORIZATION, format!("Bearer {k}"))
             } else {
-                (HeaderName::from_static(name), k.expose().to_owned())
+                (HeaderName::from_static(name), k.to_owned())
             }
         }
-        (AuthStyle::AwsSigV4, None) => {
-            let creds = AwsCredentials::from_options(&leaf.options)
-                .map_err(|m| GatewayError::bad_request(m, Some("aws_access_key_id")))?
-                .ok_or_else(|| GatewayError::bad_request("Bedrock needs aws_access_key_id, aws_secret_access_key and aws_region (or an API key)", Some("aws_access_key_id")))?;
-            super::aws::sign(
-                &wire.method,
-                &wire.uri.to_string(),
-                headers,
-                &wire.body,
-                &creds,
-                "bedrock",
-                SystemTime::now(),
-            )?;
-            return Ok(());
-        }
-        (AuthStyle::GoogleOAuth, None) => {
-            let Some(sa) = leaf.options.get("vertex_service_account_json") else {
-                return Err(GatewayError::bad_request(
-                    "Vertex AI needs an access token as the API key, or vertex_service_account_json",
-                    Some("vertex_service_account_json"),
-                ));
-            };
-            let token = google
-                .token(
-                    client,
-                    sa,
-                    leaf.provider.options.get("vertex_service_account_json") == Some(sa),
-                )
-                .await?;
-            (header::AUTHORIZATION, bearer(token.expose()))
-        }
-        (AuthStyle::Header(_), None) if azure_ad_token.is_some() => (
-            header::AUTHORIZATION,
-            bearer(azure_ad_token.map(String::as_str).unwrap_or_default()),
-        ),
-        (_, None) => return Ok(()),
+        (AuthStyle::AwsSigV4 | AuthStyle::GoogleOAuth, None) => return Ok(None),
+        (AuthStyle::Header(_), None) => match azure_ad_token {
+            Some(token) => (header::AUTHORIZATION, format!("Bearer {token}")),
+            None => return Ok(Some(None)),
+        },
+        (_, None) => return Ok(Some(None)),
     };
-    let mut value = HeaderValue::from_str(&value).map_err(|_| {
+    Ok(Some(Some((name, sensitive(&value)?))))
+}
+
+/// Credentials computed for each request: an AWS SigV4 signature over the final request, or a
+/// Google OAuth token for a service account.
+async fn per_request(
+    leaf: &Leaf,
+    wire: &mut Wire,
+    google: &GoogleTokens,
+    client: &UpstreamClient,
+) -> Result<(), GatewayError> {
+    if leaf.provider.spec.auth == AuthStyle::AwsSigV4 {
+        let creds = AwsCredentials::from_options(&leaf.options)
+            .map_err(|m| GatewayError::bad_request(m, Some("aws_access_key_id")))?
+            .ok_or_else(|| GatewayError::bad_request("Bedrock needs aws_access_key_id, aws_secret_access_key and aws_region (or an API key)", Some("aws_access_key_id")))?;
+        super::aws::sign(
+            &wire.method,
+            &wire.uri.to_string(),
+            &mut wire.headers,
+            &wire.body,
+            &creds,
+            "bedrock",
+            SystemTime::now(),
+        )?;
+        return Ok(());
+    }
+    let Some(sa) = leaf.options.get("vertex_service_account_json") else {
+        return Err(GatewayError::bad_request(
+            "Vertex AI needs an access token as the API key, or vertex_service_account_json",
+            Some("vertex_service_account_json"),
+        ));
+    };
+    let token = google
+        .token(
+            client,
+            sa,
+            leaf.provider.options.get("vertex_service_account_json") == Some(sa),
+        )
+        .await?;
+    let value = sensitive(&format!("Bearer {}", token.expose()))?;
+    wire.headers.insert(header::AUTHORIZATION, value);
+    Ok(())
+}
+
+/// A header value holding a credential: hyper never logs it.
+fn sensitive(value: &str) -> Result<HeaderValue, GatewayError> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
         GatewayError::bad_request(
             "the API key contains characters not allowed in an HTTP header",
             Some("api_key"),
         )
     })?;
     value.set_sensitive(true);
-    headers.insert(name, value);
-    Ok(())
+    Ok(value)
 }

@@ -55,6 +55,8 @@ pub struct ServerSettings {
     pub stream_usage: bool,
     /// One access-log line per request, written when its response ends.
     pub access_log: bool,
+    /// Trees built from request headers kept for reuse (0: none; see `http::route`).
+    pub route_cache_size: u64,
     /// Requests in flight at once (streams count until they end); one more gets a 503 with
     /// `retry-after`. `None`: no limit.
     pub max_concurrent_requests: Option<usize>,
@@ -116,6 +118,7 @@ impl Default for ServerSettings {
             max_response_bytes: 32 << 20,
             stream_usage: true,
             access_log: true,
+            route_cache_size: 4096,
             max_concurrent_requests: Some(10_000),
             max_connections: Some(10_000),
             header_read_timeout: Duration::from_secs(30),
@@ -146,6 +149,7 @@ struct RawServer {
     max_response_size: Option<ByteSize>,
     stream_usage: Option<bool>,
     access_log: Option<bool>,
+    route_cache_size: Option<u64>,
     max_concurrent_requests: Option<usize>,
     max_connections: Option<usize>,
     header_read_timeout: Option<HumanDuration>,
@@ -386,6 +390,9 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     }
     if let Some(b) = raw.access_log {
         s.access_log = b;
+    }
+    if let Some(n) = raw.route_cache_size {
+        s.route_cache_size = n;
     }
     if let Some(n) = raw.max_concurrent_requests {
         // 0: no limit.

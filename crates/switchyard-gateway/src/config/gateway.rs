@@ -836,6 +836,7 @@ impl Builder<'_, '_> {
             retry: inherited.retry.unwrap_or_default(),
             request_timeout: inherited.request_timeout,
             options,
+            memo: Default::default(),
         })
     }
 }

@@ -110,14 +110,30 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
             }
             (
                 Method::POST,
-                format!("{base}{}", wire.path),
+                Url::Built(format!("{base}{}", wire.path)),
                 Bytes::from(wire.body),
                 Some(call),
             )
         }
         (ProviderKind::AzureOpenAi, op) => {
             let url = azure_url(leaf, op, req)?;
-            (method_of(op), url, body, None)
+            (method_of(op), Url::Built(url), body, None)
+        }
+        // The same URI for every request to this target: built once.
+        (_, Operation::Endpoint(e)) => {
+            let memo = leaf.memo.uri(*e);
+            let uri = match memo.get() {
+                Some(uri) => uri.clone(),
+                None => {
+                    let base = match leaf.custom_host.as_deref() {
+                        Some(h) => h.to_owned(),
+                        None => base_of(leaf)?,
+                    };
+                    let uri = parse_uri(&spec.url(&base, e.path()))?;
+                    memo.get_or_init(|| uri).clone()
+                }
+            };
+            (Method::POST, Url::Known(uri), body, None)
         }
         (_, op) => {
             let base = match leaf.custom_host.as_deref() {
@@ -128,7 +144,7 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
                 Operation::Endpoint(e) => e.path(),
                 Operation::Proxy { path, .. } => without_repeated_version(&base, spec.prefix, path),
             };
-            (method_of(op), spec.url(&base, path), body, None)
+            (method_of(op), Url::Built(spec.url(&base, path)), body, None)
         }
     };
     if req.stream && native.is_none() && matches!(req.op, Operation::Endpoint(_)) {
@@ -138,12 +154,10 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
         );
     }
     openai_account_headers(leaf, &mut headers)?;
-    let uri: Uri = url.parse().map_err(|_| {
-        GatewayError::bad_request(
-            format!("`{url}` is not a valid upstream URL"),
-            Some("custom_host"),
-        )
-    })?;
+    let uri = match url {
+        Url::Known(uri) => uri,
+        Url::Built(url) => parse_uri(&url)?,
+    };
     Ok(Wire {
         method,
         uri,
@@ -151,6 +165,21 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
         body,
         native,
         usage_injected: inject_usage,
+    })
+}
+
+/// An upstream URL: memoised for the leaf, or built for this request.
+enum Url {
+    Known(Uri),
+    Built(String),
+}
+
+fn parse_uri(url: &str) -> Result<Uri, GatewayError> {
+    url.parse().map_err(|_| {
+        GatewayError::bad_request(
+            format!("`{url}` is not a valid upstream URL"),
+            Some("custom_host"),
+        )
     })
 }
 

@@ -92,8 +92,8 @@ async fn handle(app: Arc<App>, endpoint: Option<Endpoint>, req: Request) -> Resp
     let (mut resp, ignored) = match answer {
         Ok(Answer::Engine(Ok(s), ignored)) => (response::success(s, done), ignored),
         Ok(Answer::Engine(Err(f), ignored)) => (response::failure(f, done), ignored),
-        Ok(Answer::Hook(a)) => (response::answer(a, done), Vec::new()),
-        Err(e) => (response::early_error(e, done), Vec::new()),
+        Ok(Answer::Hook(a)) => (response::answer(a, done), Arc::from([])),
+        Err(e) => (response::early_error(e, done), Arc::from([])),
     };
     if !ignored.is_empty() {
         if let Ok(v) = http::HeaderValue::from_str(&ignored.join(", ")) {
@@ -106,7 +106,7 @@ async fn handle(app: Arc<App>, endpoint: Option<Endpoint>, req: Request) -> Resp
 /// Who answered a request that got past validation and routing.
 enum Answer {
     /// The engine, with the keys of the request's config that were ignored.
-    Engine(Outcome, Vec<String>),
+    Engine(Outcome, Arc<[String]>),
     /// A hook of the on-request phase.
     Hook(EarlyAnswer),
 }
@@ -155,12 +155,17 @@ async fn prepare_and_run(
     record.stream = head.stream;
     record.model = head.model.as_deref().map(str::to_owned);
 
-    let mut headers = PortkeyHeaders::parse(&parts.headers)?;
+    let headers = PortkeyHeaders::parse(&parts.headers)?;
     let Resolved {
         route,
         model_rewrite,
         ignored,
-    } = resolve(&app.config, &mut headers, head.model.as_deref())?;
+    } = resolve(&app.config, &app.routes, &headers, head.model.as_deref())?;
+    let (request_timeout, forward_headers, metadata) = (
+        headers.request_timeout,
+        headers.forward_headers,
+        headers.metadata,
+    );
     record.route = route_kind(&route);
 
     let op = match endpoint {
@@ -183,9 +188,9 @@ async fn prepare_and_run(
     ctx.has_stream_options = head.has_stream_options;
     ctx.model = head.model.map(Cow::into_owned);
     ctx.model_rewrite = model_rewrite;
-    ctx.timeout_override = headers.request_timeout;
-    ctx.forward_override = headers.forward_headers;
-    ctx.metadata = headers.metadata;
+    ctx.timeout_override = request_timeout;
+    ctx.forward_override = forward_headers;
+    ctx.metadata = metadata;
 
     if let Some(a) = app.pipeline.on_request(&ctx, route.node()).await {
         return Ok(Answer::Hook(a));

@@ -6,7 +6,6 @@ use http::{HeaderMap, HeaderName};
 use serde_json::{Map, Value};
 use switchyard_providers::native::ProviderOptions;
 
-use crate::config::Secret;
 use crate::error::GatewayError;
 
 pub const CONFIG: &str = "x-portkey-config";
@@ -27,19 +26,21 @@ pub const DEFAULT_OUTPUT_GUARDRAILS: &str = "x-portkey-default-output-guardrails
 /// Prefixes of headers that carry provider options (`x-portkey-aws-region` → `aws_region`).
 const OPTION_HEADER_PREFIXES: &[&str] = &["aws-", "vertex-", "azure-", "anthropic-", "openai-"];
 
-/// The routing-relevant headers of one request.
-#[derive(Debug, Default)]
-pub struct PortkeyHeaders {
-    pub config: Option<Value>,
-    pub provider: Option<String>,
-    /// `Authorization: Bearer <key>`.
-    pub bearer: Option<Secret>,
-    pub custom_host: Option<String>,
+/// The routing-relevant headers of one request, borrowed from its header map. Only what every
+/// request needs is read up front; the config's JSON and the provider options are read on
+/// demand, so a route served from the route cache never parses them.
+#[derive(Debug)]
+pub struct PortkeyHeaders<'h> {
+    /// `x-portkey-config`, as sent (see [`PortkeyHeaders::config_value`]).
+    pub config: Option<&'h str>,
+    pub provider: Option<&'h str>,
+    /// The key of `Authorization: Bearer <key>`.
+    pub bearer: Option<&'h str>,
+    pub custom_host: Option<&'h str>,
     pub request_timeout: Option<Duration>,
-    pub trace_id: Option<String>,
     pub metadata: Map<String, Value>,
     pub forward_headers: Option<Vec<HeaderName>>,
-    pub options: ProviderOptions,
+    headers: &'h HeaderMap,
 }
 
 fn text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, GatewayError> {
@@ -54,21 +55,8 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Gatew
     }
 }
 
-impl PortkeyHeaders {
-    pub fn parse(headers: &HeaderMap) -> Result<Self, GatewayError> {
-        let mut out = PortkeyHeaders::default();
-        if let Some(c) = text(headers, CONFIG)? {
-            let v: Value = serde_json::from_str(c).map_err(|e| {
-                GatewayError::bad_request(format!("{CONFIG} is not valid JSON: {e}"), Some(CONFIG))
-            })?;
-            if !v.is_object() {
-                return Err(GatewayError::bad_request(
-                    format!("{CONFIG} must be a JSON object (a Gateway Config)"),
-                    Some(CONFIG),
-                ));
-            }
-            out.config = Some(v);
-        }
+impl<'h> PortkeyHeaders<'h> {
+    pub fn parse(headers: &'h HeaderMap) -> Result<Self, GatewayError> {
         // An operator or client that asked for guardrails must not get an unguarded request.
         for name in [DEFAULT_INPUT_GUARDRAILS, DEFAULT_OUTPUT_GUARDRAILS] {
             if let Some(v) = text(headers, name)? {
@@ -81,7 +69,16 @@ impl PortkeyHeaders {
                 }
             }
         }
-        out.provider = text(headers, PROVIDER)?.map(str::to_owned);
+        let mut out = PortkeyHeaders {
+            config: text(headers, CONFIG)?,
+            provider: text(headers, PROVIDER)?,
+            bearer: None,
+            custom_host: text(headers, CUSTOM_HOST)?,
+            request_timeout: None,
+            metadata: Map::new(),
+            forward_headers: None,
+            headers,
+        };
         if let Some(auth) = text(headers, "authorization")? {
             let key = auth
                 .strip_prefix("Bearer ")
@@ -89,10 +86,9 @@ impl PortkeyHeaders {
                 .unwrap_or(auth)
                 .trim();
             if !key.is_empty() {
-                out.bearer = Some(Secret::new(key));
+                out.bearer = Some(key);
             }
         }
-        out.custom_host = text(headers, CUSTOM_HOST)?.map(str::to_owned);
         if let Some(t) = text(headers, REQUEST_TIMEOUT)? {
             match t.parse::<u64>() {
                 Ok(ms) if ms > 0 => out.request_timeout = Some(Duration::from_millis(ms)),
@@ -106,7 +102,6 @@ impl PortkeyHeaders {
                 }
             }
         }
-        out.trace_id = text(headers, TRACE_ID)?.map(str::to_owned);
         if let Some(m) = text(headers, METADATA)? {
             match serde_json::from_str::<Value>(m) {
                 Ok(Value::Object(map)) => out.metadata = map,
@@ -134,23 +129,69 @@ impl PortkeyHeaders {
             })?;
             out.forward_headers = Some(names);
         }
-        for (name, value) in headers {
-            let Some(rest) = name.as_str().strip_prefix("x-portkey-") else {
-                continue;
-            };
-            if OPTION_HEADER_PREFIXES.iter().any(|p| rest.starts_with(p)) {
-                if let Ok(v) = value.to_str() {
-                    out.options
-                        .insert(rest.replace('-', "_"), v.trim().to_owned());
-                }
-            }
-        }
         Ok(out)
     }
 
     /// Whether the request itself says where to go (config or provider header).
     pub fn routes_itself(&self) -> bool {
         self.config.is_some() || self.provider.is_some()
+    }
+
+    /// `x-portkey-config` as a JSON object (400 naming the header when it is not one).
+    pub fn config_value(&self) -> Result<Option<Value>, GatewayError> {
+        let Some(c) = self.config else {
+            return Ok(None);
+        };
+        let v: Value = serde_json::from_str(c).map_err(|e| {
+            GatewayError::bad_request(format!("{CONFIG} is not valid JSON: {e}"), Some(CONFIG))
+        })?;
+        if !v.is_object() {
+            return Err(GatewayError::bad_request(
+                format!("{CONFIG} must be a JSON object (a Gateway Config)"),
+                Some(CONFIG),
+            ));
+        }
+        Ok(Some(v))
+    }
+
+    /// The `x-portkey-<option>` headers, in order.
+    fn option_headers(&self) -> impl Iterator<Item = (&'h str, &'h str)> + 'h {
+        self.headers.iter().filter_map(|(name, value)| {
+            let rest = name.as_str().strip_prefix("x-portkey-")?;
+            if !OPTION_HEADER_PREFIXES.iter().any(|p| rest.starts_with(p)) {
+                return None;
+            }
+            Some((rest, value.to_str().ok()?.trim()))
+        })
+    }
+
+    /// Provider options from `x-portkey-*` headers (`x-portkey-aws-region` → `aws_region`).
+    pub fn options(&self) -> ProviderOptions {
+        self.option_headers()
+            .map(|(k, v)| (k.replace('-', "_"), v.to_owned()))
+            .collect()
+    }
+
+    /// Everything in these headers that a tree built from them depends on, as one byte
+    /// string: the route cache's key. `tag` tells apart trees built for different rules.
+    pub fn route_key(&self, tag: u8, parts: &[&str]) -> Vec<u8> {
+        let mut key = Vec::with_capacity(128 + self.config.map_or(0, str::len));
+        key.push(tag);
+        let mut push = |s: &str| {
+            key.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            key.extend_from_slice(s.as_bytes());
+        };
+        for p in parts {
+            push(p);
+        }
+        for v in [self.config, self.provider, self.bearer, self.custom_host] {
+            push(v.unwrap_or("\0"));
+        }
+        for (k, v) in self.option_headers() {
+            push(k);
+            push(v);
+        }
+        key
     }
 }
 
@@ -181,21 +222,59 @@ mod tests {
             ("x-portkey-aws-region", "us-east-1"),
         ]);
         let p = PortkeyHeaders::parse(&h).unwrap();
-        assert_eq!(p.config.unwrap()["retry"]["attempts"], 2);
-        assert_eq!(p.provider.as_deref(), Some("openai"));
-        assert_eq!(p.bearer.unwrap().expose(), "sk-abc");
+        assert_eq!(p.config_value().unwrap().unwrap()["retry"]["attempts"], 2);
+        assert_eq!(p.provider, Some("openai"));
+        assert_eq!(p.bearer, Some("sk-abc"));
+        assert_eq!(p.custom_host, Some("http://127.0.0.1:1/v1"));
         assert_eq!(p.request_timeout, Some(Duration::from_millis(2500)));
         assert_eq!(p.metadata["tier"], "pro");
+        assert_eq!(p.options()["aws_region"], "us-east-1");
         assert_eq!(p.forward_headers.unwrap().len(), 2);
-        assert_eq!(p.options["aws_region"], "us-east-1");
-        assert_eq!(p.trace_id.as_deref(), Some("t-1"));
+    }
+
+    #[test]
+    fn the_route_key_changes_with_every_header_the_tree_depends_on() {
+        let base = [
+            (PROVIDER, "openai"),
+            ("authorization", "Bearer sk-a"),
+            (CUSTOM_HOST, "http://127.0.0.1:1/v1"),
+        ];
+        let key = |extra: &[(&'static str, &str)]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            let h = headers(&all);
+            PortkeyHeaders::parse(&h).unwrap().route_key(b'h', &[])
+        };
+        let plain = key(&[]);
+        assert_eq!(plain, key(&[(TRACE_ID, "other"), (REQUEST_TIMEOUT, "5")]));
+        assert_ne!(plain, key(&[("x-portkey-aws-region", "eu-west-1")]));
+        assert_ne!(plain, key(&[(CONFIG, "{}")]));
+        let h = headers(&[(PROVIDER, "openai"), ("authorization", "Bearer sk-b")]);
+        assert_ne!(
+            plain,
+            PortkeyHeaders::parse(&h).unwrap().route_key(b'h', &[])
+        );
+        // Lengths are part of the key: no two header sets run together into one.
+        let a = headers(&[(PROVIDER, "ab"), ("authorization", "Bearer c")]);
+        let b = headers(&[(PROVIDER, "a"), ("authorization", "Bearer bc")]);
+        assert_ne!(
+            PortkeyHeaders::parse(&a).unwrap().route_key(b'h', &[]),
+            PortkeyHeaders::parse(&b).unwrap().route_key(b'h', &[])
+        );
     }
 
     #[test]
     fn bad_headers_are_400s_naming_the_header() {
+        for (k, v) in [(CONFIG, "{not json"), (CONFIG, "[1]")] {
+            let h = headers(&[(k, v)]);
+            let err = PortkeyHeaders::parse(&h)
+                .unwrap()
+                .config_value()
+                .unwrap_err();
+            assert_eq!(err.status_code(), 400, "{k}: {v}");
+            assert_eq!(err.envelope().error.param.as_deref(), Some(k));
+        }
         for (k, v) in [
-            (CONFIG, "{not json"),
-            (CONFIG, "[1]"),
             (REQUEST_TIMEOUT, "soon"),
             (METADATA, "\"x\""),
             (FORWARD_HEADERS, "bad header"),

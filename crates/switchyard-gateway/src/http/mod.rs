@@ -4,5 +4,5 @@ mod handlers;
 pub mod headers;
 pub mod layers;
 mod response;
-mod route;
+pub mod route;
 pub mod server;

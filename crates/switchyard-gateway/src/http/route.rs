@@ -6,19 +6,20 @@
 //! 5. the config file's default route.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::headers::PortkeyHeaders;
 use crate::config::gateway::{self, BuildInput, Origin};
-use crate::config::GatewayConfig;
+use crate::config::{GatewayConfig, Secret};
 use crate::error::GatewayError;
 use crate::routing::tree::Node;
 
 /// The tree a request runs through.
 pub enum Route {
-    /// Built from the request's own headers.
-    Client(Node),
+    /// Built from the request's own headers (and kept in the route cache).
+    Client(Arc<Node>),
     /// A route of the server's config file.
     Server(Arc<Node>),
 }
@@ -32,45 +33,110 @@ impl Route {
     }
 }
 
+/// Trees built from request headers, keyed by every header byte they depend on (config,
+/// provider, credential, custom host, provider options): a client that sends the same headers
+/// again reuses the validated tree — with its precomputed URIs, auth header and circuit ids —
+/// instead of parsing and validating its config again. An entry idle for ten minutes, or the
+/// least used beyond `server.route_cache_size`, is dropped. Errors are never cached.
+pub struct RouteCache {
+    trees: Option<moka::sync::Cache<Box<[u8]>, Cached>>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    node: Arc<Node>,
+    ignored: Arc<[String]>,
+}
+
+impl RouteCache {
+    /// A cache of at most `capacity` trees (0: no cache).
+    pub fn new(capacity: u64) -> Self {
+        RouteCache {
+            trees: (capacity > 0).then(|| {
+                moka::sync::Cache::builder()
+                    .max_capacity(capacity)
+                    .time_to_idle(Duration::from_secs(600))
+                    .build()
+            }),
+        }
+    }
+
+    /// The tree for `key`, built by `build` when it is not cached.
+    fn get_or_build(
+        &self,
+        key: Vec<u8>,
+        build: impl FnOnce() -> Result<gateway::Built, GatewayError>,
+    ) -> Result<Cached, GatewayError> {
+        if let Some(hit) = self.trees.as_ref().and_then(|t| t.get(key.as_slice())) {
+            return Ok(hit);
+        }
+        let built = build()?;
+        let cached = Cached {
+            node: Arc::new(built.node),
+            ignored: built.ignored.into(),
+        };
+        if let Some(t) = &self.trees {
+            t.insert(key.into_boxed_slice(), cached.clone());
+        }
+        Ok(cached)
+    }
+
+    /// Trees cached now (for tests and metrics).
+    pub fn len(&self) -> u64 {
+        self.trees.as_ref().map_or(0, |t| {
+            t.run_pending_tasks();
+            t.entry_count()
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The route a request takes.
 pub struct Resolved {
     pub route: Route,
     /// The `model` to send instead of the client's (for `provider/model`).
     pub model_rewrite: Option<String>,
     /// Keys of the request's config that were ignored (`config::keys`), by path.
-    pub ignored: Vec<String>,
+    pub ignored: Arc<[String]>,
 }
 
 /// Resolves the route of a request.
 pub fn resolve(
     config: &GatewayConfig,
-    headers: &mut PortkeyHeaders,
+    cache: &RouteCache,
+    headers: &PortkeyHeaders<'_>,
     model: Option<&str>,
 ) -> Result<Resolved, GatewayError> {
     let plain = |route| Resolved {
         route,
         model_rewrite: None,
-        ignored: Vec::new(),
+        ignored: Arc::from([]),
     };
     if headers.routes_itself() {
-        let empty = Value::Object(Default::default());
-        let value = headers.config.as_ref().unwrap_or(&empty);
-        let input = BuildInput {
-            header_provider: headers.provider.as_deref(),
-            header_key: headers.bearer.clone(),
-            header_options: std::mem::take(&mut headers.options),
-            custom_host: headers.custom_host.as_deref(),
-            ..BuildInput::new(
-                &config.providers,
-                Origin::Client,
-                &config.server.trusted_hosts,
-            )
-        };
-        let built = gateway::build_tree(value, "config", &input).map_err(GatewayError::Config)?;
+        let cached = cache.get_or_build(headers.route_key(b'h', &[]), || {
+            let value = headers
+                .config_value()?
+                .unwrap_or_else(|| Value::Object(Default::default()));
+            let input = BuildInput {
+                header_provider: headers.provider,
+                header_key: headers.bearer.map(Secret::new),
+                header_options: headers.options(),
+                custom_host: headers.custom_host,
+                ..BuildInput::new(
+                    &config.providers,
+                    Origin::Client,
+                    &config.server.trusted_hosts,
+                )
+            };
+            gateway::build_tree(&value, "config", &input).map_err(GatewayError::Config)
+        })?;
         return Ok(Resolved {
-            route: Route::Client(built.node),
+            route: Route::Client(cached.node),
             model_rewrite: None,
-            ignored: built.ignored,
+            ignored: cached.ignored,
         });
     }
     let server_route = |tree: &Arc<Node>| -> Result<Route, GatewayError> {
@@ -96,26 +162,29 @@ pub fn resolve(
                 }
                 // The operator's key for the provider wins; the client's bearer key is used
                 // for providers the operator has not configured.
-                let input = BuildInput {
-                    header_provider: Some(provider),
-                    header_key: if entry.api_key.is_some() {
-                        None
-                    } else {
-                        headers.bearer.clone()
-                    },
-                    header_options: std::mem::take(&mut headers.options),
-                    ..BuildInput::new(
-                        &config.providers,
-                        Origin::Server,
-                        &config.server.trusted_hosts,
-                    )
+                let header_key = if entry.api_key.is_some() {
+                    None
+                } else {
+                    headers.bearer
                 };
-                let node = gateway::build(&Value::Object(Default::default()), "config", &input)
-                    .map_err(GatewayError::Config)?;
+                let cached = cache.get_or_build(headers.route_key(b'm', &[provider]), || {
+                    let input = BuildInput {
+                        header_provider: Some(provider),
+                        header_key: header_key.map(Secret::new),
+                        header_options: headers.options(),
+                        ..BuildInput::new(
+                            &config.providers,
+                            Origin::Server,
+                            &config.server.trusted_hosts,
+                        )
+                    };
+                    gateway::build_tree(&Value::Object(Default::default()), "config", &input)
+                        .map_err(GatewayError::Config)
+                })?;
                 return Ok(Resolved {
-                    route: Route::Client(node),
+                    route: Route::Client(cached.node),
                     model_rewrite: Some(upstream_model.to_owned()),
-                    ignored: Vec::new(),
+                    ignored: cached.ignored,
                 });
             }
         }

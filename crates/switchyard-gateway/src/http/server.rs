@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 
 use super::handlers;
 use super::layers::{LoadShedLayer, RequestIdLayer};
+use super::route::RouteCache;
 use crate::config::GatewayConfig;
 use crate::engine::Engine;
 use crate::pipeline::access_log::AccessLog;
@@ -35,6 +36,8 @@ pub struct App {
     pub engine: Engine,
     /// The hooks of every pipeline phase (`crate::pipeline`).
     pub pipeline: Arc<Pipeline>,
+    /// Trees built from request headers, reused while they are sent again.
+    pub routes: RouteCache,
 }
 
 /// The router, for serving or for in-process tests.
@@ -99,6 +102,7 @@ impl Server {
         Ok(Server {
             listener,
             app: Arc::new(App {
+                routes: RouteCache::new(config.server.route_cache_size),
                 config,
                 engine,
                 pipeline,

@@ -3,12 +3,13 @@
 //! Inheritance (override params, retry, timeout, custom host, forward headers) is applied while
 //! the tree is built, so a [`Leaf`] carries everything one attempt needs.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use http::HeaderName;
+use http::{HeaderName, HeaderValue, Uri};
 use serde_json::value::RawValue;
 use switchyard_providers::native::ProviderOptions;
+use switchyard_providers::Endpoint;
 
 use super::query::Query;
 use crate::config::providers::ProviderEntry;
@@ -111,6 +112,32 @@ pub struct Leaf {
     pub retry: RetryPolicy,
     pub request_timeout: Option<Duration>,
     pub options: ProviderOptions,
+    /// What every request to this target computes the same way, computed once: the leaf lives
+    /// as long as its tree (a file route, or a header route in the route cache).
+    pub memo: LeafMemo,
+}
+
+/// Per-leaf values computed on first use.
+#[derive(Default)]
+pub struct LeafMemo {
+    /// The target's circuit-breaker identity (`health::HealthTracker::identity`).
+    pub circuit: OnceLock<crate::health::TargetId>,
+    /// The upstream URI of each endpoint, for OpenAI-compatible targets.
+    uris: [OnceLock<Uri>; 3],
+    /// The static credential header (`Authorization: Bearer …`, `x-api-key: …`), marked
+    /// sensitive; `None` for credentials computed per request (SigV4, OAuth tokens).
+    pub auth: OnceLock<Option<(HeaderName, HeaderValue)>>,
+}
+
+impl LeafMemo {
+    /// The memoised URI of `endpoint`.
+    pub fn uri(&self, endpoint: Endpoint) -> &OnceLock<Uri> {
+        &self.uris[match endpoint {
+            Endpoint::ChatCompletions => 0,
+            Endpoint::Completions => 1,
+            Endpoint::Embeddings => 2,
+        }]
+    }
 }
 
 impl std::fmt::Debug for Leaf {
