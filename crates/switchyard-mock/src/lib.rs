@@ -11,6 +11,10 @@
 //! [`MockServer::streams_open`]) and request handlers ([`MockServer::handlers_cancelled`],
 //! [`MockServer::handlers_open`]). A body or handler is *cancelled* when the peer went away
 //! (the connection closed) before the mock finished it.
+//!
+//! [`dns::MockDns`] is a scriptable DNS server for resolver tests.
+
+pub mod dns;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
