@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use super::handlers;
 use crate::config::GatewayConfig;
 use crate::engine::Engine;
-use crate::upstream::build_client;
+use crate::upstream::{build_client, FilteringResolver, Policy};
 
 /// State shared by every request.
 pub struct App {
@@ -62,7 +62,10 @@ impl Server {
         let addr = addr.unwrap_or(config.server.listen);
         let listener = TcpListener::bind(addr).await?;
         let settings = Arc::new(config.server.clone());
-        let client = build_client(&settings)?;
+        // Configured and client-supplied hosts share this client; client hosts are still
+        // checked before the request (`Engine::check_resolved`).
+        let resolver = FilteringResolver::new(&settings.dns, Policy::Any);
+        let client = build_client(&settings, resolver)?;
         let engine = Engine::new(client, settings);
         Ok(Server {
             listener,

@@ -1,5 +1,7 @@
 //! The shared upstream HTTP client: one pooled hyper client over rustls (HTTP/1.1, and HTTP/2
-//! where the host negotiates it via ALPN).
+//! where the host negotiates it via ALPN), resolving names with a [`FilteringResolver`].
+
+pub mod resolver;
 
 use std::time::Duration;
 
@@ -12,12 +14,17 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::config::ServerSettings;
+pub use resolver::{blocked_in, lookup_failed_in, Blocked, DnsError, FilteringResolver, Policy};
 
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector<FilteringResolver>>, Full<Bytes>>;
 
-/// Builds the client from the server settings.
-pub fn build_client(settings: &ServerSettings) -> Result<UpstreamClient, std::io::Error> {
-    let mut http = HttpConnector::new();
+/// Builds the client from the server settings; every connection it opens resolves its host with
+/// `resolver` (and so under its policy).
+pub fn build_client(
+    settings: &ServerSettings,
+    resolver: FilteringResolver,
+) -> Result<UpstreamClient, std::io::Error> {
+    let mut http = HttpConnector::new_with_resolver(resolver);
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(settings.connect_timeout));

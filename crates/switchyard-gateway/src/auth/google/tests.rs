@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::*;
 use crate::config::ServerSettings;
-use crate::upstream::build_client;
+use crate::upstream::{build_client, FilteringResolver, Policy};
 
 const KEY: &str = include_str!("../testdata/test_sa_key.pem");
 const KEY_PKCS1: &str = include_str!("../testdata/test_sa_key_pkcs1.pem");
@@ -159,7 +159,12 @@ async fn endpoint() -> (Arc<Endpoint>, String) {
 }
 
 fn client() -> UpstreamClient {
-    build_client(&ServerSettings::default()).unwrap()
+    let settings = ServerSettings::default();
+    build_client(
+        &settings,
+        FilteringResolver::new(&settings.dns, Policy::Any),
+    )
+    .unwrap()
 }
 
 fn sa_json(key: &str, token_uri: &str) -> String {
