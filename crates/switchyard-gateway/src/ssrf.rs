@@ -59,7 +59,9 @@ impl TrustedHosts {
         Ok(TrustedHosts(out))
     }
 
-    fn trusts_name(&self, host: &str) -> bool {
+    /// Whether `host` (lower case, no trailing dot) is on the trusted list by name (an exact
+    /// entry or a `*.suffix` one); such a host may resolve to any address.
+    pub fn trusts_name(&self, host: &str) -> bool {
         self.0.iter().any(|t| match t {
             Trusted::Host(h) => h == host,
             Trusted::Suffix(s) => host.ends_with(s.as_str()),

@@ -259,3 +259,37 @@ async fn vertex_models_may_name_their_publisher_as_in_portkey() {
     assert_eq!(status, 400);
     assert_eq!(body["error"]["param"], "model");
 }
+
+/// An upstream that compresses its answer without being asked (Portkey's Node runtime decodes
+/// such answers; before, the gateway reported them as "not valid JSON").
+#[tokio::test]
+async fn compressed_upstream_answers_are_decoded() {
+    use std::io::Write;
+    let answer = json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "zipped"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(answer.to_string().as_bytes()).unwrap();
+    let mock = MockServer::start("a").await;
+    mock.push(Reply::WithHeaders(
+        vec![("content-encoding".into(), "gzip".into())],
+        Box::new(Reply::Raw {
+            status: 200,
+            content_type: "application/json".into(),
+            chunks: vec![bytes::Bytes::from(gz.finish().unwrap())],
+            gap: std::time::Duration::ZERO,
+        }),
+    ));
+    let gw = Gateway::start("").await;
+    let h = via(&mock);
+    let resp = gw.chat(hi("m"), &refs(&h)).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "content-encoding"), "");
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["choices"][0]["message"]["content"], "zipped");
+    assert_eq!(
+        mock.requests()[0].header("accept-encoding"),
+        Some("identity"),
+        "compression is not asked for"
+    );
+}

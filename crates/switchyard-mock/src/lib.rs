@@ -11,6 +11,10 @@
 //! [`MockServer::streams_open`]) and request handlers ([`MockServer::handlers_cancelled`],
 //! [`MockServer::handlers_open`]). A body or handler is *cancelled* when the peer went away
 //! (the connection closed) before the mock finished it.
+//!
+//! [`dns::MockDns`] is a scriptable DNS server for resolver tests.
+
+pub mod dns;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -95,6 +99,8 @@ pub enum Reply {
     /// Closes the connection without sending a response head: the client sees the connection
     /// end (or reset) before any byte of a response.
     Reset,
+    /// The inner reply with these extra response headers (set after the reply's own).
+    WithHeaders(Vec<(String, String)>, Box<Reply>),
     /// An event stream whose last event is cut off: `events` as whole `data:` events, then
     /// `partial` (the start of one more event, without its closing blank line), then `end`.
     /// `Done` closes cleanly like `Close` (no `[DONE]` can follow a broken event).
@@ -464,6 +470,36 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 }
 
 async fn respond(shared: &Shared, mut reply: Reply, path: &str, body: &Bytes) -> Response {
+    let mut extra = Vec::new();
+    loop {
+        match reply {
+            Reply::WithHeaders(headers, inner) => {
+                extra.extend(headers);
+                reply = *inner;
+            }
+            Reply::Delay(d, inner) => {
+                tokio::time::sleep(d).await;
+                reply = *inner;
+            }
+            other => {
+                reply = other;
+                break;
+            }
+        }
+    }
+    let mut resp = respond_plain(shared, reply, path, body).await;
+    for (k, v) in extra {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    resp
+}
+
+async fn respond_plain(shared: &Shared, mut reply: Reply, path: &str, body: &Bytes) -> Response {
     let name = shared.name.as_str();
     let counters = &shared.counters;
     loop {
@@ -473,6 +509,8 @@ async fn respond(shared: &Shared, mut reply: Reply, path: &str, body: &Bytes) ->
                 reply = *inner;
             }
             Reply::Hang => std::future::pending::<()>().await,
+            // Peeled off by `respond`.
+            Reply::WithHeaders(_, inner) => reply = *inner,
             Reply::Default => return default_reply(counters, name, path, body),
             Reply::Json {
                 status,

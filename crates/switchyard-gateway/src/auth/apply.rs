@@ -16,7 +16,7 @@ use super::google::GoogleTokens;
 use crate::engine::wire::{is_entra, Wire};
 use crate::error::GatewayError;
 use crate::routing::tree::{Credential, Leaf};
-use crate::upstream::UpstreamClient;
+use crate::upstream::Upstreams;
 
 /// Adds `leaf`'s credentials to `wire`: a key header, a bearer token, an AWS SigV4 signature
 /// over the final request, or a Google OAuth token (from `google`, exchanged through `client`
@@ -25,7 +25,7 @@ pub async fn apply(
     leaf: &Leaf,
     wire: &mut Wire,
     google: &GoogleTokens,
-    client: &UpstreamClient,
+    clients: &Upstreams,
 ) -> Result<(), GatewayError> {
     let header = match leaf.memo.auth.get() {
         Some(header) => header.clone(),
@@ -34,7 +34,7 @@ pub async fn apply(
                 let _ = leaf.memo.auth.set(header.clone());
                 header
             }
-            None => return per_request(leaf, wire, google, client).await,
+            None => return per_request(leaf, wire, google, clients).await,
         },
     };
     if let Some((name, value)) = header {
@@ -84,7 +84,7 @@ async fn per_request(
     leaf: &Leaf,
     wire: &mut Wire,
     google: &GoogleTokens,
-    client: &UpstreamClient,
+    clients: &Upstreams,
 ) -> Result<(), GatewayError> {
     if leaf.provider.spec.auth == AuthStyle::AwsSigV4 {
         let creds = AwsCredentials::from_options(&leaf.options)
@@ -109,7 +109,7 @@ async fn per_request(
     };
     let token = google
         .token(
-            client,
+            clients,
             sa,
             leaf.provider.options.get("vertex_service_account_json") == Some(sa),
         )

@@ -22,8 +22,8 @@ use tokio::sync::Mutex;
 
 use super::AuthError;
 use crate::config::Secret;
-use crate::ssrf::{check_custom_host, ip_is_internal, validate_base_url, HostCheck, TrustedHosts};
-use crate::upstream::UpstreamClient;
+use crate::ssrf::{check_custom_host, validate_base_url, HostCheck, TrustedHosts};
+use crate::upstream::{blocked_in, Upstreams};
 
 /// Where tokens are exchanged when the service-account JSON names no `token_uri`.
 pub const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
@@ -216,7 +216,7 @@ impl GoogleTokens {
     /// trusted hosts) is refused, as a client's `custom_host` would be.
     pub async fn token(
         &self,
-        client: &UpstreamClient,
+        clients: &Upstreams,
         service_account_json: &str,
         allow_internal_token_uri: bool,
     ) -> Result<Secret, AuthError> {
@@ -241,19 +241,17 @@ impl GoogleTokens {
         *cached = None;
 
         let started = (self.clock)();
-        let exchanged = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
-            if let HostCheck::Resolve { host, port } = &host_check {
-                self.check_resolved(host, *port).await?;
-            }
-            exchange(client, &sa).await
-        })
-        .await
-        .unwrap_or_else(|_| {
-            Err(AuthError::TokenExchange(format!(
-                "the token endpoint did not answer within {} s",
-                EXCHANGE_TIMEOUT.as_secs()
-            )))
-        });
+        // A client's token_uri goes through the public pool, whose resolver refuses internal
+        // addresses when the connection is made.
+        let client_host = matches!(host_check, HostCheck::Resolve { .. });
+        let exchanged = tokio::time::timeout(EXCHANGE_TIMEOUT, exchange(clients, client_host, &sa))
+            .await
+            .unwrap_or_else(|_| {
+                Err(AuthError::TokenExchange(format!(
+                    "the token endpoint did not answer within {} s",
+                    EXCHANGE_TIMEOUT.as_secs()
+                )))
+            });
         match exchanged {
             Ok((token, expires_in)) => {
                 let lifetime = expires_in.saturating_sub(REFRESH_MARGIN);
@@ -312,25 +310,12 @@ impl GoogleTokens {
             slots.remove(key);
         }
     }
-
-    async fn check_resolved(&self, host: &str, port: u16) -> Result<(), AuthError> {
-        let addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| {
-            AuthError::TokenExchange(format!("cannot resolve the token_uri host `{host}`: {e}"))
-        })?;
-        for a in addrs {
-            if ip_is_internal(a.ip()) && !self.trusted.trusts_ip(a.ip()) {
-                return Err(AuthError::InvalidCredentials(format!(
-                    "token_uri: host `{host}` resolves to an internal address; add it to server.trusted_hosts to allow it"
-                )));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Signs the JWT and exchanges it for an access token: (token, lifetime).
 async fn exchange(
-    client: &UpstreamClient,
+    clients: &Upstreams,
+    client_host: bool,
     sa: &ServiceAccount,
 ) -> Result<(Secret, Duration), AuthError> {
     let assertion = signed_jwt(sa, SystemTime::now())?;
@@ -342,12 +327,18 @@ async fn exchange(
         .header(header::ACCEPT, "application/json")
         .body(Full::new(Bytes::from(body)))
         .map_err(|_| AuthError::InvalidCredentials("token_uri is not a valid URL".into()))?;
-    let response = client.request(request).await.map_err(|e| {
-        AuthError::TokenExchange(format!(
-            "cannot reach the token endpoint: {}",
-            with_sources(&e)
-        ))
-    })?;
+    let response = clients
+        .send(request, client_host)
+        .await
+        .map_err(|e| match blocked_in(&e) {
+            Some(blocked) => AuthError::InvalidCredentials(format!(
+                "token_uri: {blocked}; add it to server.trusted_hosts to allow it"
+            )),
+            None => AuthError::TokenExchange(format!(
+                "cannot reach the token endpoint: {}",
+                with_sources(&e)
+            )),
+        })?;
     let status = response.status();
     let bytes = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
         .collect()

@@ -2,7 +2,7 @@
 //! default route. Route values are Portkey Gateway Configs, so any JSON config pastes in as is.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,6 +75,38 @@ pub struct ServerSettings {
     pub worker_threads: Option<usize>,
     /// Passive health checking of upstream targets (`server.circuit_breaker`).
     pub circuit_breaker: CircuitBreakerSettings,
+    /// How upstream host names are resolved (`server.dns`).
+    pub dns: DnsSettings,
+}
+
+/// The resolver every outbound connection uses (see `crate::upstream::resolver`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsSettings {
+    /// Name servers to ask; empty: the system's (`/etc/resolv.conf`).
+    pub nameservers: Vec<SocketAddr>,
+    /// Cached answers (entries), each kept for its record's TTL.
+    pub cache_size: usize,
+    /// Answers are cached for at least this long, even with a shorter TTL.
+    pub min_ttl: Duration,
+    /// Answers are cached for at most this long, so a long TTL cannot pin an address.
+    pub max_ttl: Duration,
+    /// How long one query waits for an answer; `None`: the system's setting (5 s by default).
+    pub timeout: Option<Duration>,
+    /// Further tries after a failed query; `None`: the system's setting (2 by default).
+    pub attempts: Option<usize>,
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        DnsSettings {
+            nameservers: Vec::new(),
+            cache_size: 1024,
+            min_ttl: Duration::ZERO,
+            max_ttl: Duration::from_secs(300),
+            timeout: None,
+            attempts: None,
+        }
+    }
 }
 
 /// When a target is ejected from `fallback` and `loadbalance` groups, and for how long
@@ -128,6 +160,7 @@ impl Default for ServerSettings {
             pool_max_idle_per_host: 256,
             worker_threads: None,
             circuit_breaker: CircuitBreakerSettings::default(),
+            dns: DnsSettings::default(),
         }
     }
 }
@@ -159,6 +192,18 @@ struct RawServer {
     pool_max_idle_per_host: Option<usize>,
     worker_threads: Option<usize>,
     circuit_breaker: Option<RawCircuitBreaker>,
+    dns: Option<RawDns>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDns {
+    nameservers: Option<Vec<String>>,
+    cache_size: Option<usize>,
+    min_ttl: Option<HumanDuration>,
+    max_ttl: Option<HumanDuration>,
+    timeout: Option<HumanDuration>,
+    attempts: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -408,7 +453,59 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     if let Some(cb) = raw.circuit_breaker {
         s.circuit_breaker = parse_circuit_breaker(cb, errs);
     }
+    if let Some(dns) = raw.dns {
+        s.dns = parse_dns(dns, errs);
+    }
     s
+}
+
+fn parse_dns(raw: RawDns, errs: &mut ConfigErrors) -> DnsSettings {
+    let mut dns = DnsSettings::default();
+    for (i, ns) in raw.nameservers.unwrap_or_default().iter().enumerate() {
+        let ns = ns.trim();
+        // `1.1.1.1`, `[::1]` or `::1` mean port 53; `127.0.0.1:5353` and `[::1]:5353` name one.
+        let addr = ns.parse::<SocketAddr>().ok().or_else(|| {
+            ns.trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, 53))
+        });
+        match addr {
+            Some(a) => dns.nameservers.push(a),
+            None => errs.push(
+                &format!("server.dns.nameservers[{i}]"),
+                format!("`{ns}` is not an IP address with an optional port, like 10.0.0.2:53"),
+            ),
+        }
+    }
+    match raw.cache_size {
+        Some(0) => errs.push(
+            "server.dns.cache_size",
+            "must be at least 1 (use `max_ttl: 0s` to keep no answers)",
+        ),
+        Some(n) => dns.cache_size = n,
+        None => {}
+    }
+    if let Some(HumanDuration(d)) = raw.min_ttl {
+        dns.min_ttl = d;
+    }
+    match raw.max_ttl {
+        Some(HumanDuration(d)) if d < dns.min_ttl => errs.push(
+            "server.dns.max_ttl",
+            format!("must be at least min_ttl ({} ms)", dns.min_ttl.as_millis()),
+        ),
+        Some(HumanDuration(d)) => dns.max_ttl = d,
+        // A long min_ttl raises the default cap rather than being an error.
+        None => dns.max_ttl = dns.max_ttl.max(dns.min_ttl),
+    }
+    match raw.timeout {
+        Some(HumanDuration(d)) if d.is_zero() => {
+            errs.push("server.dns.timeout", "must be longer than 0")
+        }
+        t => dns.timeout = t.map(|h| h.0),
+    }
+    dns.attempts = raw.attempts;
+    dns
 }
 
 fn parse_circuit_breaker(

@@ -23,7 +23,7 @@ use crate::routing::query::Query;
 use crate::routing::tree::{
     Condition, Credential, Group, Leaf, Mode, Node, NodeKind, RetryPolicy, DEFAULT_RETRY_STATUSES,
 };
-use crate::ssrf::{check_custom_host, HostCheck, TrustedHosts};
+use crate::ssrf::{check_custom_host, TrustedHosts};
 
 /// Most retries one target may ask for (Portkey's documented limit).
 pub const MAX_RETRY_ATTEMPTS: u64 = 5;
@@ -729,13 +729,12 @@ impl Builder<'_, '_> {
             .filter(|_| client_host)
             .map(str::to_owned)
             .or(inherited.custom_host);
-        let mut resolve_check = None;
         if let Some(host) = &custom_host {
+            // A public-looking name passes here; the public pool's resolver checks its addresses
+            // when each connection is made.
             if client_host {
-                match check_custom_host(host, self.input.trusted_hosts) {
-                    Ok(HostCheck::Allowed) => {}
-                    Ok(HostCheck::Resolve { host, port }) => resolve_check = Some((host, port)),
-                    Err(e) => self.err(&format!("{suffix}.custom_host"), e),
+                if let Err(e) = check_custom_host(host, self.input.trusted_hosts) {
+                    self.err(&format!("{suffix}.custom_host"), e);
                 }
             } else if let Err(e) = crate::ssrf::validate_base_url(host) {
                 self.err(&format!("{suffix}.custom_host"), e);
@@ -824,12 +823,13 @@ impl Builder<'_, '_> {
                 }
             }
         }
+        let has_custom_host = custom_host.is_some();
         Some(Leaf {
             server_credentials,
             provider: entry,
             credential,
             custom_host,
-            resolve_check,
+            client_host: client_host && has_custom_host,
             forward_headers: inherited.forward_headers.unwrap_or_default(),
             allow_proxy_paths: inherited.allow_proxy_paths.unwrap_or_default(),
             override_params: inherited.override_params,

@@ -10,5 +10,5 @@ pub mod secret;
 pub mod values;
 
 pub use errors::{ConfigError, ConfigErrors};
-pub use file::{GatewayConfig, ServerSettings};
+pub use file::{DnsSettings, GatewayConfig, ServerSettings};
 pub use secret::Secret;

@@ -32,9 +32,8 @@ use crate::error::GatewayError;
 use crate::pipeline::{AttemptDecision, AttemptRecord};
 use crate::routing::retry::{backoff_delay, retry_after};
 use crate::routing::tree::Leaf;
-use crate::ssrf::ip_is_internal;
 use crate::upstream::headers::{forward_client_headers, response_headers};
-use crate::upstream::UpstreamBody;
+use crate::upstream::{blocked_in, UpstreamBody};
 
 /// Largest upstream error body read (the rest is dropped).
 const MAX_ERROR_BODY: usize = 1 << 20;
@@ -82,6 +81,8 @@ enum FailKind {
     TimedOut,
     /// Not retried (a fallback target may still be tried).
     Final,
+    /// The gateway refused to connect (SSRF): terminal for the whole request.
+    Refused,
 }
 
 /// How one try ended, before the retry policy is applied.
@@ -153,11 +154,6 @@ impl Engine {
                 }
             }
         }
-        if let Some((host, port)) = &leaf.resolve_check {
-            if let Err(e) = self.check_resolved(host, *port).await {
-                return Err(fail(e, 0, None, true));
-            }
-        }
         let wire = match self.build_wire(leaf, req).await {
             Ok(w) => w,
             Err(e) => return Err(fail(e, 0, None, false)),
@@ -211,8 +207,11 @@ impl Engine {
                 }
                 Err(f) => f,
             };
-            // The request's overall deadline passed: nothing else is tried.
-            if failure.kind == FailKind::TimedOut && deadline.total {
+            // The request's overall deadline passed, or the gateway refused the host: nothing
+            // else is tried.
+            if (failure.kind == FailKind::TimedOut && deadline.total)
+                || failure.kind == FailKind::Refused
+            {
                 return Err(fail(failure.error, retries as i32, failure.headers, true));
             }
             let status = failure.error.status_code().as_u16();
@@ -221,7 +220,7 @@ impl Engine {
                     FailKind::NotSent => true,
                     FailKind::Broken => policy.after_send,
                     FailKind::Status | FailKind::TimedOut => policy.retries_status(status),
-                    FailKind::Final => false,
+                    FailKind::Final | FailKind::Refused => false,
                 };
             if !retryable {
                 return Err(fail(failure.error, retries as i32, failure.headers, false));
@@ -277,21 +276,6 @@ impl Engine {
         }
     }
 
-    async fn check_resolved(&self, host: &str, port: u16) -> Result<(), GatewayError> {
-        let addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| {
-            GatewayError::UpstreamUnreachable(format!("cannot resolve custom host `{host}`: {e}"))
-        })?;
-        for a in addrs {
-            if ip_is_internal(a.ip()) && !self.settings.trusted_hosts.trusts_ip(a.ip()) {
-                return Err(GatewayError::bad_request(
-                    format!("custom host `{host}` resolves to an internal address; add it to server.trusted_hosts to allow it"),
-                    Some("custom_host"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// The leaf's request with credentials and the client's forwarded headers.
     async fn build_wire(&self, leaf: &Leaf, req: &RequestContext) -> Result<Wire, GatewayError> {
         if leaf.server_credentials && req.forward_override.as_ref().is_some_and(|f| !f.is_empty()) {
@@ -313,7 +297,7 @@ impl Engine {
             }
         }
         let mut wire = wire::build(leaf, req, self.settings.stream_usage)?;
-        crate::auth::apply::apply(leaf, &mut wire, &self.google_tokens, &self.client).await?;
+        crate::auth::apply::apply(leaf, &mut wire, &self.google_tokens, &self.clients).await?;
         let forward = req
             .forward_override
             .as_deref()
@@ -350,10 +334,24 @@ impl Engine {
                 FailKind::TimedOut,
             )
         };
-        let response = tokio::time::timeout_at(deadline.at, self.client.request(request))
+        let sent = self.clients.send(request, leaf.client_host);
+        let response = tokio::time::timeout_at(deadline.at, sent)
             .await
             .map_err(|_| timed_out())?
             .map_err(|e| {
+                // The resolver refused a client's host (it resolves to an internal address):
+                // no retry or other target changes that.
+                if let Some(blocked) = blocked_in(&e) {
+                    return TryFailure::new(
+                        GatewayError::bad_request(
+                            format!("{blocked}; add it to server.trusted_hosts to allow it"),
+                            Some("custom_host"),
+                        ),
+                        FailKind::Refused,
+                    );
+                }
+                // A connect error — a DNS failure included — happened before anything was
+                // sent.
                 let kind = if e.is_connect() {
                     FailKind::NotSent
                 } else {
@@ -418,7 +416,7 @@ impl Engine {
             usage,
         };
         if matches!(req.op, Operation::Proxy { .. }) {
-            return Ok(ok(headers, SuccessBody::Raw(body), None));
+            return Ok(ok(headers, SuccessBody::Raw(Box::new(body)), None));
         }
         let limits = StreamLimits {
             commit_by: deadline.at,

@@ -25,13 +25,13 @@ use crate::pipeline::Pipeline;
 use crate::routing::query::Facts;
 use crate::routing::select::{pick_conditional, pick_weighted, pick_weighted_available};
 use crate::routing::tree::{Leaf, Mode, Node, NodeKind};
-use crate::upstream::UpstreamClient;
+use crate::upstream::Upstreams;
 use attempt::Deadline;
 use stream::EventForwarder;
 
 /// Runs requests against upstreams. One per server, shared by every request.
 pub struct Engine {
-    client: UpstreamClient,
+    clients: Upstreams,
     settings: Arc<ServerSettings>,
     google_tokens: crate::auth::google::GoogleTokens,
     /// Circuit breakers per target, fed by every leaf attempt.
@@ -65,7 +65,7 @@ pub enum SuccessBody {
     /// An OpenAI event stream, forwarded event by event.
     Events(Box<EventForwarder>),
     /// A proxied response body, streamed through untouched.
-    Raw(crate::upstream::UpstreamBody),
+    Raw(Box<crate::upstream::UpstreamBody>),
     /// A native provider's stream, translated to OpenAI chunks.
     Native(Box<native::NativeStream>),
 }
@@ -116,16 +116,12 @@ pub type Outcome = Result<Success, Failure>;
 type BoxFut<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 impl Engine {
-    pub fn new(
-        client: UpstreamClient,
-        settings: Arc<ServerSettings>,
-        pipeline: Arc<Pipeline>,
-    ) -> Self {
+    pub fn new(clients: Upstreams, settings: Arc<ServerSettings>, pipeline: Arc<Pipeline>) -> Self {
         let google_tokens =
             crate::auth::google::GoogleTokens::with_trusted_hosts(settings.trusted_hosts.clone());
         let health = HealthTracker::new(settings.circuit_breaker);
         Engine {
-            client,
+            clients,
             settings,
             google_tokens,
             health,

@@ -103,7 +103,9 @@ async fn handle(app: Arc<App>, endpoint: Option<Endpoint>, req: Request) -> Resp
     resp
 }
 
-/// Who answered a request that got past validation and routing.
+/// Who answered a request that got past validation and routing. (Lives on the stack for one
+/// move: the engine's outcome is not worth a box.)
+#[allow(clippy::large_enum_variant)]
 enum Answer {
     /// The engine, with the keys of the request's config that were ignored.
     Engine(Outcome, Arc<[String]>),

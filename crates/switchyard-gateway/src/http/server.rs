@@ -28,7 +28,7 @@ use crate::config::GatewayConfig;
 use crate::engine::Engine;
 use crate::pipeline::access_log::AccessLog;
 use crate::pipeline::{Hook, Pipeline};
-use crate::upstream::build_client;
+use crate::upstream::Upstreams;
 
 /// State shared by every request.
 pub struct App {
@@ -97,8 +97,10 @@ impl Server {
             pipeline.register(h);
         }
         let pipeline = Arc::new(pipeline);
-        let client = build_client(&settings)?;
-        let engine = Engine::new(client, settings, pipeline.clone());
+        // Two pools, one for the operator's hosts and one for hosts a client named
+        // (`upstream`): a client's host is checked against SSRF rules at connect time.
+        let clients = Upstreams::new(&settings)?;
+        let engine = Engine::new(clients, settings, pipeline.clone());
         Ok(Server {
             listener,
             app: Arc::new(App {

@@ -28,7 +28,7 @@ enum Inner {
     Full(Option<Bytes>),
     Events(Box<EventForwarder>),
     Native(Box<NativeStream>),
-    Raw(UpstreamBody),
+    Raw(Box<UpstreamBody>),
 }
 
 /// What the on-complete phase needs, held by the body until it ends.
@@ -59,7 +59,7 @@ impl ResponseBody {
         ResponseBody::new(Inner::Native(s))
     }
 
-    pub fn raw(body: UpstreamBody) -> Self {
+    pub fn raw(body: Box<UpstreamBody>) -> Self {
         ResponseBody::new(Inner::Raw(body))
     }
 
@@ -178,7 +178,7 @@ impl Body for ResponseBody {
                 }
                 Inner::Events(f) => ready!(f.poll_next(cx)),
                 Inner::Native(s) => ready!(s.poll_next(cx)),
-                Inner::Raw(body) => match ready!(Pin::new(body).poll_frame(cx)) {
+                Inner::Raw(body) => match ready!(Pin::new(body.as_mut()).poll_frame(cx)) {
                     Some(Ok(frame)) => match frame.into_data() {
                         Ok(data) => Some(data),
                         Err(trailers) => return Poll::Ready(Some(Ok(trailers))),
@@ -188,7 +188,7 @@ impl Body for ResponseBody {
                             c.record.stream_error = Some(format!("upstream body failed: {e}"));
                         }
                         this.finish(false);
-                        return Poll::Ready(Some(Err(e.into())));
+                        return Poll::Ready(Some(Err(e)));
                     }
                     None => None,
                 },

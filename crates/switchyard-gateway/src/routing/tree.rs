@@ -95,9 +95,9 @@ pub struct Leaf {
     pub credential: Credential,
     /// Replaces the provider's base URL.
     pub custom_host: Option<String>,
-    /// A client-supplied custom host whose name must resolve to public addresses only
-    /// (host, port), checked before each request.
-    pub resolve_check: Option<(String, u16)>,
+    /// The host was named by a client (`custom_host`): requests go through the public pool,
+    /// whose resolver refuses internal addresses when each connection is made.
+    pub client_host: bool,
     pub forward_headers: Vec<HeaderName>,
     /// The target carries the operator's credentials (the server file's key or provider
     /// options): the header policy keeps the client from choosing the billed account, and an

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::*;
 use crate::config::ServerSettings;
-use crate::upstream::build_client;
+use crate::upstream::Upstreams;
 
 const KEY: &str = include_str!("../testdata/test_sa_key.pem");
 const KEY_PKCS1: &str = include_str!("../testdata/test_sa_key_pkcs1.pem");
@@ -158,8 +158,8 @@ async fn endpoint() -> (Arc<Endpoint>, String) {
     (ep, url)
 }
 
-fn client() -> UpstreamClient {
-    build_client(&ServerSettings::default()).unwrap()
+fn client() -> Upstreams {
+    Upstreams::new(&ServerSettings::default()).unwrap()
 }
 
 fn sa_json(key: &str, token_uri: &str) -> String {

@@ -268,6 +268,11 @@ fn the_documented_config_file_parses() {
         CircuitBreakerSettings::default(),
         "the example shows the defaults"
     );
+    assert_eq!(
+        c.server.dns,
+        DnsSettings::default(),
+        "the example shows the defaults"
+    );
     assert!(c.default_route.is_some());
 }
 
@@ -287,4 +292,54 @@ fn worker_threads_default_to_the_core_count_and_refuse_zero() {
         e.contains("server.worker_threads: must be at least 1"),
         "{e}"
     );
+}
+
+#[test]
+fn dns_settings_default_to_the_system_resolver_with_a_five_minute_cap() {
+    let c = GatewayConfig::from_yaml("", &no_env).unwrap();
+    let dns = c.server.dns;
+    assert!(dns.nameservers.is_empty());
+    assert_eq!(dns.max_ttl, Duration::from_secs(300));
+    assert_eq!(dns.min_ttl, Duration::ZERO);
+    assert_eq!((dns.timeout, dns.attempts), (None, None));
+}
+
+#[test]
+fn dns_settings_parse() {
+    let c = GatewayConfig::from_yaml(
+        "server:\n  dns:\n    nameservers: [\"127.0.0.1:5353\", 10.0.0.2, \"[::1]:5300\", \"::1\"]\n    cache_size: 64\n    min_ttl: 1s\n    max_ttl: 1m\n    timeout: 250ms\n    attempts: 0\n",
+        &no_env,
+    )
+    .unwrap();
+    let dns = c.server.dns;
+    let ns: Vec<String> = dns.nameservers.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        ns,
+        ["127.0.0.1:5353", "10.0.0.2:53", "[::1]:5300", "[::1]:53"]
+    );
+    assert_eq!(dns.cache_size, 64);
+    assert_eq!(dns.min_ttl, Duration::from_secs(1));
+    assert_eq!(dns.max_ttl, Duration::from_secs(60));
+    assert_eq!(dns.timeout, Some(Duration::from_millis(250)));
+    assert_eq!(dns.attempts, Some(0));
+
+    // A min_ttl above the default cap raises the cap.
+    let c = GatewayConfig::from_yaml("server:\n  dns: {min_ttl: 10m}\n", &no_env).unwrap();
+    assert_eq!(c.server.dns.max_ttl, Duration::from_secs(600));
+}
+
+#[test]
+fn bad_dns_settings_are_reported_with_paths() {
+    let e = errors("server:\n  dns: {nameservers: [10.0.0.2, dns.example.com]}\n");
+    assert!(e.contains("server.dns.nameservers[1]"), "{e}");
+    let e = errors("server:\n  dns: {cache_size: 0}\n");
+    assert!(e.contains("server.dns.cache_size"), "{e}");
+    let e = errors("server:\n  dns: {min_ttl: 1m, max_ttl: 30s}\n");
+    assert!(e.contains("server.dns.max_ttl"), "{e}");
+    let e = errors("server:\n  dns: {timeout: 0s}\n");
+    assert!(e.contains("server.dns.timeout"), "{e}");
+    let e = errors("server:\n  dns: {max_ttl: forever}\n");
+    assert!(e.contains("server.dns.max_ttl"), "{e}");
+    let e = errors("server:\n  dns: {nameserver: [10.0.0.2]}\n");
+    assert!(e.contains("server.dns") && e.contains("nameserver"), "{e}");
 }
