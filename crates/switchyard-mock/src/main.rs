@@ -1,16 +1,20 @@
 //! `switchyard-mock`: a standalone mock upstream for benchmarks and SDK tests.
 //!
 //! Usage: `switchyard-mock [--port N] [--latency-ms N] [--name NAME] [--threads N] [--fast]
-//! [--stream-gap-ms N] [--fail-every N]`. Once bound it prints one line on stdout,
-//! `listening on http://127.0.0.1:PORT`, with the actual port: `--port` defaults to 0, a free
-//! port picked by the OS, so callers read the line instead of choosing a port (and racing for it).
-//! Nothing else is written to stdout.
+//! [--stream-gap-ms N] [--stream-events N] [--fail-every N]`. Once bound it prints one line on
+//! stdout, `listening on http://127.0.0.1:PORT`, with the actual port: `--port` defaults to 0, a
+//! free port picked by the OS, so callers read the line instead of choosing a port (and racing
+//! for it). Nothing else is written to stdout.
 //!
 //! `--fast` serves precomputed answers from a bare hyper HTTP/1.1 server (no routing, no JSON
 //! parsing), so in benchmarks the mock is never the bottleneck: a request whose body contains
-//! `"stream":true` gets a 7-event SSE stream, an Anthropic-style path (`/v1/messages`) gets an
-//! Anthropic answer, anything else an OpenAI chat completion. `--fail-every N` answers every
-//! N-th request with a 503 OpenAI error instead (for soak runs with a mix of failures).
+//! `"stream":true` gets an SSE stream (by default 6 `chat.completion.chunk` events then
+//! `[DONE]`; `--stream-events N` makes it N chunks then `[DONE]`, and `--stream-gap-ms N` waits
+//! that long before every event after the first), an Anthropic-style path (`/v1/messages`) gets
+//! an Anthropic answer, anything else an OpenAI chat completion. `--fail-every N` answers every
+//! N-th request with a 503 OpenAI error instead (for soak runs with a mix of failures). A stream
+//! costs the mock little beyond its connection: a shared reference to the precomputed events,
+//! an index and a timer.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -51,6 +55,9 @@ fn main() -> std::process::ExitCode {
     let fail_every: usize = arg(&args, "--fail-every")
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
+    let stream_events: usize = arg(&args, "--stream-events")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
@@ -65,7 +72,13 @@ fn main() -> std::process::ExitCode {
     rt.block_on(async move {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         if fast {
-            return match serve_fast(addr, &name, latency, gap, fail_every).await {
+            let opts = FastOptions {
+                latency,
+                gap,
+                fail_every,
+                stream_events,
+            };
+            return match serve_fast(addr, &name, opts).await {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("bind: {e}");
@@ -93,6 +106,14 @@ fn main() -> std::process::ExitCode {
     })
 }
 
+struct FastOptions {
+    latency: Duration,
+    gap: Duration,
+    fail_every: usize,
+    /// Chunks in a streamed answer (0: the default 6 of [`chat_chunks`] with usage).
+    stream_events: usize,
+}
+
 struct Canned {
     chat: Bytes,
     error: Bytes,
@@ -104,13 +125,37 @@ struct Canned {
     gap: Duration,
 }
 
-async fn serve_fast(
-    addr: SocketAddr,
-    name: &str,
-    latency: Duration,
-    gap: Duration,
-    fail_every: usize,
-) -> std::io::Result<()> {
+/// The SSE frames of a streamed answer: `n` `chat.completion.chunk` events (a role chunk,
+/// content chunks, a final chunk with `finish_reason: "stop"`; one chunk carries both role and
+/// finish), then `data: [DONE]`. With `n == 0`, the default [`chat_chunks`] (with a usage chunk).
+fn stream_events(name: &str, n: usize) -> Vec<Bytes> {
+    let chunks = if n == 0 {
+        chat_chunks(name, "gpt-4o-mini", true)
+    } else {
+        let chunk = |delta: &str, finish: &str| {
+            format!(
+                r#"{{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini","choices":[{{"index":0,"delta":{delta},"finish_reason":{finish}}}]}}"#
+            )
+        };
+        let role = r#"{"role":"assistant","content":""}"#;
+        (0..n)
+            .map(|i| match i {
+                0 if n == 1 => chunk(role, r#""stop""#),
+                0 => chunk(role, "null"),
+                i if i == n - 1 => chunk("{}", r#""stop""#),
+                i => chunk(&format!(r#"{{"content":" word{i}"}}"#), "null"),
+            })
+            .collect()
+    };
+    let mut events: Vec<Bytes> = chunks
+        .into_iter()
+        .map(|e| Bytes::from(format!("data: {e}\n\n")))
+        .collect();
+    events.push(Bytes::from_static(b"data: [DONE]\n\n"));
+    events
+}
+
+async fn serve_fast(addr: SocketAddr, name: &str, opts: FastOptions) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
     let chat = format!(
@@ -119,22 +164,18 @@ async fn serve_fast(
     let anthropic = format!(
         r#"{{"id":"msg_mock","type":"message","role":"assistant","model":"claude-3-5-haiku-latest","content":[{{"type":"text","text":"Hello from {name}"}}],"stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":5,"output_tokens":3}}}}"#
     );
-    let mut events: Vec<Bytes> = chat_chunks(name, "gpt-4o-mini", true)
-        .into_iter()
-        .map(|e| Bytes::from(format!("data: {e}\n\n")))
-        .collect();
-    events.push(Bytes::from_static(b"data: [DONE]\n\n"));
+    let events = stream_events(name, opts.stream_events);
     let canned = std::sync::Arc::new(Canned {
         chat: Bytes::from(chat),
         error: Bytes::from_static(
             br#"{"error":{"message":"mock overloaded","type":"server_error","param":null,"code":null}}"#,
         ),
-        fail_every,
+        fail_every: opts.fail_every,
         served: std::sync::atomic::AtomicUsize::new(0),
         anthropic: Bytes::from(anthropic),
         events,
-        latency,
-        gap,
+        latency: opts.latency,
+        gap: opts.gap,
     });
     loop {
         let (stream, _) = listener.accept().await?;
@@ -187,17 +228,13 @@ async fn answer(
     }
     let stream = asks_to_stream(&body);
     let resp = if stream && !anthropic {
-        let events = c.events.clone();
-        let gap = c.gap;
-        let s = futures_util::stream::unfold(0usize, move |i| {
-            let events = events.clone();
-            async move {
-                let ev = events.get(i)?.clone();
-                if i > 0 && !gap.is_zero() {
-                    tokio::time::sleep(gap).await;
-                }
-                Some((Ok::<_, Infallible>(Frame::data(ev)), i + 1))
+        // Per stream: the shared `Canned` and an index (no copy of the event list).
+        let s = futures_util::stream::unfold((c, 0usize), |(c, i)| async move {
+            let ev = c.events.get(i)?.clone();
+            if i > 0 && !c.gap.is_zero() {
+                tokio::time::sleep(c.gap).await;
             }
+            Some((Ok::<_, Infallible>(Frame::data(ev)), (c, i + 1)))
         });
         Response::builder()
             .header("content-type", "text/event-stream")
@@ -213,4 +250,55 @@ async fn answer(
             .body(BodyExt::boxed(Full::new(bytes)))
     };
     Ok(resp.unwrap_or_else(|_| Response::new(BodyExt::boxed(Full::new(Bytes::new())))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(events: &[Bytes]) -> Vec<serde_json::Value> {
+        events[..events.len() - 1]
+            .iter()
+            .map(|e| {
+                let text = std::str::from_utf8(e).unwrap();
+                let json = text
+                    .strip_prefix("data: ")
+                    .unwrap()
+                    .strip_suffix("\n\n")
+                    .unwrap();
+                serde_json::from_str(json).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stream_events_are_n_chunks_then_done() {
+        for n in [1, 2, 10] {
+            let events = stream_events("m", n);
+            assert_eq!(events.len(), n + 1);
+            assert_eq!(events[n], Bytes::from_static(b"data: [DONE]\n\n"));
+            let chunks = parsed(&events);
+            assert!(chunks
+                .iter()
+                .all(|c| c["object"] == "chat.completion.chunk"));
+            assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+            assert_eq!(chunks[n - 1]["choices"][0]["finish_reason"], "stop");
+        }
+    }
+
+    #[test]
+    fn default_stream_is_the_usage_stream() {
+        let events = stream_events("m", 0);
+        assert_eq!(events.len(), 7);
+        let chunks = parsed(&events);
+        assert!(chunks[5]["usage"].is_object());
+    }
+
+    #[test]
+    fn asks_to_stream_reads_the_flag_with_any_spacing() {
+        assert!(asks_to_stream(br#"{"model":"m","stream":true}"#));
+        assert!(asks_to_stream(br#"{"stream" :  true}"#));
+        assert!(!asks_to_stream(br#"{"stream":false}"#));
+        assert!(!asks_to_stream(br#"{"model":"stream"}"#));
+    }
 }
