@@ -18,7 +18,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
 use super::handlers;
@@ -87,7 +87,7 @@ impl Server {
         hooks: Vec<Arc<dyn Hook>>,
     ) -> std::io::Result<Server> {
         let addr = addr.unwrap_or(config.server.listen);
-        let listener = TcpListener::bind(addr).await?;
+        let listener = listen(addr)?;
         let settings = Arc::new(config.server.clone());
         let mut pipeline = Pipeline::default();
         if settings.access_log {
@@ -186,6 +186,19 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// The listening socket, with a backlog of 1024 pending connections (the standard library's
+/// 128 drops connection attempts during a burst, and each costs the client a 1 s SYN retry).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
 }
 
 /// Answers a connection over the limit with a 503 and closes it, without reading its request.
