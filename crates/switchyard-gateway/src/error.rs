@@ -34,6 +34,8 @@ pub enum GatewayError {
     Forbidden(String),
     #[error("no route for {0}")]
     NotFound(String),
+    #[error("method {0} is not allowed on this path")]
+    MethodNotAllowed(http::Method),
     #[error("{0}")]
     NoConditionMatched(String),
     /// The request timed out waiting for the upstream (Portkey's 408 `timeout_error`).
@@ -81,6 +83,7 @@ impl GatewayError {
             GatewayError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             GatewayError::NotFound(_) => StatusCode::NOT_FOUND,
+            GatewayError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             GatewayError::Forbidden(_) => StatusCode::FORBIDDEN,
             GatewayError::Timeout { .. } | GatewayError::BodyTimeout { .. } => {
                 StatusCode::REQUEST_TIMEOUT
@@ -105,6 +108,7 @@ impl GatewayError {
             GatewayError::Config(_) => "invalid_config",
             GatewayError::NoRoute(_) => "no_route",
             GatewayError::NotFound(_) => "not_found",
+            GatewayError::MethodNotAllowed(_) => "method_not_allowed",
             GatewayError::Forbidden(_) => "forbidden",
             GatewayError::NoConditionMatched(_) => "no_condition_matched",
             GatewayError::Timeout { .. } => "timeout",

@@ -486,3 +486,57 @@ fn sse_pending_event_is_bounded_by_the_limit() {
         "a decoder with a 64-byte line limit held a {held}-byte event"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Usage scanning
+// ---------------------------------------------------------------------------------------------
+
+const USAGE_ONLY: &str =
+    r#"data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#;
+
+/// The events of a stream chunk — content chunks, `usage: null` chunks, usage-only chunks,
+/// comments, `[DONE]` and junk — and a line ending.
+fn usage_events() -> impl Strategy<Value = (Vec<String>, &'static str)> {
+    let event = prop_oneof![
+        Just(r#"data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}"#.to_owned()),
+        Just(USAGE_ONLY.to_owned()),
+        Just(r#"data: {"choices":[{"delta":{},"finish_reason":"stop"}]}"#.to_owned()),
+        Just(": ping".to_owned()),
+        Just("data: [DONE]".to_owned()),
+        "[ -~]{0,40}".prop_map(|s| format!("data: {s}")),
+    ];
+    (
+        prop::collection::vec(event, 0..6),
+        prop::sample::select(vec!["\n", "\r\n"]),
+    )
+}
+
+fn join(events: &[String], eol: &str) -> String {
+    events.iter().map(|e| format!("{e}{eol}{eol}")).collect()
+}
+
+proptest! {
+    #[test]
+    fn usage_scanning_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512), strip in any::<bool>()) {
+        let _ = switchyard_types::usage::scan_body(&bytes);
+        let _ = switchyard_types::usage::scan_events(&bytes, strip);
+    }
+
+    /// Usage is found wherever a usage chunk is; stripping removes exactly the usage-only events
+    /// and keeps every other byte, in order.
+    #[test]
+    fn stripping_usage_keeps_every_other_event((events, eol) in usage_events(), strip in any::<bool>()) {
+        let chunk = join(&events, eol);
+        let scan = switchyard_types::usage::scan_events(chunk.as_bytes(), strip);
+        let has_usage = events.iter().any(|e| e == USAGE_ONLY);
+        prop_assert_eq!(scan.usage.is_some(), has_usage);
+        match scan.stripped {
+            Some(rest) => {
+                prop_assert!(strip && has_usage);
+                let kept: Vec<String> = events.into_iter().filter(|e| e != USAGE_ONLY).collect();
+                prop_assert_eq!(String::from_utf8(rest).unwrap(), join(&kept, eol));
+            }
+            None => prop_assert!(!(strip && has_usage)),
+        }
+    }
+}

@@ -144,3 +144,70 @@ fn serve_on_port_zero_prints_the_address_it_answers_on() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with(r#"{"status":"ok"}"#), "{response}");
 }
+
+/// The first stdout line of a `serve` child: the address it answers on.
+fn address_of(child: &mut Child) -> std::net::SocketAddr {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("no address line on stdout within 30 s"));
+    line.trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first stdout line: {line:?}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn every_request_gets_one_access_log_line_when_it_ends() {
+    let mut child = switchyard()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("SWITCHYARD_CONFIG")
+        .env("SWITCHYARD_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = address_of(&mut child);
+    let stderr = child.stderr.take().unwrap();
+    let _running = Running(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("switchyard::access") && tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    conn.write_all(
+        b"GET /nowhere HTTP/1.1\r\nHost: switchyard\r\nx-portkey-trace-id: trace-cli-1\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("no access line within 30 s"));
+    assert!(
+        !line.contains('\u{1b}'),
+        "no colour codes when not on a terminal: {line:?}"
+    );
+    assert!(line.contains("trace_id=trace-cli-1"), "{line}");
+    assert!(line.contains("status=404"), "{line}");
+    assert!(line.contains("client_gone=false"), "{line}");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(300)).is_err(),
+        "exactly one line per request"
+    );
+}

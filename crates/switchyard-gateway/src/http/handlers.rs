@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
-use http::{header, HeaderMap, Method, StatusCode};
+use http::{header, HeaderMap, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use serde_json::json;
 use switchyard_providers::Endpoint;
@@ -68,9 +68,30 @@ pub async fn models(State(app): State<Arc<App>>, req: Request) -> Response {
     json_response(StatusCode::OK, Bytes::from(body.to_string()))
 }
 
-pub async fn not_found(req: Request) -> Response {
+pub async fn not_found(State(app): State<Arc<App>>, req: Request) -> Response {
     let what = format!("{} {}", req.method(), req.uri().path());
-    GatewayError::NotFound(what).into_response()
+    refuse(&app, req, GatewayError::NotFound(what))
+}
+
+pub async fn method_not_allowed(State(app): State<Arc<App>>, req: Request) -> Response {
+    let method = req.method().clone();
+    refuse(&app, req, GatewayError::MethodNotAllowed(method))
+}
+
+/// A request the router refuses itself (an unknown path, a wrong method): answered through the
+/// pipeline like any other, so it is logged and counted.
+fn refuse(app: &Arc<App>, req: Request, err: GatewayError) -> Response {
+    let (mut parts, _) = req.into_parts();
+    let trace = match parts.extensions.remove::<TraceId>() {
+        Some(t) => t.0,
+        None => trace_id(&parts.headers),
+    };
+    let done = Completion {
+        record: RequestRecord::new(trace, Instant::now()),
+        pipeline: &app.pipeline,
+        permit: parts.extensions.remove::<InFlight>().map(|p| p.0),
+    };
+    response::early_error(err, done)
 }
 
 async fn handle(app: Arc<App>, endpoint: Option<Endpoint>, req: Request) -> Response {
@@ -273,12 +294,4 @@ async fn read_body(
             None,
         )),
     }
-}
-
-pub async fn method_not_allowed(method: Method) -> Response {
-    let env = switchyard_types::ErrorEnvelope::new(
-        switchyard_types::ErrorKind::InvalidRequestError,
-        format!("method {method} is not allowed on this path"),
-    );
-    crate::error::error_response(StatusCode::METHOD_NOT_ALLOWED, &env)
 }

@@ -90,7 +90,9 @@ impl Server {
         let listener = listen(addr)?;
         let settings = Arc::new(config.server.clone());
         let mut pipeline = Pipeline::default();
-        if settings.access_log {
+        // The access log is registered only when its lines would be written: with the log
+        // level below info (or no subscriber), a request keeps no record for it.
+        if settings.access_log && AccessLog::enabled() {
             pipeline.register(Arc::new(AccessLog));
         }
         for h in hooks {

@@ -7,6 +7,14 @@ use super::{Hook, Phases, RequestRecord};
 /// Writes the access-log line (`server.access_log`, on by default).
 pub struct AccessLog;
 
+impl AccessLog {
+    /// Whether the log would write its lines (the subscriber's filter lets
+    /// `switchyard::access` at info through).
+    pub fn enabled() -> bool {
+        tracing::enabled!(target: "switchyard::access", tracing::Level::INFO)
+    }
+}
+
 impl Hook for AccessLog {
     fn name(&self) -> &'static str {
         "access_log"
