@@ -122,3 +122,40 @@ async fn a_dns_failure_is_a_failed_attempt_that_falls_back() {
         .unwrap()
         .contains("nowhere.test"));
 }
+
+/// A service account a client sends has its `token_uri` checked the same way: the token fetch
+/// goes through the client pool, whose resolver refuses internal addresses at connect time.
+#[tokio::test]
+async fn a_clients_token_uri_resolving_to_an_internal_address_is_refused_when_connecting() {
+    let dns = MockDns::start().await.unwrap();
+    dns.set("token.test", vec!["0.0.0.0".parse().unwrap()], 300);
+    let token = MockServer::start("token").await;
+    let vertex = MockServer::start("vertex").await;
+    let gw = Gateway::start(&with_dns(&dns, "")).await;
+    let sa = json!({
+        "type": "service_account",
+        "project_id": "p",
+        "private_key_id": "k1",
+        "private_key": include_str!("../src/auth/testdata/test_sa_key.pem"),
+        "client_email": "sa@p.iam.gserviceaccount.com",
+        "token_uri": format!("http://token.test:{}/token", token.addr().port()),
+    });
+    let config = json!({"provider": "vertex-ai", "custom_host": format!("http://{}", vertex.addr()),
+        "vertex_project_id": "p", "vertex_region": "us-central1",
+        "vertex_service_account_json": sa.to_string()});
+    let resp = gw
+        .chat(
+            hi("gemini-2.0-flash"),
+            &[("x-portkey-config", &config.to_string())],
+        )
+        .await;
+    let (status, body) = error_of(resp).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("token.test"));
+    assert_eq!(token.hits(), 0, "the token endpoint was never reached");
+    assert_eq!(vertex.hits(), 0);
+    assert_eq!(dns.queries("token.test"), 1);
+}
