@@ -32,9 +32,7 @@ async fn a_refused_connection_is_retried_because_nothing_was_sent() {
     let gw = Gateway::start(FAST_RETRIES).await;
     let config = json!({"provider": "openai", "api_key": "k",
         "custom_host": format!("http://127.0.0.1:{port}/v1"), "retry": {"attempts": 2}});
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     assert_eq!(header(&resp, "x-portkey-retry-attempt-count"), "-1");
     assert_eq!(error_of(resp).await.0, 502);
 }
@@ -47,16 +45,12 @@ async fn a_connection_closed_after_the_request_was_sent_is_not_retried_by_defaul
     for reply in [Reply::Reset, Reply::malformed_json()] {
         mock.push(reply.clone());
         let t = with(&mock, json!({"retry": {"attempts": 3}}));
-        let resp = gw
-            .chat(hi("m"), &[("x-portkey-config", &t.to_string())])
-            .await;
+        let resp = gw.chat_config(hi("m"), &t).await;
         assert_eq!(error_of(resp).await.0, 502, "{reply:?}");
         // A fallback is the config's explicit wish: it still happens.
         mock.push(reply.clone());
         let config = json!({"strategy": {"mode": "fallback"}, "targets": [t, target(&b)]});
-        let resp = gw
-            .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-            .await;
+        let resp = gw.chat_config(hi("m"), &config).await;
         assert_eq!(resp.status(), 200, "{reply:?}");
         assert_eq!(
             header(&resp, "x-portkey-last-used-option-index"),
@@ -76,9 +70,7 @@ async fn a_stream_broken_before_its_first_content_is_not_retried_by_default() {
     });
     let gw = Gateway::start(FAST_RETRIES).await;
     let t = with(&mock, json!({"retry": {"attempts": 2}}));
-    let resp = gw
-        .chat(hi_stream("m"), &[("x-portkey-config", &t.to_string())])
-        .await;
+    let resp = gw.chat_config(hi_stream("m"), &t).await;
     assert_eq!(error_of(resp).await.0, 502);
     assert_eq!(mock.hits(), 1);
 }
@@ -131,7 +123,7 @@ async fn pings_before_the_first_content_do_not_extend_the_commit_deadline() {
         "targets": [target(&pinger), target(&b)]});
     let resp = tokio::time::timeout(
         Duration::from_secs(3),
-        gw.chat(hi_stream("m"), &[("x-portkey-config", &config.to_string())]),
+        gw.chat_config(hi_stream("m"), &config),
     )
     .await
     .expect("the pinging upstream did not hold the request");
@@ -163,9 +155,7 @@ async fn held_preamble_is_capped_and_the_stream_commits() {
     let gw = Gateway::start("").await;
     let config = json!({"strategy": {"mode": "fallback"}, "request_timeout": 400,
         "targets": [target(&chatty), target(&b)]});
-    let resp = gw
-        .chat(hi_stream("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi_stream("m"), &config).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         header(&resp, "x-portkey-last-used-option-index"),
@@ -222,12 +212,9 @@ async fn total_timeout_bounds_retries_and_fallbacks() {
     let gw = Gateway::start("").await;
     let config = json!({"strategy": {"mode": "fallback"}, "total_timeout": 300, "request_timeout": 10000,
         "targets": [target(&slow), target(&b)]});
-    let resp = tokio::time::timeout(
-        Duration::from_secs(3),
-        gw.chat(hi("m"), &[("x-portkey-config", &config.to_string())]),
-    )
-    .await
-    .expect("bounded by total_timeout");
+    let resp = tokio::time::timeout(Duration::from_secs(3), gw.chat_config(hi("m"), &config))
+        .await
+        .expect("bounded by total_timeout");
     let (status, body) = error_of(resp).await;
     assert_eq!(status, 408);
     assert_eq!(
@@ -244,12 +231,9 @@ async fn total_timeout_bounds_retries_and_fallbacks() {
         &failing,
         json!({"retry": {"attempts": 3}, "total_timeout": 2000}),
     );
-    let resp = tokio::time::timeout(
-        Duration::from_secs(3),
-        gw.chat(hi("m"), &[("x-portkey-config", &t.to_string())]),
-    )
-    .await
-    .expect("no hour-long backoff");
+    let resp = tokio::time::timeout(Duration::from_secs(3), gw.chat_config(hi("m"), &t))
+        .await
+        .expect("no hour-long backoff");
     assert_eq!(error_of(resp).await.0, 503);
     assert_eq!(failing.hits(), 1);
 }
@@ -260,11 +244,7 @@ async fn total_timeout_is_a_top_level_key_and_a_server_setting() {
     let gw = Gateway::start("").await;
     let config = json!({"strategy": {"mode": "fallback"},
         "targets": [with(&mock, json!({"total_timeout": 100}))]});
-    let (status, body) = error_of(
-        gw.chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-            .await,
-    )
-    .await;
+    let (status, body) = error_of(gw.chat_config(hi("m"), &config).await).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["param"], "config.targets[0].total_timeout");
 

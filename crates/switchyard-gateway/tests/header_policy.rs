@@ -63,9 +63,7 @@ async fn framing_host_and_hop_by_hop_headers_cannot_be_forwarded() {
     ] {
         let mut t = target(&mock);
         t["forward_headers"] = json!([name]);
-        let resp = gw
-            .chat(hi("m"), &[("x-portkey-config", &t.to_string())])
-            .await;
+        let resp = gw.chat_config(hi("m"), &t).await;
         let (status, body) = error_of(resp).await;
         assert_eq!(status, 400, "{name}");
         assert_eq!(body["error"]["param"], "config.forward_headers", "{name}");
@@ -99,9 +97,7 @@ async fn client_forward_headers_never_apply_to_the_operators_credentials() {
     assert_eq!(error_of(resp).await.0, 400);
     // In a client config whose target uses the server's key.
     let config = json!({"provider": "openai", "forward_headers": ["openai-organization"]});
-    let resp = gw
-        .chat(hi("gpt-4o"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("gpt-4o"), &config).await;
     let (status, body) = error_of(resp).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"]["param"], "config.forward_headers");
@@ -164,9 +160,7 @@ async fn a_client_cannot_point_the_operators_azure_key_at_its_own_resource() {
         ("openai_organization", "org-x"),
     ] {
         let config = json!({"provider": "azure-openai", key: value, "azure_deployment_id": "d"});
-        let resp = gw
-            .chat(hi("gpt-4o"), &[("x-portkey-config", &config.to_string())])
-            .await;
+        let resp = gw.chat_config(hi("gpt-4o"), &config).await;
         let (status, body) = error_of(resp).await;
         assert_eq!(status, 401, "{key}: {body}");
         assert_eq!(body["error"]["param"], format!("config.{key}"));
@@ -194,9 +188,7 @@ async fn portkey_openai_account_headers_reach_openai() {
     // The same from a config target.
     let mut t = target(&mock);
     t["openai_organization"] = json!("org-cfg");
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &t.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &t).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         mock.requests()[1].header("openai-organization"),
@@ -275,9 +267,7 @@ async fn only_the_server_file_can_allow_pass_through_paths() {
     let gw = Gateway::start("").await;
     let mut t = target(&mock);
     t["allow_proxy_paths"] = json!(["*"]);
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &t.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &t).await;
     let (status, body) = error_of(resp).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["param"], "config.allow_proxy_paths");

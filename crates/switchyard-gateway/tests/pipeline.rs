@@ -193,15 +193,12 @@ async fn a_native_stream_reports_usage_the_client_did_not_ask_for_without_sendin
     let config = json!({"provider": "anthropic", "api_key": "sk-ant",
         "custom_host": format!("http://{}/v1", mock.addr())});
     let text = String::from_utf8(
-        gw.chat(
-            hi_stream("claude-x"),
-            &[("x-portkey-config", &config.to_string())],
-        )
-        .await
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec(),
+        gw.chat_config(hi_stream("claude-x"), &config)
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
     )
     .unwrap();
     assert!(text.contains("\"content\":\"Hi\""), "{text}");
@@ -263,9 +260,7 @@ async fn attempt_end_sees_every_try() {
     )
     .await;
     drop(gw);
-    let resp = gw2
-        .chat(hi("m"), &[("x-portkey-config", &t.to_string())])
-        .await;
+    let resp = gw2.chat_config(hi("m"), &t).await;
     assert_eq!(resp.status(), 200);
     resp.bytes().await.unwrap();
     assert_eq!(
@@ -362,9 +357,7 @@ async fn a_per_attempt_hook_can_skip_a_target_or_answer_for_it() {
     let b = MockServer::start("b").await;
     let (gw, _rec) = recorded(vec![Arc::new(PerTarget)]).await;
     let config = json!({"strategy": {"mode": "fallback"}, "targets": [target(&a), target(&b)]});
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         header(&resp, "x-portkey-last-used-option-index"),
@@ -375,9 +368,7 @@ async fn a_per_attempt_hook_can_skip_a_target_or_answer_for_it() {
     b.push(Reply::error(500, "down"));
     let config = json!({"strategy": {"mode": "fallback"},
         "targets": [target(&a), target(&b), target(&a)]});
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     assert_eq!(
         header(&resp, "x-portkey-last-used-option-index"),
         "config.targets[2]"

@@ -16,9 +16,7 @@ async fn keys_portkey_tolerates_are_ignored_and_reported() {
     config["model"] = json!("gpt-4o");
     config["max_tokens"] = json!(100);
     config["retry"] = json!({"attempts": 0, "backoff": "exponential"});
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         header(&resp, "x-switchyard-ignored-config-keys"),
@@ -81,9 +79,7 @@ async fn openai_request_parameters_in_a_config_are_ignored_not_refused() {
     for p in params {
         config[p] = json!(1);
     }
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     let ignored = header(&resp, "x-switchyard-ignored-config-keys");
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
     assert_eq!(ignored.split(", ").count(), params.len(), "{ignored}");
@@ -100,9 +96,7 @@ async fn typos_of_real_keys_are_still_refused_with_a_suggestion() {
     ] {
         let mut config = target(&mock);
         config[key] = json!({});
-        let resp = gw
-            .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-            .await;
+        let resp = gw.chat_config(hi("m"), &config).await;
         let (status, body) = error_of(resp).await;
         assert_eq!(status, 400, "{key}");
         let msg = body["error"]["message"].as_str().unwrap();
@@ -113,11 +107,7 @@ async fn typos_of_real_keys_are_still_refused_with_a_suggestion() {
     }
     let config = json!({"strategy": {"mode": "fallback", "on_status_code": [500]},
         "targets": [target(&mock)]});
-    let (status, body) = error_of(
-        gw.chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-            .await,
-    )
-    .await;
+    let (status, body) = error_of(gw.chat_config(hi("m"), &config).await).await;
     assert_eq!(status, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains(
         "config.strategy.on_status_code: unknown field; did you mean `on_status_codes`?"
@@ -139,9 +129,7 @@ async fn camel_case_keys_work_as_in_portkey() {
             {"provider": "openai", "apiKey": "k", "customHost": b.url()},
         ]
     });
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         header(&resp, "x-portkey-last-used-option-index"),
@@ -219,10 +207,7 @@ async fn bedrock_without_a_region_uses_portkeys_default() {
     let config = json!({"provider": "bedrock", "custom_host": format!("http://{}", mock.addr()),
         "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "secret"});
     let resp = gw
-        .chat(
-            hi("anthropic.claude-3-haiku-20240307-v1:0"),
-            &[("x-portkey-config", &config.to_string())],
-        )
+        .chat_config(hi("anthropic.claude-3-haiku-20240307-v1:0"), &config)
         .await;
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
     let auth = mock.requests()[0]
@@ -239,21 +224,15 @@ async fn vertex_models_may_name_their_publisher_as_in_portkey() {
     let config = json!({"provider": "vertex-ai", "api_key": "ya29.token",
         "custom_host": format!("http://{}", mock.addr()),
         "vertex_project_id": "p", "vertex_region": "us-east5"});
-    gw.chat(
-        hi("anthropic.claude-3-5-sonnet@20240620"),
-        &[("x-portkey-config", &config.to_string())],
-    )
-    .await;
+    gw.chat_config(hi("anthropic.claude-3-5-sonnet@20240620"), &config)
+        .await;
     assert_eq!(
         mock.requests()[0].path,
         "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-sonnet@20240620:rawPredict"
     );
     let (status, body) = error_of(
-        gw.chat(
-            hi("meta.llama-3.1-405b-instruct-maas"),
-            &[("x-portkey-config", &config.to_string())],
-        )
-        .await,
+        gw.chat_config(hi("meta.llama-3.1-405b-instruct-maas"), &config)
+            .await,
     )
     .await;
     assert_eq!(status, 400);

@@ -50,9 +50,7 @@ async fn cached_config_routes_follow_every_change_of_the_config() {
     let gw = Gateway::start("").await;
     for (mock, key) in [(&a, "k1"), (&b, "k1"), (&a, "k2"), (&a, "k1")] {
         let config = json!({"provider": "openai", "api_key": key, "custom_host": mock.url()});
-        let resp = gw
-            .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-            .await;
+        let resp = gw.chat_config(hi("m"), &config).await;
         assert_eq!(resp.status(), 200);
     }
     let keys = |m: &MockServer| -> Vec<String> {

@@ -32,9 +32,7 @@ async fn a_client_host_resolving_to_an_internal_address_is_refused_when_connecti
         {"provider": "openai", "api_key": "k", "custom_host": evil},
         target(&b),
     ]});
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     let (status, body) = error_of(resp).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["param"], "custom_host");
@@ -71,9 +69,7 @@ async fn the_operators_hosts_may_resolve_anywhere_and_never_lend_their_connectio
     );
     // The same host and port named by a client: not through the operator's pooled connection.
     let config = json!({"provider": "openai", "api_key": "k", "custom_host": host});
-    let resp = gw
-        .chat(hi("x"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("x"), &config).await;
     assert_eq!(error_of(resp).await.0, 400);
     assert_eq!(mock.hits(), 1);
 }
@@ -86,9 +82,7 @@ async fn a_trusted_network_admits_a_client_host_that_resolves_into_it() {
     let gw = Gateway::start(&with_dns(&dns, "  trusted_hosts: [\"0.0.0.0/32\"]\n")).await;
     let config = json!({"provider": "openai", "api_key": "k",
         "custom_host": format!("http://gpu.test:{}/v1", mock.addr().port())});
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     assert_eq!(resp.status(), 200);
 }
 
@@ -101,9 +95,7 @@ async fn a_dns_failure_is_a_failed_attempt_that_falls_back() {
         {"provider": "openai", "api_key": "k", "custom_host": "http://nowhere.test/v1"},
         target(&b),
     ]});
-    let resp = gw
-        .chat(hi("m"), &[("x-portkey-config", &config.to_string())])
-        .await;
+    let resp = gw.chat_config(hi("m"), &config).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         header(&resp, "x-portkey-last-used-option-index"),
@@ -111,11 +103,7 @@ async fn a_dns_failure_is_a_failed_attempt_that_falls_back() {
     );
     // Alone, it is a 502 naming the host, not a refusal.
     let t = json!({"provider": "openai", "api_key": "k", "custom_host": "http://nowhere.test/v1"});
-    let (status, body) = error_of(
-        gw.chat(hi("m"), &[("x-portkey-config", &t.to_string())])
-            .await,
-    )
-    .await;
+    let (status, body) = error_of(gw.chat_config(hi("m"), &t).await).await;
     assert_eq!(status, 502);
     assert!(body["error"]["message"]
         .as_str()
@@ -143,12 +131,7 @@ async fn a_clients_token_uri_resolving_to_an_internal_address_is_refused_when_co
     let config = json!({"provider": "vertex-ai", "custom_host": format!("http://{}", vertex.addr()),
         "vertex_project_id": "p", "vertex_region": "us-central1",
         "vertex_service_account_json": sa.to_string()});
-    let resp = gw
-        .chat(
-            hi("gemini-2.0-flash"),
-            &[("x-portkey-config", &config.to_string())],
-        )
-        .await;
+    let resp = gw.chat_config(hi("gemini-2.0-flash"), &config).await;
     let (status, body) = error_of(resp).await;
     assert_eq!(status, 400, "{body}");
     assert!(body["error"]["message"]

@@ -113,24 +113,8 @@ fn serve_on_port_zero_prints_the_address_it_answers_on() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let addr = address_of(&mut child);
     let _running = Running(child);
-    // The first stdout line, read on a thread so a silent server fails the test instead of
-    // hanging it.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| panic!("no address line on stdout within 30 s"));
-    let addr = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first stdout line: {line:?}"));
-    let addr: std::net::SocketAddr = addr.parse().unwrap();
     assert!(addr.ip().is_loopback(), "{addr}");
     assert_ne!(addr.port(), 0, "the bound port, not the requested one");
 

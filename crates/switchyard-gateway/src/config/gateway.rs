@@ -134,36 +134,6 @@ const NODE_KEYS: &[&str] = &[
     "total_timeout",
 ];
 
-/// Every key a node may hold, for the unknown-key rule (`keys.rs`): the supported ones and the
-/// ones refused below. (The legacy format's `mode` and `options` are refused by name only, so
-/// `model` is never taken for a typo of `mode`.)
-const ALL_NODE_KEYS: &[&str] = &[
-    "strategy",
-    "targets",
-    "name",
-    "weight",
-    "provider",
-    "api_key",
-    "custom_host",
-    "forward_headers",
-    "override_params",
-    "retry",
-    "request_timeout",
-    "cache",
-    "strict_open_ai_compliance",
-    "on_status_codes",
-    "id",
-    "allow_proxy_paths",
-    "total_timeout",
-    "virtual_key",
-    "before_request_hooks",
-    "after_request_hooks",
-    "input_guardrails",
-    "output_guardrails",
-    "default_input_guardrails",
-    "default_output_guardrails",
-];
-
 const STRATEGY_KEYS: &[&str] = &["mode", "on_status_codes", "conditions", "default"];
 
 const RETRY_KEYS: &[&str] = &[
@@ -258,7 +228,9 @@ impl Builder<'_, '_> {
             self.err(suffix, "must be a JSON object");
             return None;
         };
-        let obj = &*keys::normalized(obj, ALL_NODE_KEYS, &is_option_key);
+        let obj = &*keys::normalized(obj, NODE_KEYS, &|k| {
+            is_option_key(k) || UNSUPPORTED_KEYS.iter().any(|(u, _)| *u == k)
+        });
         self.check_keys(obj, suffix);
         let inherited = self.inherit(obj, suffix, parent);
         let name = match obj.get("name") {
@@ -329,15 +301,24 @@ impl Builder<'_, '_> {
                     "this is the legacy config format; use `strategy: {mode: ...}` and `targets: [...]`",
                 );
             } else {
-                self.unknown_key(k, &here, ALL_NODE_KEYS);
+                self.unknown_key(k, &here, NODE_KEYS);
             }
         }
     }
 
-    /// A key its level does not know: a typo of a known key is refused, anything else is
-    /// ignored and reported (`keys.rs`).
+    /// A key its level does not know: a typo of a known key (or, on a node, of a refused one)
+    /// is refused, anything else is ignored and reported (`keys.rs`). The legacy format's
+    /// `mode` and `options` are refused by name only, so `model` is never taken for a typo of
+    /// `mode`.
     fn unknown_key(&mut self, key: &str, here: &str, known: &[&'static str]) {
-        match keys::classify(key, known, &|_| false) {
+        let verdict = match keys::classify(key, known, &|_| false) {
+            keys::KeyVerdict::Ignored if known == NODE_KEYS => {
+                let refused: Vec<&'static str> = UNSUPPORTED_KEYS.iter().map(|(k, _)| *k).collect();
+                keys::classify(key, &refused, &|_| false)
+            }
+            other => other,
+        };
+        match verdict {
             keys::KeyVerdict::Typo(meant) => {
                 self.err(here, format!("unknown field; did you mean `{meant}`?"))
             }

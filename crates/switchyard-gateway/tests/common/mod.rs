@@ -71,6 +71,12 @@ impl Gateway {
         self.post("/v1/chat/completions", body, headers).await
     }
 
+    /// `POST /v1/chat/completions` routed by a Gateway Config in `x-portkey-config`.
+    pub async fn chat_config(&self, body: Value, config: &Value) -> reqwest::Response {
+        self.chat(body, &[("x-portkey-config", &config.to_string())])
+            .await
+    }
+
     pub async fn post(
         &self,
         path: &str,
