@@ -1,0 +1,234 @@
+//! A target (leaf) of a Gateway Config: its provider, credentials, host and options — and the
+//! rules that keep the operator's credentials the operator's (they go only to the provider's
+//! configured host, and a client can't choose the host, account or headers they are used
+//! with).
+
+use serde_json::{Map, Value};
+use switchyard_providers::native::ProviderOptions;
+use switchyard_providers::{AuthStyle, Native, ProviderKind, ProviderSpec};
+
+use super::{is_option_key, Builder, Inherited, Origin};
+use crate::config::secret::Secret;
+use crate::routing::tree::{Credential, Leaf};
+use crate::ssrf::check_custom_host;
+
+/// Credentials given as provider options instead of an API key: AWS keys for Bedrock, a service
+/// account for Vertex AI.
+fn has_option_credentials(spec: &ProviderSpec, options: &ProviderOptions) -> bool {
+    credential_option(spec).is_some_and(|k| options.contains_key(k))
+}
+
+/// The option that carries a provider's credentials, for providers that take them that way.
+fn credential_option(spec: &ProviderSpec) -> Option<&'static str> {
+    match (spec.auth, spec.kind) {
+        (AuthStyle::AwsSigV4, _) => Some("aws_access_key_id"),
+        (AuthStyle::GoogleOAuth, _) => Some("vertex_service_account_json"),
+        (_, ProviderKind::AzureOpenAi) => Some("azure_ad_token"),
+        _ => None,
+    }
+}
+
+/// The option credentials in use are the operator's (not replaced by the client's own).
+fn uses_server_option_credentials(
+    spec: &ProviderSpec,
+    server: &ProviderOptions,
+    effective: &ProviderOptions,
+) -> bool {
+    let Some(key) = credential_option(spec) else {
+        return false;
+    };
+    server.get(key).is_some() && server.get(key) == effective.get(key)
+}
+
+/// Options that pick where a target's credentials are sent (an Azure resource is a host) or
+/// which account pays: with the operator's credentials only the operator may set them.
+const SERVER_CREDENTIAL_PINNED_OPTIONS: &[&str] = &[
+    "azure_resource_name",
+    "resource_name",
+    "openai_organization",
+    "openai_project",
+];
+
+impl Builder<'_, '_> {
+    pub(super) fn leaf(
+        &mut self,
+        obj: &Map<String, Value>,
+        suffix: &str,
+        inherited: Inherited,
+        is_root: bool,
+    ) -> Option<Leaf> {
+        let from_header = obj.get("provider").is_none() && is_root;
+        let slug = match obj.get("provider") {
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => {
+                self.err(&format!("{suffix}.provider"), "must be a string");
+                return None;
+            }
+            None => match self.input.header_provider.filter(|_| is_root) {
+                Some(p) => p,
+                None => {
+                    let msg = if is_root {
+                        "no provider: send the x-portkey-provider header, or a config with `provider` or `strategy` and `targets`"
+                    } else {
+                        "a target needs `provider` (or `strategy` and `targets`)"
+                    };
+                    self.err(&format!("{suffix}.provider"), msg);
+                    return None;
+                }
+            },
+        };
+        let Some(entry) = self.input.providers.get(slug).cloned() else {
+            let at = if from_header {
+                "x-portkey-provider".to_owned()
+            } else {
+                format!("{}{suffix}.provider", self.err_root)
+            };
+            self.errs.push(
+                &at,
+                format!(
+                    "unknown provider `{slug}`; known providers: {}",
+                    self.input.providers.slugs().join(", ")
+                ),
+            );
+            return None;
+        };
+
+        let mut options = entry.options.clone();
+        if from_header {
+            options.extend(self.input.header_options.clone());
+        }
+        for (k, v) in obj {
+            if is_option_key(k) {
+                let s = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => continue,
+                    other => other.to_string(),
+                };
+                options.insert(k.clone(), s);
+            }
+        }
+
+        if entry.spec.kind == ProviderKind::Native(Native::Bedrock)
+            && !options.contains_key("aws_region")
+        {
+            // Portkey's default region.
+            options.insert("aws_region".to_owned(), "us-east-1".to_owned());
+        }
+        let client_host = self.input.origin == Origin::Client;
+        let custom_host = self
+            .input
+            .custom_host
+            .filter(|_| client_host)
+            .map(str::to_owned)
+            .or(inherited.custom_host);
+        if let Some(host) = &custom_host {
+            // A public-looking name passes here; the public pool's resolver checks its addresses
+            // when each connection is made.
+            if client_host {
+                if let Err(e) = check_custom_host(host, self.input.trusted_hosts) {
+                    self.err(&format!("{suffix}.custom_host"), e);
+                }
+            } else if let Err(e) = crate::ssrf::validate_base_url(host) {
+                self.err(&format!("{suffix}.custom_host"), e);
+            }
+        }
+
+        let credential = match obj.get("api_key") {
+            Some(Value::String(k)) if !k.is_empty() => Credential::Client(Secret::new(k.as_str())),
+            Some(Value::String(_) | Value::Null) | None => {
+                match self.input.header_key.clone().filter(|_| from_header) {
+                    Some(k) => Credential::Client(k),
+                    None => match &entry.api_key {
+                        Some(k) if self.input.origin == Origin::Server || custom_host.is_none() => {
+                            Credential::Server(k.clone())
+                        }
+                        Some(_) => {
+                            self.errs.push_credentials(
+                                &format!("{}{suffix}.api_key", self.err_root),
+                                format!("a target with a custom host must carry its own api_key (the server's key for `{slug}` is only sent to its configured host)"),
+                            );
+                            return None;
+                        }
+                        None if entry.key_optional()
+                            || has_option_credentials(entry.spec, &options) =>
+                        {
+                            Credential::None
+                        }
+                        None => {
+                            let how = if from_header {
+                                "send `Authorization: Bearer <key>`"
+                            } else {
+                                "set `api_key` in the target"
+                            };
+                            self.errs.push_credentials(
+                                &format!("{}{suffix}.api_key", self.err_root),
+                                format!("no API key for provider `{slug}`: {how}, or configure providers.{slug}.api_key in the server's config file"),
+                            );
+                            return None;
+                        }
+                    },
+                }
+            }
+            Some(_) => {
+                self.err(&format!("{suffix}.api_key"), "must be a string");
+                return None;
+            }
+        };
+
+        if matches!(credential, Credential::None)
+            && client_host
+            && custom_host.is_some()
+            && uses_server_option_credentials(entry.spec, &entry.options, &options)
+        {
+            self.errs.push_credentials(
+                &format!("{}{suffix}.custom_host", self.err_root),
+                format!("a target with a custom host must carry its own credentials (the server's credentials for `{slug}` are only sent to its configured host)"),
+            );
+            return None;
+        }
+
+        let server_credentials = matches!(credential, Credential::Server(_))
+            || (matches!(credential, Credential::None)
+                && uses_server_option_credentials(entry.spec, &entry.options, &options));
+        if server_credentials {
+            // Nothing from a client may choose where the operator's credentials go or which of
+            // the operator's accounts pays.
+            if client_host
+                && inherited
+                    .forward_headers
+                    .as_ref()
+                    .is_some_and(|f| !f.is_empty())
+            {
+                self.errs.push_credentials(
+                    &format!("{}{suffix}.forward_headers", self.err_root),
+                    format!("a target using the gateway's credentials for `{slug}` can't forward client headers; send your own api_key to use forward_headers"),
+                );
+                return None;
+            }
+            for key in SERVER_CREDENTIAL_PINNED_OPTIONS {
+                if options.get(*key) != entry.options.get(*key) {
+                    self.errs.push_credentials(
+                        &format!("{}{suffix}.{key}", self.err_root),
+                        format!("a target using the gateway's credentials for `{slug}` can't set {key}; send your own credentials to choose it"),
+                    );
+                    return None;
+                }
+            }
+        }
+        let has_custom_host = custom_host.is_some();
+        Some(Leaf {
+            server_credentials,
+            provider: entry,
+            credential,
+            custom_host,
+            client_host: client_host && has_custom_host,
+            forward_headers: inherited.forward_headers.unwrap_or_default(),
+            allow_proxy_paths: inherited.allow_proxy_paths.unwrap_or_default(),
+            override_params: inherited.override_params,
+            retry: inherited.retry.unwrap_or_default(),
+            request_timeout: inherited.request_timeout,
+            options,
+            memo: Default::default(),
+        })
+    }
+}
