@@ -82,26 +82,30 @@ pub async fn method_not_allowed(State(app): State<Arc<App>>, req: Request) -> Re
 /// pipeline like any other, so it is logged and counted.
 fn refuse(app: &Arc<App>, req: Request, err: GatewayError) -> Response {
     let (mut parts, _) = req.into_parts();
+    let (trace, permit) = from_layers(&mut parts);
+    let done = Completion {
+        record: RequestRecord::new(trace, Instant::now()),
+        pipeline: &app.pipeline,
+        permit,
+    };
+    response::early_error(err, done)
+}
+
+/// What the transport layers put into the request: its trace id and its in-flight permit.
+fn from_layers(
+    parts: &mut http::request::Parts,
+) -> (Arc<str>, Option<Arc<tokio::sync::OwnedSemaphorePermit>>) {
     let trace = match parts.extensions.remove::<TraceId>() {
         Some(t) => t.0,
         None => trace_id(&parts.headers),
     };
-    let done = Completion {
-        record: RequestRecord::new(trace, Instant::now()),
-        pipeline: &app.pipeline,
-        permit: parts.extensions.remove::<InFlight>().map(|p| p.0),
-    };
-    response::early_error(err, done)
+    (trace, parts.extensions.remove::<InFlight>().map(|p| p.0))
 }
 
 async fn handle(app: Arc<App>, endpoint: Option<Endpoint>, req: Request) -> Response {
     let started = Instant::now();
     let (mut parts, body) = req.into_parts();
-    let permit = parts.extensions.remove::<InFlight>().map(|p| p.0);
-    let trace = match parts.extensions.remove::<TraceId>() {
-        Some(t) => t.0,
-        None => trace_id(&parts.headers),
-    };
+    let (trace, permit) = from_layers(&mut parts);
     let mut record = RequestRecord::new(trace, started);
     record.op = endpoint.map_or("proxy", |e| e.name());
     let answer = prepare_and_run(&app, endpoint, parts, body, &mut record).await;
