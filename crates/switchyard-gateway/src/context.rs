@@ -1,6 +1,6 @@
 //! The per-request context: what the client asked for, read once, and what routing needs.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -52,6 +52,9 @@ pub struct RequestContext {
     /// `x-portkey-metadata`.
     pub metadata: Map<String, Value>,
     params: OnceLock<Option<Value>>,
+    /// Per-request state of pipeline hooks (what a per-attempt hook decided, for its tap or
+    /// on-complete to read). Moved into the request's record when the response is built.
+    scratch: Mutex<http::Extensions>,
 }
 
 impl RequestContext {
@@ -80,7 +83,18 @@ impl RequestContext {
             forward_override: None,
             metadata: Map::new(),
             params: OnceLock::new(),
+            scratch: Mutex::new(http::Extensions::new()),
         }
+    }
+
+    /// Runs `f` on the hooks' per-request state.
+    pub fn with_scratch<T>(&self, f: impl FnOnce(&mut http::Extensions) -> T) -> T {
+        f(&mut self.scratch.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Takes the hooks' per-request state (for the request's record).
+    pub fn take_scratch(&self) -> http::Extensions {
+        self.with_scratch(std::mem::take)
     }
 
     /// The request body as JSON, parsed on first use (only conditional routing on `params.*`

@@ -423,3 +423,87 @@ async fn a_stream_tap_can_cut_a_stream() {
     assert_eq!(r.stream_error.as_deref(), Some("cut by the pipeline"));
     assert_eq!(r.bytes, text.len() as u64);
 }
+
+/// Keeps a note per request at the per-attempt phase, adds a response header from it, and sees
+/// a whole body as one chunk through its tap.
+#[derive(Default)]
+struct Noting {
+    seen: Arc<Mutex<Vec<(String, usize)>>>,
+}
+
+#[derive(Clone)]
+struct Note(String);
+
+struct NoteTap {
+    note: String,
+    seen: Arc<Mutex<Vec<(String, usize)>>>,
+    bytes: usize,
+}
+
+impl StreamTap for NoteTap {
+    fn on_chunk(&mut self, chunk: Bytes) -> ChunkAction {
+        self.bytes += chunk.len();
+        ChunkAction::Send(chunk)
+    }
+    fn on_end(&mut self) -> Option<Bytes> {
+        self.seen
+            .lock()
+            .unwrap()
+            .push((self.note.clone(), self.bytes));
+        None
+    }
+}
+
+impl Hook for Noting {
+    fn name(&self) -> &'static str {
+        "noting"
+    }
+    fn phases(&self) -> Phases {
+        Phases {
+            per_attempt: true,
+            per_chunk: true,
+            ..Phases::default()
+        }
+    }
+    fn per_attempt<'a>(
+        &'a self,
+        req: &'a RequestContext,
+        _leaf: &'a Leaf,
+        path: &'a str,
+    ) -> HookFuture<'a, AttemptDecision> {
+        let note = format!("tried {path}");
+        req.with_scratch(|s| {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-noted", note.parse().unwrap());
+            s.insert(switchyard_gateway::pipeline::ExtraHeaders(headers));
+            s.insert(Note(note));
+        });
+        Box::pin(std::future::ready(AttemptDecision::Proceed))
+    }
+    fn on_stream(&self, r: &RequestRecord) -> Option<Box<dyn StreamTap>> {
+        let note = r.extensions.get::<Note>()?.0.clone();
+        Some(Box::new(NoteTap {
+            note,
+            seen: self.seen.clone(),
+            bytes: 0,
+        }))
+    }
+}
+
+#[tokio::test]
+async fn hooks_keep_per_request_state_add_headers_and_see_whole_bodies() {
+    let mock = MockServer::start("a").await;
+    let noting = Arc::new(Noting::default());
+    let seen = noting.seen.clone();
+    let (gw, _rec) = recorded(vec![noting]).await;
+    let h = via(&mock);
+    let resp = gw.chat(hi("m"), &refs(&h)).await;
+    assert_eq!(header(&resp, "x-noted"), "tried config");
+    let body = resp.bytes().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [("tried config".to_owned(), body.len())],
+        "the tap saw the whole body once"
+    );
+}

@@ -220,9 +220,11 @@ async fn prepare_and_run(
     ctx.metadata = metadata;
 
     if let Some(a) = app.pipeline.on_request(&ctx, route.node()).await {
+        record.extensions = ctx.take_scratch();
         return Ok(Answer::Hook(a));
     }
     let outcome = app.engine.execute(route.node(), &ctx).await;
+    record.extensions = ctx.take_scratch();
     Ok(Answer::Engine(outcome, ignored))
 }
 

@@ -15,7 +15,7 @@ use super::headers::{
 use crate::engine::{Failure, Success, SuccessBody};
 use crate::error::GatewayError;
 use crate::pipeline::body::ResponseBody;
-use crate::pipeline::{EarlyAnswer, Pipeline, RequestRecord};
+use crate::pipeline::{EarlyAnswer, ExtraHeaders, Pipeline, RequestRecord};
 
 /// Where a response's completion goes: the pipeline, and the request's in-flight permit.
 pub struct Completion<'a> {
@@ -45,15 +45,27 @@ fn portkey_headers(
         set(headers, PROVIDER, p);
     }
     set(headers, RETRY_ATTEMPT_COUNT, &retries.to_string());
-    headers.insert(CACHE_STATUS, HeaderValue::from_static("DISABLED"));
+    if !headers.contains_key(CACHE_STATUS) {
+        headers.insert(CACHE_STATUS, HeaderValue::from_static("DISABLED"));
+    }
+}
+
+/// Headers hooks asked for (`ExtraHeaders` in the request's scratch) replace the response's.
+fn extra_headers(headers: &mut HeaderMap, record: &RequestRecord) {
+    if let Some(ExtraHeaders(extra)) = record.extensions.get::<ExtraHeaders>() {
+        for (k, v) in extra {
+            headers.insert(k.clone(), v.clone());
+        }
+    }
 }
 
 fn respond(
     status: StatusCode,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
     body: ResponseBody,
     done: Completion<'_>,
 ) -> Response {
+    extra_headers(&mut headers, &done.record);
     let body = body.complete_with(done.record, done.pipeline, done.permit);
     let mut resp = Response::new(Body::new(body));
     *resp.status_mut() = status;

@@ -87,8 +87,8 @@ impl ResponseBody {
             record.bytes = b.len() as u64;
         }
         let taps = match self.inner {
-            Inner::Events(_) | Inner::Native(_) => pipeline.taps(&record),
-            _ => Vec::new(),
+            Inner::Raw(_) => Vec::new(),
+            _ => pipeline.taps(&record),
         };
         self.completion = Some(Box::new(Completion {
             record,
@@ -138,6 +138,27 @@ impl ResponseBody {
         (chunk, false)
     }
 
+    fn has_taps(&self) -> bool {
+        self.completion.as_ref().is_some_and(|c| !c.taps.is_empty())
+    }
+
+    /// A whole body through the taps, and what they hold at its end.
+    fn tap_whole(&mut self, body: Bytes) -> Bytes {
+        let (mut out, cut) = self.tap(body);
+        if !cut {
+            if let Some(rest) = self.drain_taps() {
+                let mut joined = Vec::with_capacity(out.len() + rest.len());
+                joined.extend_from_slice(&out);
+                joined.extend_from_slice(&rest);
+                out = Bytes::from(joined);
+            }
+        }
+        if let Some(c) = self.completion.as_mut() {
+            c.record.bytes = out.len() as u64;
+        }
+        out
+    }
+
     /// What the taps still hold at the end of the stream.
     fn drain_taps(&mut self) -> Option<Bytes> {
         let c = self.completion.as_mut()?;
@@ -171,8 +192,12 @@ impl Body for ResponseBody {
             let next = match &mut this.inner {
                 Inner::Full(b) => {
                     let b = b.take();
-                    // A whole body is over once its one frame is out (hyper may not poll
-                    // again after `is_end_stream`).
+                    // A whole body passes the taps as one chunk, and is over once its one
+                    // frame is out (hyper may not poll again after `is_end_stream`).
+                    let b = match b {
+                        Some(b) if this.has_taps() => Some(this.tap_whole(b)),
+                        other => other,
+                    };
                     this.finish(false);
                     return Poll::Ready(b.map(|b| Ok(Frame::data(b))));
                 }

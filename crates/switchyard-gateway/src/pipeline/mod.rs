@@ -49,6 +49,11 @@ pub struct Phases {
     pub on_complete: bool,
 }
 
+/// Response headers a hook adds to the final response (put into the request's scratch; they
+/// replace upstream headers of the same name).
+#[derive(Debug, Clone, Default)]
+pub struct ExtraHeaders(pub http::HeaderMap);
+
 /// A response a hook gives instead of the engine's (a cache hit, a refusal, a denied check).
 #[derive(Debug, Clone)]
 pub struct EarlyAnswer {
@@ -78,9 +83,10 @@ pub enum ChunkAction {
     Cut(Bytes),
 }
 
-/// Per-request state for the per-chunk phase, created when a stream commits.
+/// Per-request state for the per-chunk phase, created when the response body starts: it sees a
+/// stream's chunks as they go, or a whole body as one chunk.
 pub trait StreamTap: Send {
-    /// Sees each chunk (whole SSE events) before it goes to the client.
+    /// Sees each chunk (whole SSE events, or the whole body) before it goes to the client.
     fn on_chunk(&mut self, chunk: Bytes) -> ChunkAction;
     /// The upstream stream ended: bytes still held back, if any, to send last.
     fn on_end(&mut self) -> Option<Bytes> {
@@ -120,7 +126,8 @@ pub trait Hook: Send + Sync + 'static {
     /// After each upstream try, retries included.
     fn attempt_end(&self, _attempt: &AttemptRecord) {}
 
-    /// When a streamed response commits: a tap to see its chunks, if this hook wants one.
+    /// When a response body starts (a committed stream, or a whole body): a tap to see its
+    /// chunks, if this hook wants one.
     fn on_stream(&self, _record: &RequestRecord) -> Option<Box<dyn StreamTap>> {
         None
     }

@@ -47,6 +47,9 @@ pub struct RequestRecord {
     pub client_gone: bool,
     /// From `started` to the end of the response body.
     pub duration: Duration,
+    /// What hooks kept for this request (`RequestContext::with_scratch`), for their taps and
+    /// on-complete.
+    pub extensions: http::Extensions,
 }
 
 impl RequestRecord {
@@ -70,6 +73,7 @@ impl RequestRecord {
             stream_error: None,
             client_gone: false,
             duration: Duration::ZERO,
+            extensions: http::Extensions::new(),
         }
     }
 
