@@ -274,7 +274,7 @@ fn empty_pipeline(c: &mut Criterion) {
                 early,
                 pipeline.has_per_attempt(),
                 pipeline.has_attempt_end(),
-                pipeline.wants_completion(),
+                pipeline.has_on_complete(),
             )
         })
     });

@@ -32,6 +32,9 @@ pub enum GatewayError {
     /// The request is understood but not allowed on this route (403).
     #[error("{0}")]
     Forbidden(String),
+    /// An admin call without the admin key (401).
+    #[error("the admin API needs `Authorization: Bearer <server.admin_key>`")]
+    AdminUnauthorized,
     #[error("no route for {0}")]
     NotFound(String),
     #[error("method {0} is not allowed on this path")]
@@ -85,6 +88,7 @@ impl GatewayError {
             GatewayError::NotFound(_) => StatusCode::NOT_FOUND,
             GatewayError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             GatewayError::Forbidden(_) => StatusCode::FORBIDDEN,
+            GatewayError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             GatewayError::Timeout { .. } | GatewayError::BodyTimeout { .. } => {
                 StatusCode::REQUEST_TIMEOUT
             }
@@ -110,6 +114,7 @@ impl GatewayError {
             GatewayError::NotFound(_) => "not_found",
             GatewayError::MethodNotAllowed(_) => "method_not_allowed",
             GatewayError::Forbidden(_) => "forbidden",
+            GatewayError::AdminUnauthorized => "admin_unauthorized",
             GatewayError::NoConditionMatched(_) => "no_condition_matched",
             GatewayError::Timeout { .. } => "timeout",
             GatewayError::BodyTimeout { .. } => "body_timeout",

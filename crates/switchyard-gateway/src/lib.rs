@@ -2,6 +2,7 @@
 //! the HTTP server. The `switchyard` binary is a thin wrapper around [`Server`].
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod context;
 pub mod engine;

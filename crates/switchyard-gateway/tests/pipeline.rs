@@ -445,7 +445,7 @@ impl StreamTap for NoteTap {
         self.bytes += chunk.len();
         ChunkAction::Send(chunk)
     }
-    fn on_end(&mut self) -> Option<Bytes> {
+    fn on_end(&mut self, _usage: Option<TokenUsage>) -> Option<Bytes> {
         self.seen
             .lock()
             .unwrap()

@@ -15,6 +15,7 @@ use super::errors::ConfigErrors;
 use super::gateway::{self, is_option_key, BuildInput, Origin};
 use super::providers::{ProviderEntry, Providers};
 use super::secret::Secret;
+use super::stores::{parse_cache, parse_redis, CacheSettings, RedisSettings};
 use super::values::{interpolate_env, ByteSize, HumanDuration};
 use crate::routing::tree::Node;
 use crate::ssrf::{validate_base_url, TrustedHosts, DEFAULT_TRUSTED_HOSTS};
@@ -55,6 +56,8 @@ pub struct ServerSettings {
     pub stream_usage: bool,
     /// One access-log line per request, written when its response ends.
     pub access_log: bool,
+    /// The bearer key of the admin API (`/admin/*`); without one the admin API is off.
+    pub admin_key: Option<Secret>,
     /// Trees built from request headers kept for reuse (0: none; see `http::route`).
     pub route_cache_size: u64,
     /// Requests in flight at once (streams count until they end); one more gets a 503 with
@@ -150,6 +153,7 @@ impl Default for ServerSettings {
             max_response_bytes: 32 << 20,
             stream_usage: true,
             access_log: true,
+            admin_key: None,
             route_cache_size: 4096,
             max_concurrent_requests: Some(10_000),
             max_connections: Some(10_000),
@@ -182,6 +186,7 @@ struct RawServer {
     max_response_size: Option<ByteSize>,
     stream_usage: Option<bool>,
     access_log: Option<bool>,
+    admin_key: Option<String>,
     route_cache_size: Option<u64>,
     max_concurrent_requests: Option<usize>,
     max_connections: Option<usize>,
@@ -223,6 +228,10 @@ pub struct GatewayConfig {
     /// Model alias → routing tree.
     pub routes: HashMap<String, Arc<Node>>,
     pub default_route: Option<Arc<Node>>,
+    /// The `cache:` section: where cached answers live.
+    pub cache: CacheSettings,
+    /// The `redis:` section, when shared state goes through Redis.
+    pub redis: Option<RedisSettings>,
 }
 
 impl GatewayConfig {
@@ -267,11 +276,11 @@ impl GatewayConfig {
         for key in obj.keys() {
             if !matches!(
                 key.as_str(),
-                "server" | "providers" | "routes" | "default_route"
+                "server" | "providers" | "routes" | "default_route" | "cache" | "redis"
             ) {
                 errs.push(
                     key,
-                    "unknown section (expected server, providers, routes, default_route)",
+                    "unknown section (expected server, providers, routes, default_route, cache, redis)",
                 );
             }
         }
@@ -279,11 +288,15 @@ impl GatewayConfig {
 
         let server = parse_server(root.get("server"), &mut errs);
         let providers = parse_providers(root.get("providers"), &mut errs);
+        let redis = parse_redis(root.get("redis"), &mut errs);
+        let cache = parse_cache(root.get("cache"), redis.as_ref(), &mut errs);
         let mut config = GatewayConfig {
             server,
             providers,
             routes: HashMap::new(),
             default_route: None,
+            cache,
+            redis,
         };
 
         if let Some(routes) = root.get("routes") {
@@ -435,6 +448,14 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     }
     if let Some(b) = raw.access_log {
         s.access_log = b;
+    }
+    match raw.admin_key {
+        Some(k) if k.len() < 16 => errs.push(
+            "server.admin_key",
+            "must be at least 16 characters (it guards the admin API)",
+        ),
+        Some(k) => s.admin_key = Some(Secret::new(k)),
+        None => {}
     }
     if let Some(n) = raw.route_cache_size {
         s.route_cache_size = n;

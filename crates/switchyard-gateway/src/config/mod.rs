@@ -7,6 +7,7 @@ pub mod gateway;
 pub mod keys;
 pub mod providers;
 pub mod secret;
+pub mod stores;
 pub mod values;
 
 pub use errors::{ConfigError, ConfigErrors};

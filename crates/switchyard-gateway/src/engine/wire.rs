@@ -232,6 +232,12 @@ fn openai_account_headers(leaf: &Leaf, headers: &mut HeaderMap) -> Result<(), Ga
 
 /// The client's body with `model` rewritten and `override_params` applied; the original
 /// bytes when there is nothing to change.
+/// The body as it is sent to an OpenAI-compatible target: the client's, with `model` rewritten
+/// and `override_params` applied (what the cache keys on).
+pub(crate) fn upstream_body(leaf: &Leaf, req: &RequestContext) -> Result<Bytes, GatewayError> {
+    patched_body(leaf, req, false)
+}
+
 fn patched_body(
     leaf: &Leaf,
     req: &RequestContext,

@@ -1,5 +1,6 @@
 //! The HTTP face of the gateway.
 
+pub mod admin;
 mod handlers;
 pub mod headers;
 pub mod layers;

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -21,9 +21,12 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
-use super::handlers;
 use super::layers::{LoadShedLayer, RequestIdLayer};
 use super::route::RouteCache;
+use super::{admin, handlers};
+use crate::cache::store::{RedisStore, Store};
+use crate::cache::CacheHook;
+use crate::config::stores::CacheBackend;
 use crate::config::GatewayConfig;
 use crate::engine::Engine;
 use crate::pipeline::access_log::AccessLog;
@@ -38,6 +41,8 @@ pub struct App {
     pub pipeline: Arc<Pipeline>,
     /// Trees built from request headers, reused while they are sent again.
     pub routes: RouteCache,
+    /// Where cached answers live (the admin API clears it).
+    pub cache: Arc<Store>,
 }
 
 /// The router, for serving or for in-process tests.
@@ -62,6 +67,10 @@ pub fn router(app: Arc<App>) -> Router {
             get(handlers::models).fallback(handlers::method_not_allowed),
         )
         .route("/v1/{*rest}", any(handlers::proxy))
+        .route(
+            "/admin/cache",
+            delete(admin::clear_cache).fallback(handlers::method_not_allowed),
+        )
         .fallback(handlers::not_found)
         .with_state(app)
         .layer(shed)
@@ -89,7 +98,20 @@ impl Server {
         let addr = addr.unwrap_or(config.server.listen);
         let listener = listen(addr)?;
         let settings = Arc::new(config.server.clone());
+        let cache = Arc::new(match (&config.redis, config.cache.backend) {
+            (Some(r), CacheBackend::Redis) => Store::redis(
+                RedisStore::new(&r.url, &format!("{}cache:", r.prefix), r.timeout)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+            ),
+            _ => Store::memory(config.cache.max_bytes),
+        });
         let mut pipeline = Pipeline::default();
+        // Costs a target without a `cache` policy one check per attempt and per response.
+        pipeline.register(Arc::new(CacheHook::new(
+            cache.clone(),
+            config.cache.shared_namespaces.clone(),
+            config.cache.max_entry_bytes,
+        )));
         // The access log is registered only when its lines would be written: with the log
         // level below info (or no subscriber), a request keeps no record for it.
         if settings.access_log && AccessLog::enabled() {
@@ -107,6 +129,7 @@ impl Server {
             listener,
             app: Arc::new(App {
                 routes: RouteCache::new(config.server.route_cache_size),
+                cache,
                 config,
                 engine,
                 pipeline,

@@ -80,16 +80,16 @@ impl ResponseBody {
         permit: Option<Arc<OwnedSemaphorePermit>>,
     ) -> Self {
         self._permit = permit;
-        if !pipeline.wants_completion() {
+        let taps = match self.inner {
+            Inner::Raw(_) => Vec::new(),
+            _ => pipeline.taps(&record),
+        };
+        if taps.is_empty() && !pipeline.has_on_complete() {
             return self;
         }
         if let Inner::Full(Some(b)) = &self.inner {
             record.bytes = b.len() as u64;
         }
-        let taps = match self.inner {
-            Inner::Raw(_) => Vec::new(),
-            _ => pipeline.taps(&record),
-        };
         self.completion = Some(Box::new(Completion {
             record,
             pipeline: pipeline.clone(),
@@ -161,10 +161,16 @@ impl ResponseBody {
 
     /// What the taps still hold at the end of the stream.
     fn drain_taps(&mut self) -> Option<Bytes> {
+        let usage = match &self.inner {
+            Inner::Events(f) => f.usage(),
+            Inner::Native(s) => s.usage(),
+            Inner::Full(_) | Inner::Raw(_) => None,
+        };
         let c = self.completion.as_mut()?;
+        let usage = usage.or(c.record.usage);
         let mut out = Vec::new();
         for tap in &mut c.taps {
-            if let Some(b) = tap.on_end() {
+            if let Some(b) = tap.on_end(usage) {
                 out.extend_from_slice(&b);
             }
         }

@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::StatusCode;
+use switchyard_types::usage::TokenUsage;
 
 use crate::context::RequestContext;
 use crate::routing::tree::{Leaf, Node};
@@ -88,8 +89,9 @@ pub enum ChunkAction {
 pub trait StreamTap: Send {
     /// Sees each chunk (whole SSE events, or the whole body) before it goes to the client.
     fn on_chunk(&mut self, chunk: Bytes) -> ChunkAction;
-    /// The upstream stream ended: bytes still held back, if any, to send last.
-    fn on_end(&mut self) -> Option<Bytes> {
+    /// The body ended complete, having reported `usage` (which may have been read from a
+    /// usage chunk the client never sees): bytes still held back, if any, to send last.
+    fn on_end(&mut self, _usage: Option<TokenUsage>) -> Option<Bytes> {
         None
     }
 }
@@ -111,6 +113,12 @@ pub trait Hook: Send + Sync + 'static {
         _route: &'a Node,
     ) -> HookFuture<'a, Option<EarlyAnswer>> {
         Box::pin(std::future::ready(None))
+    }
+
+    /// Whether [`Hook::per_attempt`] has anything to do for `leaf` (a cheap check made before
+    /// the hook's future is built).
+    fn wants_attempt(&self, _leaf: &Leaf) -> bool {
+        true
     }
 
     /// For each target (leaf) the walk is about to try, before its first try.
@@ -198,7 +206,7 @@ impl Pipeline {
         leaf: &Leaf,
         path: &str,
     ) -> AttemptDecision {
-        for h in &self.per_attempt {
+        for h in self.per_attempt.iter().filter(|h| h.wants_attempt(leaf)) {
             match h.per_attempt(req, leaf, path).await {
                 AttemptDecision::Proceed => {}
                 other => return other,
@@ -226,9 +234,9 @@ impl Pipeline {
             .collect()
     }
 
-    /// Whether anything reads the completed request (then the record is kept at all).
-    pub fn wants_completion(&self) -> bool {
-        !self.on_complete.is_empty() || !self.per_chunk.is_empty()
+    /// Whether a hook reads completed requests.
+    pub fn has_on_complete(&self) -> bool {
+        !self.on_complete.is_empty()
     }
 
     pub fn on_complete(&self, record: &RequestRecord) {

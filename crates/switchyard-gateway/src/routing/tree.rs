@@ -112,6 +112,8 @@ pub struct Leaf {
     pub retry: RetryPolicy,
     pub request_timeout: Option<Duration>,
     pub options: ProviderOptions,
+    /// How this target's answers are cached (`cache` in the config; `None`: not cached).
+    pub cache: Option<crate::cache::policy::CachePolicy>,
     /// What every request to this target computes the same way, computed once: the leaf lives
     /// as long as its tree (a file route, or a header route in the route cache).
     pub memo: LeafMemo,
@@ -153,6 +155,7 @@ impl std::fmt::Debug for Leaf {
             .field("retry", &self.retry)
             .field("request_timeout", &self.request_timeout)
             .field("options", &self.options.keys().collect::<Vec<_>>())
+            .field("cache", &self.cache)
             .finish()
     }
 }

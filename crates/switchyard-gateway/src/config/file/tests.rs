@@ -166,6 +166,69 @@ default_route: smart
 }
 
 #[test]
+fn cache_and_redis_sections_are_checked_with_their_paths() {
+    let e = errors(
+        "cache:
+  backend: redis
+",
+    );
+    assert!(
+        e.contains("cache.backend: redis needs a `redis:` section"),
+        "{e}"
+    );
+    let e = errors(
+        "cache:
+  backend: disk
+",
+    );
+    assert!(e.contains("cache.backend: unknown backend `disk`"), "{e}");
+    let e = errors(
+        "cache:
+  max_bytes: lots
+",
+    );
+    assert!(e.contains("cache.max_bytes"), "{e}");
+    let e = errors(
+        "redis:
+  url: http://127.0.0.1:6379
+",
+    );
+    assert!(e.contains("redis.url: must be a redis://"), "{e}");
+    let e = errors(
+        "redis:
+  url: redis://x
+  tls: true
+",
+    );
+    assert!(e.contains("redis"), "{e}");
+    let e = errors(
+        "server:
+  admin_key: short
+",
+    );
+    assert!(
+        e.contains("server.admin_key: must be at least 16 characters"),
+        "{e}"
+    );
+    let c = GatewayConfig::from_yaml(
+        "redis:
+  url: redis://127.0.0.1:6379
+cache:
+  backend: redis
+  shared_namespaces: [faq]
+",
+        &no_env,
+    )
+    .unwrap();
+    assert_eq!(c.cache.backend, crate::config::stores::CacheBackend::Redis);
+    assert_eq!(c.cache.shared_namespaces, ["faq"]);
+    assert_eq!(
+        c.redis.unwrap().timeout,
+        std::time::Duration::from_millis(50)
+    );
+}
+
+#[test]
 fn an_inline_default_route_is_accepted() {
     let c = GatewayConfig::from_yaml(
         "default_route:\n  provider: ollama\n  custom_host: http://localhost:11434\n",
@@ -274,6 +337,12 @@ fn the_documented_config_file_parses() {
         "the example shows the defaults"
     );
     assert!(c.default_route.is_some());
+    assert_eq!(c.cache.backend, crate::config::stores::CacheBackend::Memory);
+    assert_eq!(
+        c.redis.map(|r| r.url).as_deref(),
+        Some("redis://127.0.0.1:6379")
+    );
+    assert!(c.server.admin_key.is_some());
 }
 
 #[test]

@@ -228,6 +228,7 @@ impl Builder<'_, '_> {
             retry: inherited.retry.unwrap_or_default(),
             request_timeout: inherited.request_timeout,
             options,
+            cache: inherited.cache,
             memo: Default::default(),
         })
     }

@@ -21,6 +21,7 @@ use super::errors::ConfigErrors;
 use super::keys;
 use super::providers::Providers;
 use super::secret::Secret;
+use crate::cache::policy::CachePolicy;
 use crate::routing::query::Query;
 use crate::routing::tree::{
     Condition, Group, Mode, Node, NodeKind, RetryPolicy, DEFAULT_RETRY_STATUSES,
@@ -114,6 +115,7 @@ struct Inherited {
     forward_headers: Option<Vec<HeaderName>>,
     request_timeout: Option<Duration>,
     allow_proxy_paths: Option<Vec<String>>,
+    cache: Option<CachePolicy>,
 }
 
 const NODE_KEYS: &[&str] = &[
@@ -330,6 +332,13 @@ impl Builder<'_, '_> {
                 self.err(&at, e);
             }
             out.forward_headers = Some(names);
+        }
+        if let Some(v) = obj.get("cache") {
+            // A node's own cache replaces the inherited one (`null` turns it off).
+            match crate::cache::policy::parse(v) {
+                Ok(policy) => out.cache = policy,
+                Err((sub, msg)) => self.err(&format!("{suffix}.cache{sub}"), msg),
+            }
         }
         if let Some(v) = obj.get("allow_proxy_paths") {
             let at = format!("{suffix}.allow_proxy_paths");
