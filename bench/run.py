@@ -7,7 +7,7 @@ Markdown report (also written to bench/out/report.md). Usage:
 
     bench/run [--duration SECONDS] [--only NAME[,NAME...]] [--streams N]
 
-Scenarios: chat, fallback, anthropic, bigbody, stream, streams. Needs wrk and curl (and nginx
+Scenarios: chat, fallback, anthropic, cache, bigbody, stream, streams. Needs wrk and curl (and nginx
 for the plain-proxy column): apt-get install wrk nginx-light curl. Binaries are built into and
 run from $CARGO_TARGET_DIR/release (default target/release).
 """
@@ -341,7 +341,7 @@ def main():
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only
-    needs = {"wrk": ("chat", "fallback", "anthropic", "bigbody"), "curl": ("stream",)}
+    needs = {"wrk": ("chat", "fallback", "anthropic", "bigbody", "cache"), "curl": ("stream",)}
     for tool, scenarios in needs.items():
         if any(want(s) for s in scenarios) and not shutil.which(tool):
             sys.exit(f"{tool} not found: apt-get install wrk curl nginx-light")
@@ -412,9 +412,16 @@ def main():
             measure("fallback (1st target down)", "switchyard", f"http://127.0.0.1:{gw_port}", 32, chat, f"x-portkey-config: {cfg}")
 
         if want("anthropic"):
-            anthropic = f"x-portkey-provider: anthropic\nauthorization: Bearer sk-ant\nx-portkey-custom-host: {mock_url}"
+            anthropic = f"x-portkey-provider: anthropic\nauthorization: Bearer sk-ant\nx-portkey-custom-host: {mock_url}/v1"
             measure("translated to Anthropic", "switchyard", f"http://127.0.0.1:{gw_port}", 32,
                     write_body(dict(CHAT, model="claude-3-5-haiku-latest"), "anthropic.json"), anthropic)
+
+        if want("cache"):
+            # The same question every time: after the first, every request is a hit the gateway
+            # answers from its memory cache without calling the mock.
+            cfg = json.dumps({"provider": "openai", "api_key": "sk-bench", "custom_host": f"{mock_url}/v1",
+                              "cache": {"mode": "simple", "max_age": 600}})
+            measure("cache hit", "switchyard", f"http://127.0.0.1:{gw_port}", 32, chat, f"x-portkey-config: {cfg}")
 
         if want("bigbody"):
             big = dict(CHAT)
