@@ -322,3 +322,20 @@ async fn a_dead_redis_is_bypassed_and_the_request_served() {
     }
     assert_eq!(mock.hits(), 3);
 }
+
+#[tokio::test]
+async fn a_forwarded_credential_is_part_of_the_tenant() {
+    let mock = MockServer::start("a").await;
+    let gw = Gateway::start("").await;
+    // The config's key is the same for both clients; each forwards its own.
+    let config = json!({"provider": "openai", "api_key": "sk-shared", "custom_host": mock.url(),
+        "forward_headers": ["authorization"], "cache": {"mode": "simple"}});
+    let (s, _) = ask(&gw, hi("m"), &config, &[("authorization", "Bearer sk-one")]).await;
+    assert_eq!(s, "MISS");
+    settle().await;
+    let (s, _) = ask(&gw, hi("m"), &config, &[("authorization", "Bearer sk-two")]).await;
+    assert_eq!(s, "MISS", "another forwarded key is another tenant");
+    settle().await;
+    let (s, _) = ask(&gw, hi("m"), &config, &[("authorization", "Bearer sk-one")]).await;
+    assert_eq!(s, "HIT");
+}

@@ -66,9 +66,22 @@ impl CacheHook {
         let d = Directives::of(&req.client_headers);
         let namespace = d.namespace.as_deref();
         let shared = namespace.is_some_and(|n| self.shared.iter().any(|s| s == n));
+        let names = req
+            .forward_override
+            .as_deref()
+            .unwrap_or(&leaf.forward_headers);
+        let forwarded: Vec<(&str, &[u8])> = names
+            .iter()
+            .flat_map(|n| {
+                req.client_headers
+                    .get_all(n)
+                    .iter()
+                    .map(move |v| (n.as_str(), v.as_bytes()))
+            })
+            .collect();
         let Some(key) = upstream_body(leaf, req)
             .ok()
-            .and_then(|body| key::key(leaf, endpoint, &body, namespace, shared))
+            .and_then(|body| key::key(leaf, endpoint, &body, &forwarded, namespace, shared))
         else {
             return AttemptDecision::Proceed;
         };

@@ -7,7 +7,9 @@
 //!   and one client can keep separate partitions. A namespace the operator declares shared
 //!   (`cache.shared_namespaces`) drops the credential: everyone naming it shares it. A target
 //!   with the operator's own credentials is one tenant, the operator's.
-//! - **The endpoint and the target**: provider, base URL (a custom host is another target).
+//! - **The endpoint and the target**: provider, base URL (a custom host is another target),
+//!   provider options (region, resource, deployment, organisation…), and the values of the
+//!   client headers forwarded to it (a forwarded `authorization` is a credential too).
 //! - **The request as sent upstream**: the body after `model` rewriting and `override_params`,
 //!   parsed and written back with its members sorted, without `stream` and `stream_options` —
 //!   a streamed and a plain request share their entry.
@@ -34,6 +36,7 @@ pub fn key(
     leaf: &Leaf,
     endpoint: Endpoint,
     body: &[u8],
+    forwarded: &[(&str, &[u8])],
     namespace: Option<&str>,
     shared_namespace: bool,
 ) -> Option<CacheKey> {
@@ -62,6 +65,14 @@ pub fn key(
     part(endpoint.name().as_bytes());
     part(leaf.provider.slug.as_bytes());
     part(leaf.base_url().as_bytes());
+    for (k, v) in &leaf.options {
+        part(k.as_bytes());
+        part(v.as_bytes());
+    }
+    for (name, value) in forwarded {
+        part(name.as_bytes());
+        part(value);
+    }
     part(&canonical);
     let digest = h.finish();
     let mut out = [0u8; 32];
