@@ -1,7 +1,9 @@
 //! A fast, scriptable mock of an OpenAI-compatible LLM upstream, for tests and benchmarks.
 //!
 //! By default it answers like OpenAI: `POST /v1/chat/completions` (JSON, or SSE when the body
-//! asks for `"stream": true`), `/v1/completions`, `/v1/embeddings`, `GET /v1/models`. Tests can
+//! asks for `"stream": true`), `/v1/completions`, `/v1/embeddings`, `GET /v1/models`. Embeddings
+//! are a fixed vector, except for the model [`BAG_OF_WORDS`]: a vector of the input's words, so
+//! texts with the same words get the same direction (for semantic cache tests). Tests can
 //! script the next replies ([`Reply`]: any status and body, event streams that end cleanly, get
 //! cut, or stall, delays, hangs, connection resets, malformed bodies) and read back every request
 //! the mock received.
@@ -30,6 +32,26 @@ use futures_util::StreamExt;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
+
+/// The embedding model whose vectors depend on the text: one of 64 dimensions per word
+/// (lowercased letters and digits; FNV-1a picks the dimension), counting its occurrences.
+pub const BAG_OF_WORDS: &str = "mock-bag-of-words";
+
+/// The [`BAG_OF_WORDS`] vector of `text`.
+pub fn bag_of_words(text: &str) -> Vec<f32> {
+    let mut v = vec![0f32; 64];
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let mut h: u32 = 0x811c_9dc5;
+        for b in word.to_lowercase().bytes() {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+        v[(h % 64) as usize] += 1.0;
+    }
+    v
+}
 
 /// One request the mock received.
 #[derive(Debug, Clone)]
@@ -712,12 +734,24 @@ fn default_reply(counters: &Arc<Counters>, name: &str, path: &str, body: &Bytes)
         return json_response(200, body.to_string().into());
     }
     if path.ends_with("/embeddings") {
-        let n = match req.get("input") {
-            Some(Value::Array(a)) if a.first().is_some_and(Value::is_string) => a.len(),
-            _ => 1,
+        let inputs: Vec<&str> = match req.get("input") {
+            Some(Value::Array(a)) if a.first().is_some_and(Value::is_string) => {
+                a.iter().map(|v| v.as_str().unwrap_or_default()).collect()
+            }
+            Some(Value::String(s)) => vec![s.as_str()],
+            _ => vec![""],
         };
-        let data: Vec<Value> = (0..n)
-            .map(|i| json!({"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]}))
+        let data: Vec<Value> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let embedding = if model == BAG_OF_WORDS {
+                    json!(bag_of_words(text))
+                } else {
+                    json!([0.1, 0.2, 0.3])
+                };
+                json!({"object": "embedding", "index": i, "embedding": embedding})
+            })
             .collect();
         let body = json!({"object": "list", "data": data, "model": model,
                           "usage": {"prompt_tokens": 2, "total_tokens": 2}});

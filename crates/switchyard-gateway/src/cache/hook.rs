@@ -8,13 +8,16 @@ use http::{header, HeaderMap, HeaderValue, StatusCode};
 use switchyard_providers::Endpoint;
 use switchyard_types::usage::TokenUsage;
 
-use super::key::{self, CacheKey};
+use serde_json::{Map, Value};
+
+use super::key::{self, CacheKey, Scope};
 use super::policy::Directives;
 use super::replay::{to_sse, Assembler};
+use super::semantic::{self, text};
 use super::store::Store;
 use crate::context::{Operation, RequestContext};
 use crate::engine::wire::upstream_body;
-use crate::http::headers::CACHE_STATUS;
+use crate::http::headers::{CACHE_SIMILARITY, CACHE_STATUS};
 use crate::pipeline::{
     AttemptDecision, ChunkAction, EarlyAnswer, ExtraHeaders, Hook, HookFuture, Phases,
     RequestRecord, StreamTap,
@@ -24,6 +27,8 @@ use crate::routing::tree::Leaf;
 /// Caches the answers of targets whose config has a `cache` policy.
 pub struct CacheHook {
     store: Arc<Store>,
+    /// Semantic matching, when the server file configures it.
+    semantic: Option<Arc<semantic::Semantic>>,
     /// Namespaces the operator declared shared by every tenant.
     shared: Vec<String>,
     /// The largest answer stored.
@@ -38,6 +43,8 @@ struct Intent {
     namespace: Arc<str>,
     endpoint: Endpoint,
     ttl: Duration,
+    /// Semantic mode: the partition and vector the answer is remembered under.
+    semantic: Option<(CacheKey, Arc<[f32]>)>,
 }
 
 /// Every miss of one request, by target (a fallback may try several).
@@ -45,9 +52,15 @@ struct Intent {
 struct Intents(Vec<Intent>);
 
 impl CacheHook {
-    pub fn new(store: Arc<Store>, shared: Vec<String>, max_entry: usize) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        semantic: Option<Arc<semantic::Semantic>>,
+        shared: Vec<String>,
+        max_entry: usize,
+    ) -> Self {
         CacheHook {
             store,
+            semantic,
             shared,
             max_entry,
         }
@@ -65,7 +78,6 @@ impl CacheHook {
         let endpoint = *endpoint;
         let d = Directives::of(&req.client_headers);
         let namespace = d.namespace.as_deref();
-        let shared = namespace.is_some_and(|n| self.shared.iter().any(|s| s == n));
         let names = req
             .forward_override
             .as_deref()
@@ -79,21 +91,44 @@ impl CacheHook {
                     .map(move |v| (n.as_str(), v.as_bytes()))
             })
             .collect();
-        let Some(key) = upstream_body(leaf, req)
+        let scope = Scope {
+            leaf,
+            endpoint,
+            forwarded: &forwarded,
+            namespace,
+            shared_namespace: namespace.is_some_and(|n| self.shared.iter().any(|s| s == n)),
+        };
+        let Some(body) = upstream_body(leaf, req)
             .ok()
-            .and_then(|body| key::key(leaf, endpoint, &body, &forwarded, namespace, shared))
+            .and_then(|body| key::canonical(&body))
         else {
+            return AttemptDecision::Proceed;
+        };
+        let Some(key) = key::exact(&scope, &body) else {
             return AttemptDecision::Proceed;
         };
         let ns = key::namespace_label(namespace);
         if !d.skip_read {
             if let Some(hit) = self.store.get(&key, ns).await {
-                if let Some(answer) = answer(endpoint, hit, req.stream, req.include_usage) {
+                if let Some(answer) = answer(endpoint, hit, req, "HIT", None) {
                     return AttemptDecision::Answer(answer);
                 }
             }
         }
-        let status = if d.skip_read { "REFRESH" } else { "MISS" };
+        let mut status = if d.skip_read { "REFRESH" } else { "MISS" };
+        let mut semantic = None;
+        if let (true, Some(sem)) = (policy.semantic, &self.semantic) {
+            match self.semantic_lookup(sem, req, &scope, body, &d).await {
+                Semantic::Hit(answer) => return AttemptDecision::Answer(answer),
+                Semantic::Miss(p, v) => {
+                    if !d.skip_read {
+                        status = "SEMANTIC MISS";
+                    }
+                    semantic = Some((p, v));
+                }
+                Semantic::Skipped => {}
+            }
+        }
         req.with_scratch(|s| {
             let mut headers = HeaderMap::new();
             headers.insert(CACHE_STATUS, HeaderValue::from_static(status));
@@ -107,29 +142,111 @@ impl CacheHook {
                     namespace: ns.into(),
                     endpoint,
                     ttl: policy.max_age,
+                    semantic,
                 });
             }
         });
         AttemptDecision::Proceed
     }
+
+    /// The semantic lookup of a request no exact entry answered.
+    async fn semantic_lookup(
+        &self,
+        sem: &semantic::Semantic,
+        req: &RequestContext,
+        scope: &Scope<'_>,
+        body: Map<String, Value>,
+        d: &Directives,
+    ) -> Semantic {
+        if d.skip_read && d.skip_write {
+            return Semantic::Skipped;
+        }
+        let Some(split) = text::split(scope.endpoint, body, sem.max_input) else {
+            return Semantic::Skipped;
+        };
+        let Some(partition) = key::partition(scope, sem.embedder_name(), &split.rest) else {
+            return Semantic::Skipped;
+        };
+        // A retry or a fallback to another semantic target reuses the request's embedding.
+        let memo = req.with_scratch(|s| {
+            s.get::<Embedded>()
+                .filter(|e| e.text == split.text)
+                .map(|e| e.vector.clone())
+        });
+        let vector = match memo {
+            Some(v) => v,
+            None => {
+                let Some(v) = sem.vector(&split.text, &req.trace_id).await else {
+                    return Semantic::Skipped;
+                };
+                req.with_scratch(|s| {
+                    s.insert(Embedded {
+                        text: split.text,
+                        vector: v.clone(),
+                    })
+                });
+                v
+            }
+        };
+        if !d.skip_read {
+            let ns = key::namespace_label(scope.namespace);
+            for m in sem.search(&partition, &vector) {
+                match self.store.get(&m.key, ns).await {
+                    Some(hit) => {
+                        let similarity = Some(m.similarity);
+                        if let Some(a) =
+                            answer(scope.endpoint, hit, req, "SEMANTIC HIT", similarity)
+                        {
+                            return Semantic::Hit(a);
+                        }
+                    }
+                    // The answer expired or was evicted before its vector.
+                    None => sem.forget(&partition, &m.key),
+                }
+            }
+        }
+        Semantic::Miss(partition, vector)
+    }
+}
+
+/// The embedding of the request's text, kept for its other attempts.
+#[derive(Clone)]
+struct Embedded {
+    text: String,
+    vector: Arc<[f32]>,
+}
+
+/// What a semantic lookup found.
+enum Semantic {
+    Hit(EarlyAnswer),
+    /// No stored request was close enough: the partition and vector to store the answer under.
+    Miss(CacheKey, Arc<[f32]>),
+    /// Not looked up by meaning (see `semantic::text`), or the embedding failed.
+    Skipped,
 }
 
 /// A hit, as the request wants it: the JSON, or the stream replayed from it.
 fn answer(
     endpoint: Endpoint,
     body: Bytes,
-    stream: bool,
-    include_usage: bool,
+    req: &RequestContext,
+    status: &'static str,
+    similarity: Option<f32>,
 ) -> Option<EarlyAnswer> {
     let mut headers = HeaderMap::new();
-    headers.insert(CACHE_STATUS, HeaderValue::from_static("HIT"));
-    let body = if stream && endpoint != Endpoint::Embeddings {
+    headers.insert(CACHE_STATUS, HeaderValue::from_static(status));
+    if let Some(s) = similarity {
+        if let Ok(v) = HeaderValue::from_str(&format!("{s:.4}")) {
+            headers.insert(CACHE_SIMILARITY, v);
+        }
+    }
+    let body = if req.stream && endpoint != Endpoint::Embeddings {
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        to_sse(endpoint, &body, include_usage)?
+        to_sse(endpoint, &body, req.include_usage)?
     } else {
         headers.insert(
             header::CONTENT_TYPE,
@@ -186,6 +303,7 @@ impl Hook for CacheHook {
             assembler: Some(Assembler::new(intent.endpoint, self.max_entry)),
             intent,
             store: self.store.clone(),
+            semantic: self.semantic.clone(),
         }))
     }
 }
@@ -195,6 +313,7 @@ struct Collector {
     assembler: Option<Assembler>,
     intent: Intent,
     store: Arc<Store>,
+    semantic: Option<Arc<semantic::Semantic>>,
 }
 
 impl StreamTap for Collector {
@@ -208,10 +327,16 @@ impl StreamTap for Collector {
     fn on_end(&mut self, usage: Option<TokenUsage>) -> Option<Bytes> {
         let body = self.assembler.take()?.finish(usage)?;
         let store = self.store.clone();
+        let semantic = self.semantic.clone();
         let i = self.intent.clone();
-        // Storing waits for nobody: the client has its answer.
+        // Storing waits for nobody: the client has its answer. The vector goes in after the
+        // answer, so a search never finds one whose answer is not there yet.
         tokio::spawn(async move {
             store.put(i.key, &i.namespace, body, i.ttl).await;
+            if let (Some(sem), Some((partition, vector))) = (semantic, &i.semantic) {
+                sem.remember(*partition, vector, i.key, &i.namespace, i.ttl)
+                    .await;
+            }
         });
         None
     }

@@ -17,7 +17,7 @@
 //! Keys hold no secret: the credential only enters the hash.
 
 use ring::digest::{Context, SHA256};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use switchyard_providers::Endpoint;
 
 use crate::routing::tree::{Credential, Leaf};
@@ -30,29 +30,58 @@ pub fn namespace_label(namespace: Option<&str>) -> &str {
     namespace.unwrap_or("-")
 }
 
-/// The key of `body` (the upstream body, JSON) sent to `leaf` for `endpoint`; `None` when the
-/// body is not a JSON object (not cacheable).
-pub fn key(
-    leaf: &Leaf,
-    endpoint: Endpoint,
-    body: &[u8],
-    forwarded: &[(&str, &[u8])],
-    namespace: Option<&str>,
-    shared_namespace: bool,
-) -> Option<CacheKey> {
+/// Who asks and where to: everything of a key but the request body.
+pub struct Scope<'a> {
+    pub leaf: &'a Leaf,
+    pub endpoint: Endpoint,
+    /// The forwarded client headers, name and value.
+    pub forwarded: &'a [(&'a str, &'a [u8])],
+    /// The client's namespace.
+    pub namespace: Option<&'a str>,
+    /// The namespace is one the operator shares between tenants.
+    pub shared_namespace: bool,
+}
+
+/// The upstream body (JSON) as a cache key sees it: an object without `stream` and
+/// `stream_options`; `None` when it is not a JSON object (not cacheable).
+pub fn canonical(body: &[u8]) -> Option<Map<String, Value>> {
     let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(body) else {
         return None;
     };
     obj.remove("stream");
     obj.remove("stream_options");
-    let canonical = serde_json::to_vec(&Value::Object(obj)).ok()?;
+    Some(obj)
+}
+
+/// The exact-match key of `body` (from [`canonical`]) sent within `scope`.
+pub fn exact(scope: &Scope<'_>, body: &Map<String, Value>) -> Option<CacheKey> {
+    hash(scope, b"exact", &[], body)
+}
+
+/// The semantic partition of a request: `rest` is its body without the text compared by
+/// meaning, `embedder` names what embeds that text (vectors of two embedders never meet).
+pub fn partition(scope: &Scope<'_>, embedder: &str, rest: &Map<String, Value>) -> Option<CacheKey> {
+    hash(scope, b"partition", embedder.as_bytes(), rest)
+}
+
+fn hash(
+    scope: &Scope<'_>,
+    kind: &[u8],
+    extra: &[u8],
+    body: &Map<String, Value>,
+) -> Option<CacheKey> {
+    // serde_json's map is ordered by key: the same members always write the same bytes.
+    let canonical = serde_json::to_vec(body).ok()?;
+    let leaf = scope.leaf;
     let mut h = Context::new(&SHA256);
     let mut part = |bytes: &[u8]| {
         h.update(&(bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
     part(b"switchyard-cache-v1");
-    match (&leaf.credential, shared_namespace) {
+    part(kind);
+    part(extra);
+    match (&leaf.credential, scope.shared_namespace) {
         (_, true) => part(b"shared"),
         (Credential::Client(k), false) => {
             part(b"client");
@@ -61,15 +90,15 @@ pub fn key(
         (Credential::Server(_), false) => part(b"operator"),
         (Credential::None, false) => part(b"anonymous"),
     }
-    part(namespace_label(namespace).as_bytes());
-    part(endpoint.name().as_bytes());
+    part(namespace_label(scope.namespace).as_bytes());
+    part(scope.endpoint.name().as_bytes());
     part(leaf.provider.slug.as_bytes());
     part(leaf.base_url().as_bytes());
     for (k, v) in &leaf.options {
         part(k.as_bytes());
         part(v.as_bytes());
     }
-    for (name, value) in forwarded {
+    for (name, value) in scope.forwarded {
         part(name.as_bytes());
         part(value);
     }

@@ -18,11 +18,16 @@ pub const DEFAULT_AGE: Duration = Duration::from_secs(7 * 86_400);
 pub struct CachePolicy {
     /// How long a stored answer is served.
     pub max_age: Duration,
+    /// `mode: semantic`: also answer a request that means the same as a stored one.
+    pub semantic: bool,
 }
 
-/// Parses a `cache` value: `None` for `null` or `{"mode": ...}` absent; an error message for
-/// anything Portkey's dialect does not mean.
-pub fn parse(v: &Value) -> Result<Option<CachePolicy>, (String, &'static str)> {
+/// Parses a `cache` value: `None` for `null`; an error message for anything Portkey's dialect
+/// does not mean, and for `semantic` when the server file configures no `cache.semantic`.
+pub fn parse(
+    v: &Value,
+    semantic_available: bool,
+) -> Result<Option<CachePolicy>, (String, &'static str)> {
     let obj = match v {
         Value::Null => return Ok(None),
         Value::Object(o) => o,
@@ -38,16 +43,17 @@ pub fn parse(v: &Value) -> Result<Option<CachePolicy>, (String, &'static str)> {
             return Err((format!(".{k}"), "unknown field (expected mode, max_age)"));
         }
     }
-    match obj.get("mode").and_then(Value::as_str) {
-        Some("simple") => {}
+    let semantic = match obj.get("mode").and_then(Value::as_str) {
+        Some("simple") => false,
+        Some("semantic") if semantic_available => true,
         Some("semantic") => {
             return Err((
                 ".mode".into(),
-                "semantic caching is not supported yet: use `simple`",
+                "semantic caching needs an embedding route: set `cache.semantic.route` in the server's config file",
             ))
         }
         _ => return Err((".mode".into(), "must be `simple` or `semantic`")),
-    }
+    };
     let max_age = match obj.get("max_age").or_else(|| obj.get("maxAge")) {
         None | Some(Value::Null) => DEFAULT_AGE,
         Some(v) => match v.as_f64() {
@@ -57,7 +63,7 @@ pub fn parse(v: &Value) -> Result<Option<CachePolicy>, (String, &'static str)> {
             _ => return Err((".max_age".into(), "must be a number of seconds")),
         },
     };
-    Ok(Some(CachePolicy { max_age }))
+    Ok(Some(CachePolicy { max_age, semantic }))
 }
 
 /// `x-portkey-cache-force-refresh: true`: skip the read, store the fresh answer.
@@ -107,7 +113,7 @@ mod tests {
 
     #[test]
     fn max_age_is_in_seconds_clamped_and_defaults_to_seven_days() {
-        let age = |v: Value| parse(&v).unwrap().unwrap().max_age;
+        let age = |v: Value| parse(&v, false).unwrap().unwrap().max_age;
         assert_eq!(age(json!({"mode": "simple"})), DEFAULT_AGE);
         assert_eq!(
             age(json!({"mode": "simple", "max_age": 3600})),
@@ -115,7 +121,7 @@ mod tests {
         );
         assert_eq!(age(json!({"mode": "simple", "max_age": 1})), MIN_AGE);
         assert_eq!(age(json!({"mode": "simple", "max_age": 1e300})), MAX_AGE);
-        assert_eq!(parse(&Value::Null).unwrap(), None);
+        assert_eq!(parse(&Value::Null, false).unwrap(), None);
     }
 
     #[test]
@@ -127,8 +133,23 @@ mod tests {
             (json!({"mode": "simple", "max_age": -1}), ".max_age"),
             (json!({"mode": "simple", "ttl": 5}), ".ttl"),
         ] {
-            assert_eq!(parse(&v).unwrap_err().0, at, "{v}");
+            assert_eq!(parse(&v, false).unwrap_err().0, at, "{v}");
         }
+    }
+
+    #[test]
+    fn semantic_mode_needs_the_servers_embedding_route() {
+        let v = json!({"mode": "semantic", "max_age": 600});
+        assert_eq!(parse(&v, false).unwrap_err().0, ".mode");
+        let p = parse(&v, true).unwrap().unwrap();
+        assert!(p.semantic);
+        assert_eq!(p.max_age, Duration::from_secs(600));
+        assert!(
+            !parse(&json!({"mode": "simple"}), true)
+                .unwrap()
+                .unwrap()
+                .semantic
+        );
     }
 
     #[test]

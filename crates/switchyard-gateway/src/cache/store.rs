@@ -9,7 +9,6 @@
 //!   on read, nothing on write — with a warning (at most one every ten seconds) and a counter.
 //!   A reconnection is attempted at most once a second.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::Mutex;
 
 use super::key::CacheKey;
+use super::warn::Throttled;
 
 /// One stored answer (the whole non-streamed JSON body).
 #[derive(Clone)]
@@ -114,7 +114,15 @@ impl Store {
     pub fn bypassed(&self) -> u64 {
         match &self.0 {
             Backend::Memory(_) => 0,
-            Backend::Redis(r) => r.bypassed.load(Ordering::Relaxed),
+            Backend::Redis(r) => r.bypassed.count(),
+        }
+    }
+
+    /// The Redis store, when answers live there.
+    pub fn as_redis(&self) -> Option<&RedisStore> {
+        match &self.0 {
+            Backend::Memory(_) => None,
+            Backend::Redis(r) => Some(r),
         }
     }
 }
@@ -124,10 +132,9 @@ pub struct RedisStore {
     client: redis::Client,
     conn: Mutex<Option<ConnectionManager>>,
     last_attempt: std::sync::Mutex<Option<Instant>>,
-    last_warning: std::sync::Mutex<Option<Instant>>,
     prefix: String,
     timeout: Duration,
-    bypassed: AtomicU64,
+    bypassed: Throttled,
 }
 
 impl RedisStore {
@@ -138,11 +145,25 @@ impl RedisStore {
             client,
             conn: Mutex::new(None),
             last_attempt: std::sync::Mutex::new(None),
-            last_warning: std::sync::Mutex::new(None),
             prefix: prefix.to_owned(),
             timeout,
-            bypassed: AtomicU64::new(0),
+            bypassed: Throttled::default(),
         })
+    }
+
+    /// The client (for a connection of one's own, e.g. to block on a stream).
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// The prefix of every key.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The bounded wait of every command.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     fn entry_key(&self, key: &CacheKey, namespace: &str) -> String {
@@ -183,23 +204,14 @@ impl RedisStore {
         }
     }
 
-    fn bypass(&self, why: &str) {
-        self.bypassed.fetch_add(1, Ordering::Relaxed);
-        let mut last = self
-            .last_warning
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
-            *last = Some(Instant::now());
-            tracing::warn!(
-                reason = why,
-                "redis cache bypassed; requests are served uncached"
-            );
-        }
+    /// Counts (and now and then logs) a failure that bypassed the cache.
+    pub fn bypass(&self, why: &str) {
+        self.bypassed
+            .note("redis cache bypassed; requests are served uncached", why);
     }
 
     /// Runs one command with the bounded wait; `None` when it failed (the cache is bypassed).
-    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Option<T> {
+    pub async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Option<T> {
         let mut conn = self.connection().await?;
         match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await {
             Ok(Ok(v)) => Some(v),

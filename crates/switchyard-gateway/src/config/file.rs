@@ -333,6 +333,17 @@ impl GatewayConfig {
             }
             Some(_) => errs.push("default_route", "must be a route name or a Gateway Config"),
         }
+        if let Some(s) = &config.cache.semantic {
+            if !config.routes.contains_key(&s.route) {
+                errs.push(
+                    "cache.semantic.route",
+                    format!(
+                        "no route is named `{}` (it embeds the text compared)",
+                        s.route
+                    ),
+                );
+            }
+        }
         if errs.is_empty() {
             Ok(config)
         } else {
@@ -341,7 +352,10 @@ impl GatewayConfig {
     }
 
     fn build_route(&self, value: &Value, at: &str, errs: &mut ConfigErrors) -> Option<Node> {
-        let input = BuildInput::new(&self.providers, Origin::Server, &self.server.trusted_hosts);
+        let input = BuildInput {
+            semantic_cache: self.cache.semantic.is_some(),
+            ..BuildInput::new(&self.providers, Origin::Server, &self.server.trusted_hosts)
+        };
         match gateway::build_tree(value, at, &input) {
             Ok(built) => {
                 for key in &built.ignored {

@@ -6,6 +6,13 @@
 //!   max_bytes: 256MiB        # memory backend: answers kept, at most
 //!   max_entry_size: 4MiB     # the largest answer stored
 //!   shared_namespaces: []    # x-portkey-cache-namespace values every tenant shares
+//!   semantic:                # only for targets whose cache mode is `semantic`
+//!     route: embed           # the route (of `routes:`) that turns text into an embedding
+//!     threshold: 0.95        # cosine similarity a hit needs
+//!     timeout: 2s            # the longest wait for the embedding
+//!     max_input_size: 32KiB  # longer text is not compared by meaning
+//!     max_entries: 100000    # vectors kept, at most
+//!     max_bytes: 512MiB      # …and their bytes, at most
 //! redis:
 //!   url: redis://127.0.0.1:6379
 //!   timeout: 50ms            # the longest wait for Redis before the cache is bypassed
@@ -35,6 +42,38 @@ pub struct CacheSettings {
     pub max_bytes: u64,
     pub max_entry_bytes: usize,
     pub shared_namespaces: Vec<String>,
+    /// Semantic matching (`None` when the file has no `cache.semantic`).
+    pub semantic: Option<SemanticSettings>,
+}
+
+/// The `cache.semantic:` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SemanticSettings {
+    /// The route that embeds text.
+    pub route: String,
+    /// The cosine similarity a semantic hit needs, in (0, 1].
+    pub threshold: f32,
+    /// The longest wait for an embedding (then the request goes on uncached).
+    pub timeout: Duration,
+    /// Text longer than this (bytes) is not compared by meaning.
+    pub max_input_bytes: usize,
+    /// Vectors kept in the index, at most…
+    pub max_entries: usize,
+    /// …and their bytes, at most.
+    pub max_bytes: u64,
+}
+
+impl SemanticSettings {
+    fn new(route: String) -> Self {
+        SemanticSettings {
+            route,
+            threshold: 0.95,
+            timeout: Duration::from_secs(2),
+            max_input_bytes: 32 << 10,
+            max_entries: 100_000,
+            max_bytes: 512 << 20,
+        }
+    }
 }
 
 impl Default for CacheSettings {
@@ -44,6 +83,7 @@ impl Default for CacheSettings {
             max_bytes: 256 << 20,
             max_entry_bytes: 4 << 20,
             shared_namespaces: Vec::new(),
+            semantic: None,
         }
     }
 }
@@ -63,6 +103,18 @@ struct RawCache {
     max_bytes: Option<ByteSize>,
     max_entry_size: Option<ByteSize>,
     shared_namespaces: Option<Vec<String>>,
+    semantic: Option<RawSemantic>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSemantic {
+    route: String,
+    threshold: Option<f64>,
+    timeout: Option<HumanDuration>,
+    max_input_size: Option<ByteSize>,
+    max_entries: Option<usize>,
+    max_bytes: Option<ByteSize>,
 }
 
 #[derive(Deserialize)]
@@ -125,7 +177,39 @@ pub fn parse_cache(
         s.max_entry_bytes = b;
     }
     s.shared_namespaces = r.shared_namespaces.unwrap_or_default();
+    s.semantic = r.semantic.and_then(|r| parse_semantic(r, errs));
     s
+}
+
+fn parse_semantic(r: RawSemantic, errs: &mut ConfigErrors) -> Option<SemanticSettings> {
+    let mut s = SemanticSettings::new(r.route);
+    if s.route.is_empty() {
+        errs.push("cache.semantic.route", "must name a route of `routes:`");
+        return None;
+    }
+    if let Some(t) = r.threshold {
+        if !(t > 0.0 && t <= 1.0) {
+            errs.push(
+                "cache.semantic.threshold",
+                "must be a cosine similarity above 0 and at most 1",
+            );
+            return None;
+        }
+        s.threshold = t as f32;
+    }
+    if let Some(HumanDuration(t)) = r.timeout {
+        s.timeout = t;
+    }
+    if let Some(ByteSize(b)) = r.max_input_size {
+        s.max_input_bytes = b;
+    }
+    if let Some(n) = r.max_entries {
+        s.max_entries = n;
+    }
+    if let Some(ByteSize(b)) = r.max_bytes {
+        s.max_bytes = u64::try_from(b).unwrap_or(u64::MAX);
+    }
+    Some(s)
 }
 
 /// The `redis:` section (`None` when absent).

@@ -51,6 +51,11 @@ pub async fn clear_cache(
     if let Err(e) = authorized(&app, &headers) {
         return e.into_response();
     }
+    if let Some(sem) = &app.semantic {
+        // This instance's vectors; another instance's vectors of cleared answers find no
+        // answer at their next match and are dropped then.
+        sem.clear(q.namespace.as_deref());
+    }
     match app.cache.clear(q.namespace.as_deref()).await {
         Ok(removed) => {
             let body = json!({"cleared": true, "namespace": q.namespace, "removed": removed});

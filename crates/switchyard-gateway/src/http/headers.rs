@@ -18,6 +18,8 @@ pub const FORWARD_HEADERS: &str = "x-portkey-forward-headers";
 pub const LAST_USED_OPTION_INDEX: &str = "x-portkey-last-used-option-index";
 pub const RETRY_ATTEMPT_COUNT: &str = "x-portkey-retry-attempt-count";
 pub const CACHE_STATUS: &str = "x-portkey-cache-status";
+/// Response header of a semantic cache hit: the cosine similarity of the request it matched.
+pub const CACHE_SIMILARITY: &str = "x-switchyard-cache-similarity";
 /// Response header: keys of the request's Gateway Config that were ignored (`config::keys`).
 pub const IGNORED_CONFIG_KEYS: &str = "x-switchyard-ignored-config-keys";
 pub const DEFAULT_INPUT_GUARDRAILS: &str = "x-portkey-default-input-guardrails";

@@ -125,6 +125,7 @@ pub fn resolve(
                 header_key: headers.bearer.map(Secret::new),
                 header_options: headers.options(),
                 custom_host: headers.custom_host,
+                semantic_cache: config.cache.semantic.is_some(),
                 ..BuildInput::new(
                     &config.providers,
                     Origin::Client,

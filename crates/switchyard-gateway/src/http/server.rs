@@ -24,6 +24,8 @@ use tokio::sync::Semaphore;
 use super::layers::{LoadShedLayer, RequestIdLayer};
 use super::route::RouteCache;
 use super::{admin, handlers};
+use crate::cache::semantic::embed::Embedder;
+use crate::cache::semantic::Semantic;
 use crate::cache::store::{RedisStore, Store};
 use crate::cache::CacheHook;
 use crate::config::stores::CacheBackend;
@@ -43,6 +45,8 @@ pub struct App {
     pub routes: RouteCache,
     /// Where cached answers live (the admin API clears it).
     pub cache: Arc<Store>,
+    /// The semantic cache's index, when configured (the admin API clears it too).
+    pub semantic: Option<Arc<Semantic>>,
 }
 
 /// The router, for serving or for in-process tests.
@@ -105,10 +109,33 @@ impl Server {
             ),
             _ => Store::memory(config.cache.max_bytes),
         });
+        // Two pools, one for the operator's hosts and one for hosts a client named
+        // (`upstream`): a client's host is checked against SSRF rules at connect time.
+        let clients = Upstreams::new(&settings)?;
+        let semantic = match &config.cache.semantic {
+            Some(s) => {
+                let route = config.routes.get(&s.route).cloned().ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("cache.semantic.route: no route is named `{}`", s.route),
+                    )
+                })?;
+                // The embedding route runs on an engine of its own, without hooks.
+                let engine = Engine::new(
+                    clients.clone(),
+                    settings.clone(),
+                    Arc::new(Pipeline::default()),
+                );
+                let embedder = Embedder::new(engine, route, s.route.clone(), s.timeout);
+                Some(Semantic::new(s, embedder, cache.clone()))
+            }
+            None => None,
+        };
         let mut pipeline = Pipeline::default();
         // Costs a target without a `cache` policy one check per attempt and per response.
         pipeline.register(Arc::new(CacheHook::new(
             cache.clone(),
+            semantic.clone(),
             config.cache.shared_namespaces.clone(),
             config.cache.max_entry_bytes,
         )));
@@ -121,15 +148,13 @@ impl Server {
             pipeline.register(h);
         }
         let pipeline = Arc::new(pipeline);
-        // Two pools, one for the operator's hosts and one for hosts a client named
-        // (`upstream`): a client's host is checked against SSRF rules at connect time.
-        let clients = Upstreams::new(&settings)?;
         let engine = Engine::new(clients, settings, pipeline.clone());
         Ok(Server {
             listener,
             app: Arc::new(App {
                 routes: RouteCache::new(config.server.route_cache_size),
                 cache,
+                semantic,
                 config,
                 engine,
                 pipeline,

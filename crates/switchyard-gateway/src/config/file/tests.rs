@@ -229,6 +229,50 @@ cache:
 }
 
 #[test]
+fn the_semantic_section_is_checked_and_needs_an_existing_route() {
+    let e = errors("cache:\n  semantic:\n    route: embed\n");
+    assert!(
+        e.contains("cache.semantic.route: no route is named `embed`"),
+        "{e}"
+    );
+    let e = errors("cache:\n  semantic:\n    route: embed\n    threshold: 1.5\n");
+    assert!(e.contains("cache.semantic.threshold"), "{e}");
+    let e = errors("cache:\n  semantic:\n    route: embed\n    k: 3\n");
+    assert!(e.contains("cache.semantic"), "{e}");
+    // Without the section, a route asking for semantic mode is refused where it says so.
+    let e = errors("routes:\n  m:\n    provider: ollama\n    cache: {mode: semantic}\n");
+    assert!(
+        e.contains("routes.m.cache.mode: semantic caching needs"),
+        "{e}"
+    );
+    let c = GatewayConfig::from_yaml(
+        "routes:
+  embed: {provider: ollama}
+  chat: {provider: ollama, cache: {mode: semantic, max_age: 120}}
+cache:
+  semantic:
+    route: embed
+    threshold: 0.9
+    timeout: 500ms
+    max_input_size: 1KiB
+    max_entries: 10
+    max_bytes: 1MiB
+",
+        &no_env,
+    )
+    .unwrap();
+    let s = c.cache.semantic.unwrap();
+    assert_eq!((s.route.as_str(), s.threshold), ("embed", 0.9));
+    assert_eq!(s.timeout, std::time::Duration::from_millis(500));
+    assert_eq!(
+        (s.max_input_bytes, s.max_entries, s.max_bytes),
+        (1024, 10, 1 << 20)
+    );
+    let chat = c.routes["chat"].leaves()[0].cache.unwrap();
+    assert!(chat.semantic);
+}
+
+#[test]
 fn an_inline_default_route_is_accepted() {
     let c = GatewayConfig::from_yaml(
         "default_route:\n  provider: ollama\n  custom_host: http://localhost:11434\n",

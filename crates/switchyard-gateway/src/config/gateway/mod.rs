@@ -51,6 +51,8 @@ pub struct BuildInput<'a> {
     pub header_options: ProviderOptions,
     /// `x-portkey-custom-host`: beats every leaf's `custom_host`.
     pub custom_host: Option<&'a str>,
+    /// The server file configures `cache.semantic` (else `mode: semantic` is an error).
+    pub semantic_cache: bool,
 }
 
 impl<'a> BuildInput<'a> {
@@ -63,6 +65,7 @@ impl<'a> BuildInput<'a> {
             header_key: None,
             header_options: ProviderOptions::new(),
             custom_host: None,
+            semantic_cache: false,
         }
     }
 }
@@ -335,7 +338,7 @@ impl Builder<'_, '_> {
         }
         if let Some(v) = obj.get("cache") {
             // A node's own cache replaces the inherited one (`null` turns it off).
-            match crate::cache::policy::parse(v) {
+            match crate::cache::policy::parse(v, self.input.semantic_cache) {
                 Ok(policy) => out.cache = policy,
                 Err((sub, msg)) => self.err(&format!("{suffix}.cache{sub}"), msg),
             }
