@@ -190,7 +190,7 @@ impl CacheHook {
         };
         if !d.skip_read {
             let ns = key::namespace_label(scope.namespace);
-            for m in sem.search(&partition, &vector) {
+            for m in sem.search(partition, vector.clone()).await {
                 match self.store.get(&m.key, ns).await {
                     Some(hit) => {
                         let similarity = Some(m.similarity);
@@ -334,8 +334,14 @@ impl StreamTap for Collector {
         tokio::spawn(async move {
             store.put(i.key, &i.namespace, body, i.ttl).await;
             if let (Some(sem), Some((partition, vector))) = (semantic, &i.semantic) {
-                sem.remember(*partition, vector, i.key, &i.namespace, i.ttl)
-                    .await;
+                sem.remember(
+                    *partition,
+                    vector.clone(),
+                    i.key,
+                    i.namespace.clone(),
+                    i.ttl,
+                )
+                .await;
             }
         });
         None

@@ -1,39 +1,30 @@
 //! The in-memory vector index: one per partition, compared by cosine similarity.
 //!
 //! A partition holds the vectors of requests that differ only in their text (`text.rs`), so a
-//! lookup searches one partition, never the whole index. A partition of up to [`FLAT_MAX`]
-//! vectors is searched by brute force (contiguous `f32`s, one dot product each: ≈ 0.2 ms for
-//! 1,024 vectors of 1,536 dimensions); a larger one moves into an HNSW graph (USearch), whose
-//! lookup stays well under a millisecond at 100,000 vectors (docs/benchmarks.md).
+//! lookup searches one partition, never the whole index: brute force up to
+//! [`FLAT_MAX`] vectors, an HNSW graph above ([`super::partition`]; costs in
+//! docs/benchmarks.md).
 //!
 //! The index is bounded in entries and in bytes (`cache.semantic.max_entries`, `max_bytes`):
 //! beyond either, the oldest vectors go first. An expired vector is skipped by every search
 //! at once, and freed when the oldest are evicted. Vectors are normalised when inserted, so
-//! the cosine similarity is a dot product.
+//! the cosine similarity is a dot product. Inserts can take milliseconds once a partition is
+//! a graph: callers run them on a blocking thread.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
 
-use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
-
+use super::partition::{self, dot, Meta, Partition, Pending};
 use crate::cache::key::CacheKey;
 
-/// The largest partition searched by brute force.
-pub const FLAT_MAX: usize = 1024;
+pub use super::partition::FLAT_MAX;
+
 /// Candidates a search returns, best first (a stale one is skipped for the next).
 const CANDIDATES: usize = 4;
 /// Bookkeeping per vector, beyond its floats (an estimate, for `max_bytes`).
-const OVERHEAD: u64 = 256;
-
-/// What a vector stands for: the exact entry holding the answer.
-#[derive(Clone)]
-struct Meta {
-    key: CacheKey,
-    namespace: Arc<str>,
-    expires: Instant,
-}
+const OVERHEAD: u64 = 512;
 
 /// A stored request close enough to the one looked up.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,18 +52,6 @@ struct Ledger {
     bytes: u64,
 }
 
-struct Partition {
-    dims: usize,
-    by_key: HashMap<CacheKey, u64>,
-    meta: HashMap<u64, Meta>,
-    vectors: Vectors,
-}
-
-enum Vectors {
-    Flat { ids: Vec<u64>, data: Vec<f32> },
-    Graph(Index),
-}
-
 /// Scales `v` to unit length; `false` when it has none (all zeros, or not finite).
 pub fn normalize(v: &mut [f32]) -> bool {
     let norm = dot(v, v).sqrt();
@@ -81,24 +60,6 @@ pub fn normalize(v: &mut [f32]) -> bool {
     }
     v.iter_mut().for_each(|x| *x /= norm);
     true
-}
-
-/// A dot product the compiler vectorises (eight independent sums).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -140,29 +101,8 @@ impl VectorIndex {
         if p.dims != query.len() {
             return Vec::new();
         }
-        let candidates: Vec<(u64, f32)> = match &p.vectors {
-            Vectors::Flat { ids, data } => {
-                let mut best: Vec<(u64, f32)> = Vec::new();
-                for (id, v) in ids.iter().zip(data.chunks_exact(p.dims)) {
-                    let s = dot(query, v);
-                    if s >= threshold {
-                        best.push((*id, s));
-                    }
-                }
-                best.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
-                best
-            }
-            Vectors::Graph(g) => match g.search(query, CANDIDATES * 2) {
-                Ok(m) => m
-                    .keys
-                    .into_iter()
-                    .zip(m.distances)
-                    .map(|(id, d)| (id, 1.0 - d))
-                    .filter(|(_, s)| *s >= threshold)
-                    .collect(),
-                Err(_) => Vec::new(),
-            },
-        };
+        let mut candidates = p.search(query, threshold, CANDIDATES * 2);
+        candidates.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         candidates
             .into_iter()
             .filter_map(|(id, similarity)| {
@@ -193,43 +133,29 @@ impl VectorIndex {
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
             map.entry(partition)
-                .or_insert_with(|| {
-                    Arc::new(RwLock::new(Partition {
-                        dims: vector.len(),
-                        by_key: HashMap::new(),
-                        meta: HashMap::new(),
-                        vectors: Vectors::Flat {
-                            ids: Vec::new(),
-                            data: Vec::new(),
-                        },
-                    }))
-                })
+                .or_insert_with(|| Arc::new(RwLock::new(Partition::new(vector.len()))))
                 .clone()
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut p = p.write().unwrap_or_else(PoisonError::into_inner);
-            if p.dims != vector.len() || vector.is_empty() {
-                return false;
+        let meta = Meta {
+            key,
+            namespace,
+            expires,
+        };
+        let pending = p
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .begin_insert(id, vector, meta);
+        let stored = match pending {
+            Pending::Done(stored) => stored,
+            Pending::Graph => partition::graph_insert(&p, id, vector),
+            Pending::Promote(ids, data) => {
+                partition::promote(&p, vector.len(), ids, data);
+                true
             }
-            if let Some(old) = p.by_key.get(&key).copied() {
-                if let Some(m) = p.meta.get_mut(&old) {
-                    m.expires = expires;
-                }
-                return false;
-            }
-            if !p.add(id, vector) {
-                return false;
-            }
-            p.by_key.insert(key, id);
-            p.meta.insert(
-                id,
-                Meta {
-                    key,
-                    namespace,
-                    expires,
-                },
-            );
+        };
+        if !stored {
+            return false;
         }
         let mut ledger = lock(&self.ledger);
         ledger.order.push_back((partition, id));
@@ -357,71 +283,6 @@ impl VectorIndex {
 
 fn entry_bytes(dims: usize) -> u64 {
     (dims as u64).saturating_mul(4).saturating_add(OVERHEAD)
-}
-
-impl Partition {
-    /// Adds a vector, moving the partition into a graph when it outgrows brute force.
-    fn add(&mut self, id: u64, v: &[f32]) -> bool {
-        if let Vectors::Flat { ids, data } = &mut self.vectors {
-            if ids.len() < FLAT_MAX {
-                ids.push(id);
-                data.extend_from_slice(v);
-                return true;
-            }
-            let Some(g) = graph(self.dims, ids.len() * 2) else {
-                return false;
-            };
-            for (i, chunk) in ids.iter().zip(data.chunks_exact(self.dims)) {
-                if g.add(*i, chunk).is_err() {
-                    return false;
-                }
-            }
-            self.vectors = Vectors::Graph(g);
-        }
-        match &self.vectors {
-            Vectors::Graph(g) => {
-                if g.size() >= g.capacity() && g.reserve(g.capacity().max(64) * 2).is_err() {
-                    return false;
-                }
-                g.add(id, v).is_ok()
-            }
-            Vectors::Flat { .. } => false,
-        }
-    }
-
-    fn remove(&mut self, id: u64) {
-        if let Some(m) = self.meta.remove(&id) {
-            self.by_key.remove(&m.key);
-        }
-        match &mut self.vectors {
-            Vectors::Flat { ids, data } => {
-                if let Some(pos) = ids.iter().position(|i| *i == id) {
-                    let last = ids.len() - 1;
-                    ids.swap_remove(pos);
-                    if pos != last {
-                        data.copy_within(last * self.dims..(last + 1) * self.dims, pos * self.dims);
-                    }
-                    data.truncate(last * self.dims);
-                }
-            }
-            Vectors::Graph(g) => {
-                let _ = g.remove(id);
-            }
-        }
-    }
-}
-
-/// An HNSW graph for `dims`-long unit vectors (inner product = cosine), room for `capacity`.
-fn graph(dims: usize, capacity: usize) -> Option<Index> {
-    let options = IndexOptions {
-        dimensions: dims,
-        metric: MetricKind::IP,
-        quantization: ScalarKind::F32,
-        ..IndexOptions::default()
-    };
-    let g = Index::new(&options).ok()?;
-    g.reserve(capacity).ok()?;
-    Some(g)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 
 pub mod embed;
 pub mod index;
+mod partition;
 pub mod share;
 pub mod text;
 
@@ -90,10 +91,15 @@ impl Semantic {
         }
     }
 
-    /// Stored requests of `partition` similar enough to `vector`, best first.
-    pub fn search(&self, partition: &CacheKey, vector: &[f32]) -> Vec<Match> {
-        self.index
-            .search(partition, vector, self.threshold, Instant::now())
+    /// Stored requests of `partition` similar enough to `vector`, best first. The search
+    /// runs on a blocking thread (up to a millisecond in a large partition).
+    pub async fn search(&self, partition: CacheKey, vector: Arc<[f32]>) -> Vec<Match> {
+        let (index, threshold) = (self.index.clone(), self.threshold);
+        tokio::task::spawn_blocking(move || {
+            index.search(&partition, &vector, threshold, Instant::now())
+        })
+        .await
+        .unwrap_or_default()
     }
 
     /// The vector of `key` in `partition` stands for an answer that is gone.
@@ -101,28 +107,27 @@ impl Semantic {
         self.index.forget(partition, key);
     }
 
-    /// Adds the vector of a stored answer, and publishes it to the other instances.
+    /// Adds the vector of a stored answer (on a blocking thread: a graph insert takes
+    /// milliseconds), and publishes it to the other instances.
     pub async fn remember(
         &self,
         partition: CacheKey,
-        vector: &[f32],
+        vector: Arc<[f32]>,
         key: CacheKey,
-        namespace: &str,
+        namespace: Arc<str>,
         ttl: Duration,
     ) {
-        self.index.insert(
-            partition,
-            vector,
-            key,
-            namespace.into(),
-            Instant::now() + ttl,
-        );
+        let index = self.index.clone();
+        let (v, ns) = (vector.clone(), namespace.clone());
+        let expires = Instant::now() + ttl;
+        let _ = tokio::task::spawn_blocking(move || index.insert(partition, &v, key, ns, expires))
+            .await;
         if let Some(redis) = self.store.as_redis() {
             let rec = share::Record {
                 partition: &partition,
                 key: &key,
-                namespace,
-                vector,
+                namespace: &namespace,
+                vector: &vector,
                 ttl,
             };
             share::publish(redis, self.origin, self.max_entries, rec).await;

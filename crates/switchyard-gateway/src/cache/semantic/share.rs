@@ -119,10 +119,21 @@ pub async fn follow(store: Arc<Store>, index: Weak<VectorIndex>, origin: u64) {
         let Some(index) = index.upgrade() else {
             return;
         };
-        for entry in reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids) {
-            apply(&index, origin, &entry.map);
-            last = entry.id;
+        let entries: Vec<_> = reply
+            .into_iter()
+            .flat_map(|r| r.keys)
+            .flat_map(|k| k.ids)
+            .collect();
+        if let Some(e) = entries.last() {
+            last = e.id.clone();
         }
+        // Graph inserts take milliseconds: on a blocking thread, in order.
+        let _ = tokio::task::spawn_blocking(move || {
+            for entry in entries {
+                apply(&index, origin, &entry.map);
+            }
+        })
+        .await;
     }
 }
 
