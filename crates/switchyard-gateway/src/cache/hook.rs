@@ -98,10 +98,7 @@ impl CacheHook {
             namespace,
             shared_namespace: namespace.is_some_and(|n| self.shared.iter().any(|s| s == n)),
         };
-        let Some(body) = upstream_body(leaf, req)
-            .ok()
-            .and_then(|body| key::canonical(&body))
-        else {
+        let Ok(body) = upstream_body(leaf, req) else {
             return AttemptDecision::Proceed;
         };
         let Some(key) = key::exact(&scope, &body) else {
@@ -117,7 +114,11 @@ impl CacheHook {
         }
         let mut status = if d.skip_read { "REFRESH" } else { "MISS" };
         let mut semantic = None;
-        if let (true, Some(sem)) = (policy.semantic, &self.semantic) {
+        let semantic_body = match (policy.semantic, &self.semantic) {
+            (true, Some(sem)) => key::canonical(&body).map(|b| (sem, b)),
+            _ => None,
+        };
+        if let Some((sem, body)) = semantic_body {
             match self.semantic_lookup(sem, req, &scope, body, &d).await {
                 Semantic::Hit(answer) => return AttemptDecision::Answer(answer),
                 Semantic::Miss(p, v) => {

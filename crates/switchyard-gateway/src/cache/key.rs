@@ -11,12 +11,18 @@
 //!   provider options (region, resource, deployment, organisation…), and the values of the
 //!   client headers forwarded to it (a forwarded `authorization` is a credential too).
 //! - **The request as sent upstream**: the body after `model` rewriting and `override_params`,
-//!   parsed and written back with its members sorted, without `stream` and `stream_options` —
-//!   a streamed and a plain request share their entry.
+//!   its top-level members in name order, without `stream` and `stream_options` — a streamed
+//!   and a plain request share their entry. Member values are hashed as sent (read in place,
+//!   nothing copied): the same request from the same SDK writes the same bytes; two that
+//!   differ only in the order or spacing of a nested object are two entries (a miss, never a
+//!   wrong answer).
 //!
 //! Keys hold no secret: the credential only enters the hash.
 
+use std::collections::BTreeMap;
+
 use ring::digest::{Context, SHA256};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use switchyard_providers::Endpoint;
 
@@ -53,32 +59,51 @@ pub fn canonical(body: &[u8]) -> Option<Map<String, Value>> {
     Some(obj)
 }
 
-/// The exact-match key of `body` (from [`canonical`]) sent within `scope`.
-pub fn exact(scope: &Scope<'_>, body: &Map<String, Value>) -> Option<CacheKey> {
-    hash(scope, b"exact", &[], body)
+/// The exact-match key of the upstream `body` (JSON) sent within `scope`; `None` when the body
+/// is not a JSON object (not cacheable).
+pub fn exact(scope: &Scope<'_>, body: &[u8]) -> Option<CacheKey> {
+    // Borrowed member names and values: no copy of the body. A name with escapes can't be
+    // borrowed; such a body takes the parsed way.
+    match serde_json::from_slice::<BTreeMap<&str, &RawValue>>(body) {
+        Ok(members) => Some(hash(scope, b"exact", &[], |part| {
+            for (name, value) in members {
+                if name != "stream" && name != "stream_options" {
+                    part(name.as_bytes());
+                    part(value.get().as_bytes());
+                }
+            }
+        })),
+        Err(_) => {
+            let parsed = canonical(body)?;
+            let bytes = serde_json::to_vec(&parsed).ok()?;
+            Some(hash(scope, b"exact-parsed", &[], |part| part(&bytes)))
+        }
+    }
 }
 
 /// The semantic partition of a request: `rest` is its body without the text compared by
 /// meaning, `embedder` names what embeds that text (vectors of two embedders never meet).
 pub fn partition(scope: &Scope<'_>, embedder: &str, rest: &Map<String, Value>) -> Option<CacheKey> {
-    hash(scope, b"partition", embedder.as_bytes(), rest)
+    // serde_json's map is ordered by key: the same members always write the same bytes.
+    let bytes = serde_json::to_vec(rest).ok()?;
+    Some(hash(scope, b"partition", embedder.as_bytes(), |part| {
+        part(&bytes)
+    }))
 }
 
 fn hash(
     scope: &Scope<'_>,
     kind: &[u8],
     extra: &[u8],
-    body: &Map<String, Value>,
-) -> Option<CacheKey> {
-    // serde_json's map is ordered by key: the same members always write the same bytes.
-    let canonical = serde_json::to_vec(body).ok()?;
+    body: impl FnOnce(&mut dyn FnMut(&[u8])),
+) -> CacheKey {
     let leaf = scope.leaf;
     let mut h = Context::new(&SHA256);
     let mut part = |bytes: &[u8]| {
         h.update(&(bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    part(b"switchyard-cache-v1");
+    part(b"switchyard-cache-v2");
     part(kind);
     part(extra);
     match (&leaf.credential, scope.shared_namespace) {
@@ -102,9 +127,9 @@ fn hash(
         part(name.as_bytes());
         part(value);
     }
-    part(&canonical);
+    body(&mut part);
     let digest = h.finish();
     let mut out = [0u8; 32];
     out.copy_from_slice(digest.as_ref());
-    Some(out)
+    out
 }
