@@ -144,10 +144,14 @@ pub fn header(resp: &reqwest::Response, name: &str) -> String {
         .to_owned()
 }
 
-/// A TCP port nothing listens on.
+/// A TCP port that refuses connections: bound for the rest of the test process but never
+/// listening, so no mock of a test running beside this one can be given the port later and
+/// answer requests meant to be refused (the e2e suite's `dead_v1` does the same).
 pub async fn dead_port() -> u16 {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    // Kept bound until the process ends: a test binary is short-lived.
+    std::mem::forget(socket);
     port
 }
