@@ -7,7 +7,7 @@ Markdown report (also written to bench/out/report.md). Usage:
 
     bench/run [--duration SECONDS] [--only NAME[,NAME...]] [--streams N]
 
-Scenarios: chat, fallback, anthropic, cache, bigbody, stream, streams. Needs wrk and curl (and nginx
+Scenarios: chat, fallback, anthropic, cache, guardrails, bigbody, stream, streams. Needs wrk and curl (and nginx
 for the plain-proxy column): apt-get install wrk nginx-light curl. Binaries are built into and
 run from $CARGO_TARGET_DIR/release (default target/release).
 """
@@ -341,7 +341,7 @@ def main():
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only
-    needs = {"wrk": ("chat", "fallback", "anthropic", "bigbody", "cache"), "curl": ("stream",)}
+    needs = {"wrk": ("chat", "fallback", "anthropic", "bigbody", "cache", "guardrails"), "curl": ("stream",)}
     for tool, scenarios in needs.items():
         if any(want(s) for s in scenarios) and not shutil.which(tool):
             sys.exit(f"{tool} not found: apt-get install wrk curl nginx-light")
@@ -422,6 +422,19 @@ def main():
             cfg = json.dumps({"provider": "openai", "api_key": "sk-bench", "custom_host": f"{mock_url}/v1",
                               "cache": {"mode": "simple", "max_age": 600}})
             measure("cache hit", "switchyard", f"http://127.0.0.1:{gw_port}", 32, chat, f"x-portkey-config: {cfg}")
+
+        if want("guardrails"):
+            # A typical input guardrail on a ~2 kB prompt — regexMatch + pii + wordCount — against
+            # the same request and target without it: the difference is what the checks add.
+            prompt = ("Please summarise the following notes for the weekly report. " * 34)[:2000]
+            body = write_body(dict(CHAT, messages=[{"role": "user", "content": prompt}]), "guarded.json")
+            plain = {"provider": "openai", "api_key": "sk-bench", "custom_host": f"{mock_url}/v1"}
+            guarded = dict(plain, input_guardrails=[{"deny": True,
+                                                     "regexMatch": {"rule": "(?i)ignore (all )?previous instructions", "not": True},
+                                                     "pii": {"action": "block"},
+                                                     "wordCount": {"minWords": 1, "maxWords": 1000}}])
+            for label, cfg in (("2 kB prompt, no guardrail", plain), ("2 kB prompt, input guardrail", guarded)):
+                measure(label, "switchyard", f"http://127.0.0.1:{gw_port}", 32, body, f"x-portkey-config: {json.dumps(cfg)}")
 
         if want("bigbody"):
             big = dict(CHAT)

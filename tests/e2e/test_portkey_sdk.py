@@ -169,3 +169,35 @@ def test_embeddings_through_a_config(gateway, mock_b):
                  config={"provider": "openai", "api_key": "k", "custom_host": mock_b.v1})
     r = pk.embeddings.create(model="text-embedding-3-small", input="one")
     assert len(r.data) == 1 and len(r.data[0].embedding) == 3
+
+
+def test_guardrails_deny_flag_and_fall_back(gateway, mock_a, mock_b):
+    """Portkey's hooks dialect through its SDK: a denying PII guardrail answers 446 without
+    calling the provider, a fallback moves past it, and a failed check without deny is a 246
+    the SDK still parses."""
+    pii = [{"role": "user", "content": "mail me at jane.doe@example.com"}]
+    guarded = {"provider": "openai", "api_key": "k", "custom_host": mock_a.v1,
+               "input_guardrails": [{"deny": True, "pii": {"action": "block"}}]}
+    pk = Portkey(base_url=gateway.v1, config=guarded)
+    assert content(pk.chat.completions.create(model="m", messages=MESSAGES)) == mock_a.greeting
+
+    with pytest.raises(APIStatusError) as exc:
+        pk.chat.completions.create(model="m", messages=pii)
+    assert exc.value.status_code == 446
+    body = exc.value.response.json()
+    assert body["error"]["type"] == "hooks_failed"
+    check = body["hook_results"]["before_request_hooks"][0]["checks"][0]
+    assert check["id"] == "default.pii" and check["verdict"] is False
+    assert "jane.doe" not in exc.value.response.text, "the detected value is never echoed"
+
+    fallback = {"strategy": {"mode": "fallback"},
+                "targets": [guarded, {"provider": "openai", "api_key": "k", "custom_host": mock_b.v1}]}
+    pk = Portkey(base_url=gateway.v1, config=fallback)
+    assert content(pk.chat.completions.create(model="m", messages=pii)) == mock_b.greeting
+
+    flagged = {"provider": "openai", "api_key": "k", "custom_host": mock_a.v1,
+               "output_guardrails": [{"wordCount": {"minWords": 50}}]}
+    pk = Portkey(base_url=gateway.v1, config=flagged)
+    raw = pk.openai_client.with_raw_response.chat.completions.create(model="m", messages=MESSAGES)
+    assert raw.status_code == 246
+    assert raw.parse().choices[0].message.content == mock_a.greeting

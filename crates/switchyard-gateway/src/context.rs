@@ -1,5 +1,6 @@
 //! The per-request context: what the client asked for, read once, and what routing needs.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -55,6 +56,10 @@ pub struct RequestContext {
     /// Per-request state of pipeline hooks (what a per-attempt hook decided, for its tap or
     /// on-complete to read). Moved into the request's record when the response is built.
     scratch: Mutex<http::Extensions>,
+    /// The body a per-attempt hook rewrote for the target being tried (`rewritten` says
+    /// whether there is one, so the common case takes no lock).
+    rewrite: Mutex<Option<Bytes>>,
+    rewritten: AtomicBool,
 }
 
 impl RequestContext {
@@ -84,7 +89,35 @@ impl RequestContext {
             metadata: Map::new(),
             params: OnceLock::new(),
             scratch: Mutex::new(http::Extensions::new()),
+            rewrite: Mutex::new(None),
+            rewritten: AtomicBool::new(false),
         }
+    }
+
+    /// The body to send to the target being tried: the client's, or a per-attempt hook's
+    /// rewrite of it.
+    pub fn attempt_body(&self) -> Bytes {
+        if self.rewritten.load(Ordering::Acquire) {
+            if let Some(b) = self
+                .rewrite
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+            {
+                return b.clone();
+            }
+        }
+        self.body.clone()
+    }
+
+    /// Sets (or clears) the rewritten body of the target being tried.
+    pub fn set_attempt_body(&self, body: Option<Bytes>) {
+        if body.is_none() && !self.rewritten.load(Ordering::Acquire) {
+            return;
+        }
+        let set = body.is_some();
+        *self.rewrite.lock().unwrap_or_else(PoisonError::into_inner) = body;
+        self.rewritten.store(set, Ordering::Release);
     }
 
     /// Runs `f` on the hooks' per-request state.

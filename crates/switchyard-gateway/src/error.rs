@@ -65,6 +65,10 @@ pub enum GatewayError {
     Auth(#[from] crate::auth::AuthError),
     #[error("{0}")]
     Internal(String),
+    /// A pipeline hook answered for the target it failed (a denied guardrail's 446): its
+    /// status and body are the response.
+    #[error("a pipeline hook answered with HTTP {}", .0.status.as_u16())]
+    Answered(Box<crate::pipeline::EarlyAnswer>),
 }
 
 impl GatewayError {
@@ -99,6 +103,7 @@ impl GatewayError {
             GatewayError::Auth(e) => e.status_code(),
             GatewayError::TargetSkipped(_) => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            GatewayError::Answered(a) => a.status,
         }
     }
 
@@ -125,6 +130,7 @@ impl GatewayError {
             GatewayError::Auth(_) => "provider_auth",
             GatewayError::TargetSkipped(_) => "target_skipped",
             GatewayError::Internal(_) => "internal",
+            GatewayError::Answered(_) => "hooks_failed",
         }
     }
 
@@ -193,6 +199,16 @@ impl GatewayError {
     }
 }
 
+impl GatewayError {
+    /// The response body: the OpenAI error envelope, or a hook's own answer.
+    pub fn body(&self) -> Bytes {
+        match self {
+            GatewayError::Answered(a) => a.body.clone(),
+            _ => self.envelope().to_bytes(),
+        }
+    }
+}
+
 /// Renders an OpenAI error body with `status`.
 pub fn error_response(status: StatusCode, envelope: &ErrorEnvelope) -> Response {
     json_response(status, envelope.to_bytes())
@@ -210,7 +226,7 @@ pub fn json_response(status: StatusCode, body: Bytes) -> Response {
 
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
-        error_response(self.status_code(), &self.envelope())
+        json_response(self.status_code(), self.body())
     }
 }
 

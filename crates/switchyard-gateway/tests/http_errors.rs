@@ -210,14 +210,13 @@ async fn legacy_and_unsupported_config_fields_are_refused_clearly() {
         .as_str()
         .unwrap()
         .contains("legacy"));
-    let hooks =
-        json!({"provider": "openai", "api_key": "k", "before_request_hooks": []}).to_string();
-    let (status, body) = error_of(gw.chat(hi("m"), &[("x-portkey-config", &hooks)]).await).await;
+    let vk = json!({"provider": "openai", "virtual_key": "vk-1"}).to_string();
+    let (status, body) = error_of(gw.chat(hi("m"), &[("x-portkey-config", &vk)]).await).await;
     assert_eq!(status, 400);
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("hooks are not supported"));
+        .contains("virtual keys are not supported"));
 }
 
 #[tokio::test]

@@ -239,6 +239,8 @@ fn node_extras() -> impl Strategy<Value = Vec<(String, Value)>> {
             "strict_open_ai_compliance",
             "id",
             "on_status_codes",
+            "before_request_hooks",
+            "output_guardrails",
         ]),
         junk(),
     )
@@ -247,8 +249,6 @@ fn node_extras() -> impl Strategy<Value = Vec<(String, Value)>> {
         prop_oneof![
             prop::sample::select(vec![
                 "virtual_key",
-                "before_request_hooks",
-                "output_guardrails",
                 "mode",
                 "options",
                 "Provider",

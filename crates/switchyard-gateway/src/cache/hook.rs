@@ -326,7 +326,7 @@ impl StreamTap for Collector {
     }
 
     fn on_end(&mut self, usage: Option<TokenUsage>) -> Option<Bytes> {
-        let body = self.assembler.take()?.finish(usage)?;
+        let body = without_hook_results(self.assembler.take()?.finish(usage)?)?;
         let store = self.store.clone();
         let semantic = self.semantic.clone();
         let i = self.intent.clone();
@@ -347,4 +347,15 @@ impl StreamTap for Collector {
         });
         None
     }
+}
+
+/// The answer without the `hook_results` guardrails added to it: they belong to the request
+/// that ran the hooks (a hit runs the target's hooks again). `None` if it can't be read.
+fn without_hook_results(body: Bytes) -> Option<Bytes> {
+    if memchr::memmem::find(&body, b"\"hook_results\"").is_some() {
+        let mut v: Map<String, Value> = serde_json::from_slice(&body).ok()?;
+        v.remove("hook_results");
+        return serde_json::to_vec(&v).ok().map(Bytes::from);
+    }
+    Some(body)
 }

@@ -17,6 +17,7 @@ use super::providers::{ProviderEntry, Providers};
 use super::secret::Secret;
 use super::stores::{parse_cache, parse_redis, CacheSettings, RedisSettings};
 use super::values::{interpolate_env, ByteSize, HumanDuration};
+use crate::guardrails::spec::{Catalog, HookKind, Parser};
 use crate::routing::tree::Node;
 use crate::ssrf::{validate_base_url, TrustedHosts, DEFAULT_TRUSTED_HOSTS};
 
@@ -232,6 +233,8 @@ pub struct GatewayConfig {
     pub cache: CacheSettings,
     /// The `redis:` section, when shared state goes through Redis.
     pub redis: Option<RedisSettings>,
+    /// The guardrail checks, and the `guardrails:` section's named hooks.
+    pub guardrails: Catalog,
 }
 
 impl GatewayConfig {
@@ -276,11 +279,17 @@ impl GatewayConfig {
         for key in obj.keys() {
             if !matches!(
                 key.as_str(),
-                "server" | "providers" | "routes" | "default_route" | "cache" | "redis"
+                "server"
+                    | "providers"
+                    | "routes"
+                    | "default_route"
+                    | "cache"
+                    | "redis"
+                    | "guardrails"
             ) {
                 errs.push(
                     key,
-                    "unknown section (expected server, providers, routes, default_route, cache, redis)",
+                    "unknown section (expected server, providers, routes, default_route, cache, redis, guardrails)",
                 );
             }
         }
@@ -290,6 +299,7 @@ impl GatewayConfig {
         let providers = parse_providers(root.get("providers"), &mut errs);
         let redis = parse_redis(root.get("redis"), &mut errs);
         let cache = parse_cache(root.get("cache"), redis.as_ref(), &mut errs);
+        let guardrails = parse_guardrails(root.get("guardrails"), &mut errs);
         let mut config = GatewayConfig {
             server,
             providers,
@@ -297,6 +307,7 @@ impl GatewayConfig {
             default_route: None,
             cache,
             redis,
+            guardrails,
         };
 
         if let Some(routes) = root.get("routes") {
@@ -354,6 +365,7 @@ impl GatewayConfig {
     fn build_route(&self, value: &Value, at: &str, errs: &mut ConfigErrors) -> Option<Node> {
         let input = BuildInput {
             semantic_cache: self.cache.semantic.is_some(),
+            guardrails: &self.guardrails,
             ..BuildInput::new(&self.providers, Origin::Server, &self.server.trusted_hosts)
         };
         match gateway::build_tree(value, at, &input) {
@@ -369,6 +381,42 @@ impl GatewayConfig {
             }
         }
     }
+}
+
+/// The `guardrails:` section: named hooks (a hook object or shorthand) that any config names
+/// by their name. Each is checked here, once, so a mistake is reported where it is written.
+fn parse_guardrails(v: Option<&Value>, errs: &mut ConfigErrors) -> Catalog {
+    let mut catalog = Catalog::builtin().clone();
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return catalog;
+    };
+    let Some(map) = v.as_object() else {
+        errs.push("guardrails", "must be a mapping of name to hook");
+        return catalog;
+    };
+    for (name, hook) in map {
+        if !hook.is_object() {
+            errs.push(
+                &format!("guardrails.{name}"),
+                "must be a hook (an object of checks)",
+            );
+            continue;
+        }
+        catalog.named.insert(name.clone(), hook.clone());
+    }
+    for name in map.keys() {
+        let mut p = Parser {
+            catalog: &catalog,
+            errs,
+        };
+        p.list(
+            &Value::Array(vec![Value::String(name.clone())]),
+            &format!("guardrails.{name}"),
+            switchyard_guardrails::HookEvent::BeforeRequest,
+            Some(HookKind::Guardrail),
+        );
+    }
+    catalog
 }
 
 fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {

@@ -29,7 +29,9 @@ use super::wire::{self, Wire};
 use super::{Engine, Failure, Outcome, Success, SuccessBody, Walk};
 use crate::context::{Operation, RequestContext};
 use crate::error::GatewayError;
-use crate::pipeline::{AttemptDecision, AttemptRecord};
+use crate::pipeline::{
+    AttemptDecision, AttemptRecord, AttemptResponse, EarlyAnswer, ResponseDecision,
+};
 use crate::routing::retry::{backoff_delay, retry_after};
 use crate::routing::tree::Leaf;
 use crate::upstream::headers::{forward_client_headers, response_headers};
@@ -135,22 +137,43 @@ impl Engine {
             };
         if self.pipeline.has_per_attempt() {
             match self.pipeline.per_attempt(req, leaf, path).await {
-                AttemptDecision::Proceed => {}
+                AttemptDecision::Proceed | AttemptDecision::Rewrite(_) => {}
                 AttemptDecision::Skip(reason) => {
                     return Err(fail(GatewayError::TargetSkipped(reason), 0, None, false))
                 }
+                AttemptDecision::Fail(a) => {
+                    return Err(fail(GatewayError::Answered(Box::new(a)), 0, None, false))
+                }
                 AttemptDecision::Answer(a) => {
+                    // A hook's answer (a cache hit) is reviewed like an upstream's: output
+                    // checks see what the client would get.
+                    let mut a = Attempted {
+                        status: a.status,
+                        headers: a.headers,
+                        body: SuccessBody::Full(a.body),
+                        usage: None,
+                    };
+                    if self.pipeline.has_on_response() {
+                        if let Err(answer) = self.review(req, leaf, path, &mut a).await {
+                            return Err(fail(
+                                GatewayError::Answered(Box::new(answer)),
+                                0,
+                                None,
+                                false,
+                            ));
+                        }
+                    }
                     return Ok(Success {
                         path: path.clone(),
                         provider: leaf.provider.clone(),
                         retries: 0,
                         status: a.status,
                         headers: a.headers,
-                        body: SuccessBody::Full(a.body),
+                        body: a.body,
                         usage: None,
                         attempts: 0,
                         upstream_wait: Duration::ZERO,
-                    })
+                    });
                 }
             }
         }
@@ -192,7 +215,17 @@ impl Engine {
                 });
             }
             let failure = match result {
-                Ok(a) => {
+                Ok(mut a) => {
+                    if self.pipeline.has_on_response() {
+                        if let Err(answer) = self.review(req, leaf, path, &mut a).await {
+                            return Err(fail(
+                                GatewayError::Answered(Box::new(answer)),
+                                retries as i32,
+                                None,
+                                false,
+                            ));
+                        }
+                    }
                     return Ok(Success {
                         path: path.clone(),
                         provider: leaf.provider.clone(),
@@ -203,7 +236,7 @@ impl Engine {
                         usage: a.usage,
                         attempts: 0,
                         upstream_wait: Duration::ZERO,
-                    })
+                    });
                 }
                 Err(f) => f,
             };
@@ -263,6 +296,36 @@ impl Engine {
             }
             tracing::debug!(trace_id = %req.trace_id, target = %path, status, retry = retries, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The on-response phase for a successful try: the answer as the hooks rewrote it, or the
+    /// answer a hook failed the target with.
+    async fn review(
+        &self,
+        req: &RequestContext,
+        leaf: &Leaf,
+        path: &str,
+        a: &mut Attempted,
+    ) -> Result<(), EarlyAnswer> {
+        let whole = match &a.body {
+            SuccessBody::Full(b) => Some(b.clone()),
+            _ => None,
+        };
+        let mut resp = AttemptResponse {
+            status: a.status,
+            headers: std::mem::take(&mut a.headers),
+            body: whole,
+        };
+        let decision = self.pipeline.on_response(req, leaf, path, &mut resp).await;
+        a.status = resp.status;
+        a.headers = resp.headers;
+        if let (Some(b), SuccessBody::Full(old)) = (resp.body, &mut a.body) {
+            *old = b;
+        }
+        match decision {
+            ResponseDecision::Accept => Ok(()),
+            ResponseDecision::Fail(answer) => Err(answer),
         }
     }
 

@@ -167,7 +167,8 @@ impl Engine {
                 } else if let Some(h) = &mut f.headers {
                     walk.mark(h);
                 }
-                if f.history.len() > 1 {
+                // A hook's own answer (a denied guardrail's 446) is the last target's, as is.
+                if f.history.len() > 1 && !matches!(f.error, GatewayError::Answered(_)) {
                     let mut envelope = f.error.envelope();
                     envelope.error.message = format!(
                         "All {} targets failed: {}",

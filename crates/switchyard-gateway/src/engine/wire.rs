@@ -246,7 +246,7 @@ fn patched_body(
     if !req.json_body
         || (req.model_rewrite.is_none() && leaf.override_params.is_empty() && !inject_usage)
     {
-        return Ok(req.body.clone());
+        return Ok(req.attempt_body());
     }
     let stream_options = if inject_usage {
         Some(stream_options_with_usage(req)?)
@@ -272,7 +272,7 @@ fn patched_body(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_ref())),
     );
-    Ok(patch_object(&req.body, &patches)?.into())
+    Ok(patch_object(&req.attempt_body(), &patches)?.into())
 }
 
 /// The client's `stream_options` with `include_usage: true` added (its other members kept).
@@ -285,7 +285,7 @@ fn stream_options_with_usage(req: &RequestContext) -> Result<Box<RawValue>, Gate
     struct Body {
         stream_options: serde_json::Map<String, serde_json::Value>,
     }
-    let mut so = serde_json::from_slice::<Body>(&req.body)
+    let mut so = serde_json::from_slice::<Body>(&req.attempt_body())
         .map_err(|e| {
             GatewayError::bad_request(format!("`stream_options`: {e}"), Some("stream_options"))
         })?

@@ -65,7 +65,7 @@ impl<'h> PortkeyHeaders<'h> {
                 if !matches!(serde_json::from_str::<Value>(v), Ok(Value::Array(a)) if a.is_empty())
                 {
                     return Err(GatewayError::bad_request(
-                        format!("{name}: guardrails are not supported yet, so this request can't be guarded as asked"),
+                        format!("{name} is not read: put the guardrails in the Gateway Config (`default_input_guardrails`, `input_guardrails`, … — docs/guardrails.md), so this request can't be guarded as asked"),
                         Some(name),
                     ));
                 }

@@ -145,12 +145,7 @@ pub fn failure(f: Failure, mut done: Completion<'_>) -> Response {
     r.retries = f.retries;
     r.attempts = f.attempts;
     r.upstream_wait = f.upstream_wait;
-    respond(
-        status,
-        headers,
-        ResponseBody::full(f.error.envelope().to_bytes()),
-        done,
-    )
+    respond(status, headers, ResponseBody::full(f.error.body()), done)
 }
 
 /// A gateway error before any routing, with the trace id.
@@ -164,12 +159,7 @@ pub fn early_error(err: GatewayError, mut done: Completion<'_>) -> Response {
     set(&mut headers, TRACE_ID, &done.record.trace_id);
     done.record.status = status;
     done.record.error = Some(err.metric_label());
-    respond(
-        status,
-        headers,
-        ResponseBody::full(err.envelope().to_bytes()),
-        done,
-    )
+    respond(status, headers, ResponseBody::full(err.body()), done)
 }
 
 /// An answer a hook gave in the on-request phase.

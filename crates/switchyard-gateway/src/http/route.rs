@@ -126,6 +126,7 @@ pub fn resolve(
                 header_options: headers.options(),
                 custom_host: headers.custom_host,
                 semantic_cache: config.cache.semantic.is_some(),
+                guardrails: &config.guardrails,
                 ..BuildInput::new(
                     &config.providers,
                     Origin::Client,
@@ -173,6 +174,7 @@ pub fn resolve(
                         header_provider: Some(provider),
                         header_key: header_key.map(Secret::new),
                         header_options: headers.options(),
+                        guardrails: &config.guardrails,
                         ..BuildInput::new(
                             &config.providers,
                             Origin::Server,

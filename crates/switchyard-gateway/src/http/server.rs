@@ -31,6 +31,7 @@ use crate::cache::CacheHook;
 use crate::config::stores::CacheBackend;
 use crate::config::GatewayConfig;
 use crate::engine::Engine;
+use crate::guardrails::GuardrailHook;
 use crate::pipeline::access_log::AccessLog;
 use crate::pipeline::{Hook, Pipeline};
 use crate::upstream::Upstreams;
@@ -131,7 +132,12 @@ impl Server {
             }
             None => None,
         };
+        crate::guardrails::webhook::install(clients.clone());
         let mut pipeline = Pipeline::default();
+        // Input hooks run before the cache is looked up (a denied request is never answered
+        // from it) and see the request the cache keys on rewritten. Costs a target without
+        // hooks one check per attempt and per response.
+        pipeline.register(Arc::new(GuardrailHook));
         // Costs a target without a `cache` policy one check per attempt and per response.
         pipeline.register(Arc::new(CacheHook::new(
             cache.clone(),

@@ -10,6 +10,7 @@
 //! | on request | once, after the route is resolved | answer without the engine | [`Hook::on_request`] |
 //! | per attempt | for each target tried, before its first try | skip the target or answer for it | [`Hook::per_attempt`] |
 //! | attempt end | after each upstream try (retries included) | record | [`Hook::attempt_end`] |
+//! | on response | after a target answered 2xx, before the walk accepts it | rewrite the answer, or fail the target | [`Hook::on_response`] |
 //! | per chunk | each chunk of a streamed response after the commit | hold, rewrite, cut | [`Hook::on_stream`] → [`StreamTap`] |
 //! | on complete | exactly once, when the response body ends or the client goes away | record | [`Hook::on_complete`] |
 //!
@@ -46,6 +47,7 @@ pub struct Phases {
     pub on_request: bool,
     pub per_attempt: bool,
     pub attempt_end: bool,
+    pub on_response: bool,
     pub per_chunk: bool,
     pub on_complete: bool,
 }
@@ -73,6 +75,31 @@ pub enum AttemptDecision {
     Skip(String),
     /// Answer for the target without calling it (a per-target cache hit).
     Answer(EarlyAnswer),
+    /// Fail the target with this answer, as if it had answered it (a denied input check): a
+    /// fallback moves on when its `on_status_codes` allow the status.
+    Fail(EarlyAnswer),
+    /// Send this body instead of the client's to this target (a rewriting input check); the
+    /// hooks after this one see it too.
+    Rewrite(Bytes),
+}
+
+/// A target's successful answer, as the on-response phase sees it.
+#[derive(Debug)]
+pub struct AttemptResponse {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    /// The whole body; `None` for a stream (see [`Hook::on_stream`] for its chunks).
+    pub body: Option<Bytes>,
+}
+
+/// What an on-response hook decides.
+#[derive(Debug)]
+pub enum ResponseDecision {
+    /// Accept the answer (as the hook may have rewritten it).
+    Accept,
+    /// Fail the target with this answer instead (a denied output check): a fallback moves on
+    /// when its `on_status_codes` allow the status.
+    Fail(EarlyAnswer),
 }
 
 /// What a stream tap does with one chunk.
@@ -134,6 +161,23 @@ pub trait Hook: Send + Sync + 'static {
     /// After each upstream try, retries included.
     fn attempt_end(&self, _attempt: &AttemptRecord) {}
 
+    /// Whether [`Hook::on_response`] has anything to do for `leaf`.
+    fn wants_response(&self, _leaf: &Leaf) -> bool {
+        true
+    }
+
+    /// After `leaf` answered 2xx (a whole body, or a stream that committed), before the walk
+    /// accepts the answer: the hook may rewrite it in place or fail the target.
+    fn on_response<'a>(
+        &'a self,
+        _req: &'a RequestContext,
+        _leaf: &'a Leaf,
+        _path: &'a str,
+        _resp: &'a mut AttemptResponse,
+    ) -> HookFuture<'a, ResponseDecision> {
+        Box::pin(std::future::ready(ResponseDecision::Accept))
+    }
+
     /// When a response body starts (a committed stream, or a whole body): a tap to see its
     /// chunks, if this hook wants one.
     fn on_stream(&self, _record: &RequestRecord) -> Option<Box<dyn StreamTap>> {
@@ -150,6 +194,7 @@ pub struct Pipeline {
     on_request: Vec<Arc<dyn Hook>>,
     per_attempt: Vec<Arc<dyn Hook>>,
     attempt_end: Vec<Arc<dyn Hook>>,
+    on_response: Vec<Arc<dyn Hook>>,
     per_chunk: Vec<Arc<dyn Hook>>,
     on_complete: Vec<Arc<dyn Hook>>,
 }
@@ -161,6 +206,7 @@ impl std::fmt::Debug for Pipeline {
             .field("on_request", &names(&self.on_request))
             .field("per_attempt", &names(&self.per_attempt))
             .field("attempt_end", &names(&self.attempt_end))
+            .field("on_response", &names(&self.on_response))
             .field("per_chunk", &names(&self.per_chunk))
             .field("on_complete", &names(&self.on_complete))
             .finish()
@@ -175,6 +221,7 @@ impl Pipeline {
             (p.on_request, &mut self.on_request),
             (p.per_attempt, &mut self.per_attempt),
             (p.attempt_end, &mut self.attempt_end),
+            (p.on_response, &mut self.on_response),
             (p.per_chunk, &mut self.per_chunk),
             (p.on_complete, &mut self.on_complete),
         ] {
@@ -199,20 +246,46 @@ impl Pipeline {
         !self.per_attempt.is_empty()
     }
 
-    /// Runs the per-attempt phase for one target: the first hook that does not proceed wins.
+    /// Runs the per-attempt phase for one target: the first hook that neither proceeds nor
+    /// rewrites the request wins. A rewrite is kept for the target's tries (see
+    /// [`RequestContext::attempt_body`]).
     pub async fn per_attempt(
         &self,
         req: &RequestContext,
         leaf: &Leaf,
         path: &str,
     ) -> AttemptDecision {
+        req.set_attempt_body(None);
         for h in self.per_attempt.iter().filter(|h| h.wants_attempt(leaf)) {
             match h.per_attempt(req, leaf, path).await {
                 AttemptDecision::Proceed => {}
+                AttemptDecision::Rewrite(body) => req.set_attempt_body(Some(body)),
                 other => return other,
             }
         }
         AttemptDecision::Proceed
+    }
+
+    /// Whether any hook looks at answers before they are accepted.
+    pub fn has_on_response(&self) -> bool {
+        !self.on_response.is_empty()
+    }
+
+    /// Runs the on-response phase for one target's answer: the first hook that fails the
+    /// target wins.
+    pub async fn on_response(
+        &self,
+        req: &RequestContext,
+        leaf: &Leaf,
+        path: &str,
+        resp: &mut AttemptResponse,
+    ) -> ResponseDecision {
+        for h in self.on_response.iter().filter(|h| h.wants_response(leaf)) {
+            if let ResponseDecision::Fail(a) = h.on_response(req, leaf, path, resp).await {
+                return ResponseDecision::Fail(a);
+            }
+        }
+        ResponseDecision::Accept
     }
 
     /// Whether any hook records upstream tries.

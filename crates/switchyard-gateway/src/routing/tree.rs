@@ -114,6 +114,8 @@ pub struct Leaf {
     pub options: ProviderOptions,
     /// How this target's answers are cached (`cache` in the config; `None`: not cached).
     pub cache: Option<crate::cache::policy::CachePolicy>,
+    /// The target's input and output hooks (`None`: no guardrails).
+    pub hooks: Option<Arc<crate::guardrails::spec::LeafHooks>>,
     /// What every request to this target computes the same way, computed once: the leaf lives
     /// as long as its tree (a file route, or a header route in the route cache).
     pub memo: LeafMemo,
@@ -156,6 +158,7 @@ impl std::fmt::Debug for Leaf {
             .field("request_timeout", &self.request_timeout)
             .field("options", &self.options.keys().collect::<Vec<_>>())
             .field("cache", &self.cache)
+            .field("hooks", &self.hooks.is_some())
             .finish()
     }
 }

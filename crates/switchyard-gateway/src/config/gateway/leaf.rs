@@ -3,12 +3,15 @@
 //! configured host, and a client can't choose the host, account or headers they are used
 //! with).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use switchyard_providers::native::ProviderOptions;
 use switchyard_providers::{AuthStyle, Native, ProviderKind, ProviderSpec};
 
 use super::{is_option_key, Builder, Inherited, Origin};
 use crate::config::secret::Secret;
+use crate::guardrails::spec::{HookSpec, LeafHooks};
 use crate::routing::tree::{Credential, Leaf};
 use crate::ssrf::check_custom_host;
 
@@ -114,6 +117,7 @@ impl Builder<'_, '_> {
             // Portkey's default region.
             options.insert("aws_region".to_owned(), "us-east-1".to_owned());
         }
+        let hooks = leaf_hooks(&inherited);
         let client_host = self.input.origin == Origin::Client;
         let custom_host = self
             .input
@@ -229,7 +233,29 @@ impl Builder<'_, '_> {
             request_timeout: inherited.request_timeout,
             options,
             cache: inherited.cache,
+            hooks,
             memo: Default::default(),
         })
     }
+}
+
+/// A target's hooks: the root's defaults, then its own (or inherited) lists; `None` when it
+/// has none, so an unguarded target costs nothing.
+fn leaf_hooks(i: &Inherited) -> Option<Arc<LeafHooks>> {
+    let join = |d: &Option<Arc<[Arc<HookSpec>]>>, own: &Option<Arc<[Arc<HookSpec>]>>| {
+        d.iter()
+            .chain(own.iter())
+            .flat_map(|l| l.iter().cloned())
+            .collect::<Vec<_>>()
+    };
+    let before = join(&i.default_before, &i.before);
+    let after = join(&i.default_after, &i.after);
+    if before.is_empty() && after.is_empty() {
+        return None;
+    }
+    Some(Arc::new(LeafHooks {
+        before,
+        after,
+        result_frames: i.strict_open_ai_compliance == Some(false),
+    }))
 }

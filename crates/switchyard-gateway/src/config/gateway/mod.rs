@@ -4,7 +4,8 @@
 //! `targets`, `retry`, `request_timeout`, `override_params`, …), validates every field in one
 //! pass (each problem with its path), and resolves inheritance so each leaf is self-contained.
 //! Unknown keys are refused (a typo must not silently change routing); keys of features this
-//! gateway does not have yet (hooks, guardrails, virtual keys) are refused with a clear message.
+//! gateway does not have yet (virtual keys) are refused with a clear message. Hooks and
+//! guardrails are parsed by `guardrails::spec`.
 //! A target's provider, credentials and options are resolved in [`leaf`].
 
 mod leaf;
@@ -22,11 +23,13 @@ use super::keys;
 use super::providers::Providers;
 use super::secret::Secret;
 use crate::cache::policy::CachePolicy;
+use crate::guardrails::spec::{Catalog, HookKind, HookSpec, Parser};
 use crate::routing::query::Query;
 use crate::routing::tree::{
     Condition, Group, Mode, Node, NodeKind, RetryPolicy, DEFAULT_RETRY_STATUSES,
 };
 use crate::ssrf::TrustedHosts;
+use switchyard_guardrails::HookEvent;
 
 /// Most retries one target may ask for (Portkey's documented limit).
 pub const MAX_RETRY_ATTEMPTS: u64 = 5;
@@ -53,6 +56,8 @@ pub struct BuildInput<'a> {
     pub custom_host: Option<&'a str>,
     /// The server file configures `cache.semantic` (else `mode: semantic` is an error).
     pub semantic_cache: bool,
+    /// The guardrail checks and the server file's named guardrails.
+    pub guardrails: &'a Catalog,
 }
 
 impl<'a> BuildInput<'a> {
@@ -66,6 +71,7 @@ impl<'a> BuildInput<'a> {
             header_options: ProviderOptions::new(),
             custom_host: None,
             semantic_cache: false,
+            guardrails: Catalog::builtin(),
         }
     }
 }
@@ -119,7 +125,40 @@ struct Inherited {
     request_timeout: Option<Duration>,
     allow_proxy_paths: Option<Vec<String>>,
     cache: Option<CachePolicy>,
+    /// Input and output hooks: a node's own lists replace the inherited ones.
+    before: Option<Arc<[Arc<HookSpec>]>>,
+    after: Option<Arc<[Arc<HookSpec>]>>,
+    /// `default_input_guardrails` / `default_output_guardrails` of the root: every target's.
+    default_before: Option<Arc<[Arc<HookSpec>]>>,
+    default_after: Option<Arc<[Arc<HookSpec>]>>,
+    strict_open_ai_compliance: Option<bool>,
 }
+
+/// The hook lists of a node, each key with its event and kind (`None`: hook objects).
+const HOOK_LISTS: &[(&str, HookEvent, Option<HookKind>)] = &[
+    ("before_request_hooks", HookEvent::BeforeRequest, None),
+    (
+        "input_guardrails",
+        HookEvent::BeforeRequest,
+        Some(HookKind::Guardrail),
+    ),
+    (
+        "input_mutators",
+        HookEvent::BeforeRequest,
+        Some(HookKind::Mutator),
+    ),
+    ("after_request_hooks", HookEvent::AfterRequest, None),
+    (
+        "output_guardrails",
+        HookEvent::AfterRequest,
+        Some(HookKind::Guardrail),
+    ),
+    (
+        "output_mutators",
+        HookEvent::AfterRequest,
+        Some(HookKind::Mutator),
+    ),
+];
 
 const NODE_KEYS: &[&str] = &[
     "strategy",
@@ -139,6 +178,14 @@ const NODE_KEYS: &[&str] = &[
     "id",
     "allow_proxy_paths",
     "total_timeout",
+    "before_request_hooks",
+    "after_request_hooks",
+    "input_guardrails",
+    "output_guardrails",
+    "input_mutators",
+    "output_mutators",
+    "default_input_guardrails",
+    "default_output_guardrails",
 ];
 
 const STRATEGY_KEYS: &[&str] = &["mode", "on_status_codes", "conditions", "default"];
@@ -153,12 +200,6 @@ const RETRY_KEYS: &[&str] = &[
 
 const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
     ("virtual_key", "virtual keys are not supported yet: send `api_key`, or configure the provider's key in the server's config file"),
-    ("before_request_hooks", "hooks are not supported yet"),
-    ("after_request_hooks", "hooks are not supported yet"),
-    ("input_guardrails", "guardrails are not supported yet"),
-    ("output_guardrails", "guardrails are not supported yet"),
-    ("default_input_guardrails", "guardrails are not supported yet"),
-    ("default_output_guardrails", "guardrails are not supported yet"),
 ];
 
 /// Provider-specific fields, passed to the provider adapter as options.
@@ -374,6 +415,7 @@ impl Builder<'_, '_> {
                 }
             }
         }
+        self.inherit_hooks(obj, suffix, &mut out);
         if let Some(v) = obj.get("request_timeout") {
             match v.as_u64() {
                 Some(ms) if ms > 0 => out.request_timeout = Some(Duration::from_millis(ms)),
@@ -385,6 +427,75 @@ impl Builder<'_, '_> {
             }
         }
         out
+    }
+
+    /// A node's hook lists (Portkey: the node's `before_request_hooks`, then its
+    /// `input_guardrails`, then its `input_mutators`; the same for output), replacing the
+    /// inherited ones when it has any of them.
+    fn inherit_hooks(&mut self, obj: &Map<String, Value>, suffix: &str, out: &mut Inherited) {
+        let mut own: [Option<Vec<Arc<HookSpec>>>; 2] = [None, None];
+        for (key, event, kind) in HOOK_LISTS {
+            let Some(v) = obj.get(*key) else { continue };
+            let hooks = Parser {
+                catalog: self.input.guardrails,
+                errs: &mut self.errs,
+            }
+            .list(
+                v,
+                &format!("{}{suffix}.{key}", self.err_root),
+                *event,
+                *kind,
+            );
+            let side = usize::from(*event == HookEvent::AfterRequest);
+            own[side].get_or_insert_with(Vec::new).extend(hooks);
+        }
+        let [before, after] = own;
+        if let Some(b) = before {
+            out.before = Some(b.into());
+        }
+        if let Some(a) = after {
+            out.after = Some(a.into());
+        }
+        for (key, event, slot) in [
+            (
+                "default_input_guardrails",
+                HookEvent::BeforeRequest,
+                &mut out.default_before,
+            ),
+            (
+                "default_output_guardrails",
+                HookEvent::AfterRequest,
+                &mut out.default_after,
+            ),
+        ] {
+            let Some(v) = obj.get(key) else { continue };
+            if !suffix.is_empty() {
+                self.errs.push(
+                    &format!("{}{suffix}.{key}", self.err_root),
+                    "applies to every target: set it at the top level of the config",
+                );
+                continue;
+            }
+            let hooks = Parser {
+                catalog: self.input.guardrails,
+                errs: &mut self.errs,
+            }
+            .list(
+                v,
+                &format!("{}.{key}", self.err_root),
+                event,
+                Some(HookKind::Guardrail),
+            );
+            *slot = Some(hooks.into());
+        }
+        match obj.get("strict_open_ai_compliance") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => out.strict_open_ai_compliance = Some(*b),
+            Some(_) => self.err(
+                &format!("{suffix}.strict_open_ai_compliance"),
+                "must be true or false",
+            ),
+        }
     }
 
     fn retry(&mut self, v: &Value, here: &str) -> Option<RetryPolicy> {

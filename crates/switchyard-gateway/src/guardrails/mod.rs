@@ -1,0 +1,290 @@
+//! Guardrails: Portkey's hooks — checks before and after a request that deny (446), flag
+//! (246) or rewrite it — on the pipeline seam.
+//!
+//! - `spec.rs`: the config dialect (hook objects, shorthand, named guardrails) → prepared hooks
+//!   on each leaf.
+//! - `run.rs`: running a hook's checks, verdicts, rewrites and Portkey's result shapes.
+//! - This file: the pipeline hook. Input hooks run in the *per attempt* phase (once per target
+//!   tried; a denial fails the target, so a fallback moves on), output hooks in the *on
+//!   response* phase (on each 2xx; a denial fails the target too), and `hook_results` is added
+//!   to the answer. Streams: see `stream.rs`.
+//!
+//! The checks themselves live in the `switchyard-guardrails` crate (pure) and, for those that
+//! do I/O, here: `webhook.rs`, `log.rs` and `jwt.rs` (its JWKS cache in `jwks.rs`), all
+//! reaching the network through `outbound.rs`.
+
+mod jwks;
+mod jwt;
+mod log;
+mod outbound;
+pub mod run;
+pub mod spec;
+mod stream;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde_json::{json, Map, Value};
+use switchyard_guardrails::{HookEvent, Registry, RequestType};
+use switchyard_providers::Endpoint;
+
+use crate::context::{Operation, RequestContext};
+use crate::engine::wire::upstream_body;
+use crate::pipeline::{
+    AttemptDecision, AttemptResponse, EarlyAnswer, Hook, HookFuture, Phases, RequestRecord,
+    ResponseDecision, StreamTap,
+};
+use crate::routing::tree::Leaf;
+use run::{Owned, Subject};
+
+/// Portkey's status for an answer whose hooks failed without denying it.
+pub const HOOKS_FLAGGED: u16 = 246;
+/// Portkey's status for a request a hook denied.
+pub const HOOKS_DENIED: u16 = 446;
+
+/// Every check a config may name: the pure built-ins and the gateway's own (webhook, log, jwt).
+pub fn registry() -> Registry {
+    let mut r = Registry::builtin();
+    webhook::register(&mut r);
+    log::register(&mut r);
+    jwt::register(&mut r);
+    r
+}
+
+/// Runs the hooks of targets that have them.
+pub struct GuardrailHook;
+
+/// What the input hooks of the target being tried reported, for its answer.
+#[derive(Clone, Default)]
+struct Before {
+    target: Arc<str>,
+    results: Vec<Value>,
+    failed: bool,
+}
+
+fn request_type(req: &RequestContext) -> RequestType {
+    match req.op {
+        Operation::Endpoint(Endpoint::ChatCompletions) => RequestType::ChatComplete,
+        Operation::Endpoint(Endpoint::Completions) => RequestType::Complete,
+        Operation::Endpoint(Endpoint::Embeddings) => RequestType::Embed,
+        Operation::Proxy { .. } => RequestType::Other,
+    }
+}
+
+/// Portkey's 446 body: an OpenAI error of type `hooks_failed` and the hook results.
+fn denied(before: &[Value], after: &[Value]) -> EarlyAnswer {
+    let body = json!({
+        "error": {
+            "message": "The guardrail checks defined in the config failed. You can find more information in the `hook_results` object.",
+            "type": "hooks_failed",
+            "param": null,
+            "code": null,
+        },
+        "hook_results": {"before_request_hooks": before, "after_request_hooks": after},
+    });
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    EarlyAnswer {
+        status: StatusCode::from_u16(HOOKS_DENIED).unwrap_or(StatusCode::FORBIDDEN),
+        headers,
+        body: Bytes::from(body.to_string()),
+    }
+}
+
+impl GuardrailHook {
+    async fn before(&self, req: &RequestContext, leaf: &Leaf, path: &str) -> AttemptDecision {
+        let Some(hooks) = &leaf.hooks else {
+            return AttemptDecision::Proceed;
+        };
+        if hooks.before.is_empty() {
+            return AttemptDecision::Proceed;
+        }
+        let rt = request_type(req);
+        let Some(request) = upstream_body(leaf, req)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        else {
+            return AttemptDecision::Proceed;
+        };
+        let s = Subject {
+            event: HookEvent::BeforeRequest,
+            request_type: rt,
+            request: &request,
+            response: None,
+            provider: &leaf.provider.slug,
+            metadata: &req.metadata,
+            headers: Some(&req.client_headers),
+        };
+        let v = run::run(&hooks.before, &s).await;
+        run::run_detached(
+            &hooks.before,
+            rt,
+            || Owned {
+                request: request.clone(),
+                response: None,
+                provider: leaf.provider.slug.clone(),
+                metadata: req.metadata.clone(),
+                headers: req.client_headers.clone(),
+            },
+            req.trace_id.clone(),
+        );
+        if v.deny {
+            return AttemptDecision::Fail(denied(&v.results, &[]));
+        }
+        let rewrite = v
+            .transformed
+            .as_ref()
+            .and_then(|t| serde_json::to_vec(t).ok());
+        req.with_scratch(|x| {
+            x.insert(Before {
+                target: path.into(),
+                results: v.results,
+                failed: v.failed,
+            })
+        });
+        match rewrite {
+            Some(body) => AttemptDecision::Rewrite(Bytes::from(body)),
+            None => AttemptDecision::Proceed,
+        }
+    }
+
+    async fn after(
+        &self,
+        req: &RequestContext,
+        leaf: &Leaf,
+        path: &str,
+        resp: &mut AttemptResponse,
+    ) -> ResponseDecision {
+        let Some(hooks) = &leaf.hooks else {
+            return ResponseDecision::Accept;
+        };
+        let before = req
+            .with_scratch(|x| x.get::<Before>().filter(|b| &*b.target == path).cloned())
+            .unwrap_or_default();
+        let rt = request_type(req);
+        let Some(body) = resp.body.as_ref() else {
+            // A stream: its output hooks see it as it goes (`stream.rs`).
+            if before.failed && resp.status == StatusCode::OK {
+                resp.status = flagged();
+            }
+            stream::prepare(req, leaf, rt, before.results);
+            return ResponseDecision::Accept;
+        };
+        let Ok(Value::Object(mut answer)) = serde_json::from_slice::<Value>(body) else {
+            return ResponseDecision::Accept;
+        };
+        let mut after = run::Verdicts::default();
+        if !hooks.after.is_empty() && resp.status == StatusCode::OK {
+            let request = upstream_body(leaf, req)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .unwrap_or(Value::Null);
+            let response = Value::Object(answer);
+            let s = Subject {
+                event: HookEvent::AfterRequest,
+                request_type: rt,
+                request: &request,
+                response: Some(&response),
+                provider: &leaf.provider.slug,
+                metadata: &req.metadata,
+                headers: Some(&req.client_headers),
+            };
+            after = run::run(&hooks.after, &s).await;
+            run::run_detached(
+                &hooks.after,
+                rt,
+                || Owned {
+                    request: request.clone(),
+                    response: Some(response.clone()),
+                    provider: leaf.provider.slug.clone(),
+                    metadata: req.metadata.clone(),
+                    headers: req.client_headers.clone(),
+                },
+                req.trace_id.clone(),
+            );
+            if after.deny {
+                return ResponseDecision::Fail(denied(&before.results, &after.results));
+            }
+            answer = match after.transformed.take().unwrap_or(response) {
+                Value::Object(o) => o,
+                _ => return ResponseDecision::Accept,
+            };
+        }
+        if before.results.is_empty() && after.results.is_empty() {
+            return ResponseDecision::Accept;
+        }
+        answer.insert(
+            "hook_results".into(),
+            hook_results(before.results, after.results),
+        );
+        if let Ok(b) = serde_json::to_vec(&answer) {
+            resp.body = Some(Bytes::from(b));
+        }
+        if (before.failed || after.failed) && resp.status == StatusCode::OK {
+            resp.status = flagged();
+        }
+        ResponseDecision::Accept
+    }
+}
+
+fn flagged() -> StatusCode {
+    StatusCode::from_u16(HOOKS_FLAGGED).unwrap_or(StatusCode::OK)
+}
+
+fn hook_results(before: Vec<Value>, after: Vec<Value>) -> Value {
+    let mut m = Map::with_capacity(2);
+    m.insert("before_request_hooks".into(), Value::Array(before));
+    m.insert("after_request_hooks".into(), Value::Array(after));
+    Value::Object(m)
+}
+
+impl Hook for GuardrailHook {
+    fn name(&self) -> &'static str {
+        "guardrails"
+    }
+
+    fn phases(&self) -> Phases {
+        Phases {
+            per_attempt: true,
+            on_response: true,
+            per_chunk: true,
+            ..Phases::default()
+        }
+    }
+
+    fn wants_attempt(&self, leaf: &Leaf) -> bool {
+        leaf.hooks.is_some()
+    }
+
+    fn per_attempt<'a>(
+        &'a self,
+        req: &'a RequestContext,
+        leaf: &'a Leaf,
+        path: &'a str,
+    ) -> HookFuture<'a, AttemptDecision> {
+        Box::pin(self.before(req, leaf, path))
+    }
+
+    fn wants_response(&self, leaf: &Leaf) -> bool {
+        leaf.hooks.is_some()
+    }
+
+    fn on_response<'a>(
+        &'a self,
+        req: &'a RequestContext,
+        leaf: &'a Leaf,
+        path: &'a str,
+        resp: &'a mut AttemptResponse,
+    ) -> HookFuture<'a, ResponseDecision> {
+        Box::pin(self.after(req, leaf, path, resp))
+    }
+
+    fn on_stream(&self, record: &RequestRecord) -> Option<Box<dyn StreamTap>> {
+        stream::tap(record)
+    }
+}
