@@ -490,3 +490,27 @@ async fn a_cached_answer_is_stored_without_hook_results_and_checked_again_on_a_h
     }
     panic!("the answer was never cached");
 }
+
+#[tokio::test]
+async fn a_flowing_stream_with_output_checks_keeps_every_event_and_ends_with_done() {
+    let mock = MockServer::start("a").await;
+    let gw = Gateway::start("").await;
+    let config = with(
+        target(&mock),
+        json!({"strict_open_ai_compliance": false, "output_guardrails": [{"regexMatch": {"rule": "Hello"}}]}),
+    );
+    let mut body = hi_stream("m");
+    body["stream_options"] = json!({"include_usage": true});
+    let (evs, done) = events(gw.chat_config(body, &config).await).await;
+    assert!(done);
+    assert_eq!(streamed_text(&evs), "Hello from a");
+    assert!(
+        evs.iter().any(|e| e["usage"]["total_tokens"].is_u64()),
+        "the usage chunk is kept: {evs:?}"
+    );
+    let last = evs.last().unwrap();
+    assert_eq!(
+        last["hook_results"]["after_request_hooks"][0]["verdict"],
+        true
+    );
+}

@@ -37,7 +37,7 @@ use crate::pipeline::{
     ResponseDecision, StreamTap,
 };
 use crate::routing::tree::Leaf;
-use run::{Owned, Subject};
+use run::{HookResult, HookResults, Owned, Subject};
 
 /// Portkey's status for an answer whose hooks failed without denying it.
 pub const HOOKS_FLAGGED: u16 = 246;
@@ -60,7 +60,7 @@ pub struct GuardrailHook;
 #[derive(Clone, Default)]
 struct Before {
     target: Arc<str>,
-    results: Vec<Value>,
+    results: Vec<HookResult>,
     failed: bool,
 }
 
@@ -74,7 +74,7 @@ fn request_type(req: &RequestContext) -> RequestType {
 }
 
 /// Portkey's 446 body: an OpenAI error of type `hooks_failed` and the hook results.
-fn denied(before: &[Value], after: &[Value]) -> EarlyAnswer {
+fn denied(before: &[HookResult], after: &[HookResult]) -> EarlyAnswer {
     let body = json!({
         "error": {
             "message": "The guardrail checks defined in the config failed. You can find more information in the `hook_results` object.",
@@ -163,8 +163,12 @@ impl GuardrailHook {
         let Some(hooks) = &leaf.hooks else {
             return ResponseDecision::Accept;
         };
+        // This target's input results, taken: its answer is reviewed once.
         let before = req
-            .with_scratch(|x| x.get::<Before>().filter(|b| &*b.target == path).cloned())
+            .with_scratch(|x| match x.get::<Before>() {
+                Some(b) if &*b.target == path => x.remove::<Before>(),
+                _ => None,
+            })
             .unwrap_or_default();
         let rt = request_type(req);
         let Some(body) = resp.body.as_ref() else {
@@ -175,16 +179,16 @@ impl GuardrailHook {
             stream::prepare(req, leaf, rt, before.results);
             return ResponseDecision::Accept;
         };
-        let Ok(Value::Object(mut answer)) = serde_json::from_slice::<Value>(body) else {
-            return ResponseDecision::Accept;
-        };
         let mut after = run::Verdicts::default();
+        let mut rewritten = None;
         if !hooks.after.is_empty() && resp.status == StatusCode::OK {
+            let Ok(response) = serde_json::from_slice::<Value>(body) else {
+                return ResponseDecision::Accept;
+            };
             let request = upstream_body(leaf, req)
                 .ok()
                 .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
                 .unwrap_or(Value::Null);
-            let response = Value::Object(answer);
             let s = Subject {
                 event: HookEvent::AfterRequest,
                 request_type: rt,
@@ -210,20 +214,21 @@ impl GuardrailHook {
             if after.deny {
                 return ResponseDecision::Fail(denied(&before.results, &after.results));
             }
-            answer = match after.transformed.take().unwrap_or(response) {
-                Value::Object(o) => o,
-                _ => return ResponseDecision::Accept,
-            };
+            rewritten = after.transformed.take();
         }
         if before.results.is_empty() && after.results.is_empty() {
             return ResponseDecision::Accept;
         }
-        answer.insert(
-            "hook_results".into(),
-            hook_results(before.results, after.results),
-        );
-        if let Ok(b) = serde_json::to_vec(&answer) {
-            resp.body = Some(Bytes::from(b));
+        let answer = match &rewritten {
+            Some(v) => serde_json::to_vec(v).ok().map(Bytes::from),
+            None => Some(body.clone()),
+        };
+        let results = HookResults {
+            before_request_hooks: &before.results,
+            after_request_hooks: &after.results,
+        };
+        if let Some(b) = answer.and_then(|a| with_hook_results(&a, &results)) {
+            resp.body = Some(b);
         }
         if (before.failed || after.failed) && resp.status == StatusCode::OK {
             resp.status = flagged();
@@ -232,15 +237,31 @@ impl GuardrailHook {
     }
 }
 
-fn flagged() -> StatusCode {
-    StatusCode::from_u16(HOOKS_FLAGGED).unwrap_or(StatusCode::OK)
+/// The JSON object `answer` with `hook_results` added as its last member: written after the
+/// answer's own bytes (no parse of the answer), unless it already has a member of that name.
+fn with_hook_results(answer: &[u8], results: &HookResults<'_>) -> Option<Bytes> {
+    let trimmed = answer.trim_ascii();
+    let inner = trimmed.strip_prefix(b"{")?.strip_suffix(b"}")?;
+    if memchr::memmem::find(inner, b"\"hook_results\"").is_some() {
+        let mut obj: Map<String, Value> = serde_json::from_slice(trimmed).ok()?;
+        obj.insert("hook_results".into(), serde_json::to_value(results).ok()?);
+        return serde_json::to_vec(&obj).ok().map(Bytes::from);
+    }
+    let rendered = serde_json::to_vec(results).ok()?;
+    let mut out = Vec::with_capacity(trimmed.len() + rendered.len() + 20);
+    out.push(b'{');
+    out.extend_from_slice(inner);
+    if !inner.trim_ascii().is_empty() {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"hook_results\":");
+    out.extend_from_slice(&rendered);
+    out.push(b'}');
+    Some(Bytes::from(out))
 }
 
-fn hook_results(before: Vec<Value>, after: Vec<Value>) -> Value {
-    let mut m = Map::with_capacity(2);
-    m.insert("before_request_hooks".into(), Value::Array(before));
-    m.insert("after_request_hooks".into(), Value::Array(after));
-    Value::Object(m)
+fn flagged() -> StatusCode {
+    StatusCode::from_u16(HOOKS_FLAGGED).unwrap_or(StatusCode::OK)
 }
 
 impl Hook for GuardrailHook {

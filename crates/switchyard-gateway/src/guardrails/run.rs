@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use futures_util::future::join_all;
 use http::HeaderMap;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use switchyard_guardrails::{CheckContext, CheckError, CheckOutcome, HookEvent, RequestType};
 
@@ -28,11 +29,65 @@ pub struct Subject<'a> {
     pub headers: Option<&'a HeaderMap>,
 }
 
+/// One check's result, in Portkey's shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub verdict: bool,
+    pub id: String,
+    pub data: Value,
+    pub error: Option<CheckFailure>,
+    /// Milliseconds (Portkey's unit).
+    pub execution_time: u64,
+    pub transformed: bool,
+    pub fail_on_error: bool,
+}
+
+/// Why a check gave no verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckFailure {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl CheckResult {
+    /// Passed, or errored without `failOnError` (Portkey's rule).
+    fn passes(&self) -> bool {
+        self.verdict || (self.error.is_some() && !self.fail_on_error)
+    }
+}
+
+/// One hook's result, in Portkey's shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookResult {
+    pub verdict: bool,
+    pub id: String,
+    pub transformed: bool,
+    /// Not run for this endpoint (Portkey's rules); such a hook neither passes nor fails.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
+    pub checks: Vec<CheckResult>,
+    pub feedback: Value,
+    /// Milliseconds.
+    pub execution_time: u64,
+    #[serde(rename = "async")]
+    pub run_async: bool,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub deny: bool,
+}
+
+/// `hook_results`, as it is added to an answer.
+#[derive(Debug, Serialize)]
+pub struct HookResults<'a> {
+    pub before_request_hooks: &'a [HookResult],
+    pub after_request_hooks: &'a [HookResult],
+}
+
 /// What the hooks of one event decided.
 #[derive(Debug, Default)]
 pub struct Verdicts {
     /// Portkey's hook results, in the order the hooks are listed.
-    pub results: Vec<Value>,
+    pub results: Vec<HookResult>,
     /// A failed hook has `deny: true`.
     pub deny: bool,
     /// Some hook failed.
@@ -50,9 +105,7 @@ pub async fn run(hooks: &[Arc<HookSpec>], s: &Subject<'_>) -> Verdicts {
     let done = join_all(sync.iter().map(|h| run_hook(h, s))).await;
     let mut v = Verdicts::default();
     for (hook, (result, transformed)) in sync.iter().zip(done) {
-        let skipped = result.get("skipped") == Some(&Value::Bool(true));
-        let verdict = result.get("verdict") != Some(&Value::Bool(false));
-        if !skipped && !verdict {
+        if !result.skipped && !result.verdict {
             v.failed = true;
             v.deny |= hook.deny;
         }
@@ -88,31 +141,24 @@ pub fn run_detached(
         };
         for h in &detached {
             let (result, _) = run_hook(h, &s).await;
-            let verdict = result
-                .get("verdict")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(true);
             // Each check's id and verdict, never its `data` (which may quote the text).
-            let checks: Vec<String> = result["checks"]
-                .as_array()
-                .map(|cs| {
-                    cs.iter()
-                        .map(|c| {
-                            let outcome = match (c["verdict"].as_bool(), c["error"].is_null()) {
-                                (_, false) => "error",
-                                (Some(true), _) => "pass",
-                                _ => "fail",
-                            };
-                            format!("{}={outcome}", c["id"].as_str().unwrap_or("?"))
-                        })
-                        .collect()
+            let checks: Vec<String> = result
+                .checks
+                .iter()
+                .map(|c| {
+                    let outcome = match (c.error.is_some(), c.verdict) {
+                        (true, _) => "error",
+                        (false, true) => "pass",
+                        (false, false) => "fail",
+                    };
+                    format!("{}={outcome}", c.id)
                 })
-                .unwrap_or_default();
+                .collect();
             tracing::info!(
                 target: "switchyard::guardrails",
                 trace_id = %trace,
                 hook = %h.id,
-                verdict,
+                verdict = result.verdict,
                 checks = %checks.join(","),
                 "async hook"
             );
@@ -139,12 +185,22 @@ fn skipped(h: &HookSpec, rt: RequestType) -> bool {
 }
 
 /// One hook: its result and, if a check rewrote it, the new request or response.
-async fn run_hook(h: &HookSpec, s: &Subject<'_>) -> (Value, Option<Value>) {
+async fn run_hook(h: &HookSpec, s: &Subject<'_>) -> (HookResult, Option<Value>) {
+    let mut result = HookResult {
+        verdict: true,
+        id: h.id.clone(),
+        transformed: false,
+        skipped: false,
+        checks: Vec::new(),
+        feedback: Value::Null,
+        execution_time: 0,
+        run_async: h.run_async,
+        kind: h.kind.as_str(),
+        deny: false,
+    };
     if skipped(h, s.request_type) {
-        return (
-            json!({"id": h.id, "type": h.kind.as_str(), "skipped": true}),
-            None,
-        );
+        result.skipped = true;
+        return (result, None);
     }
     let started = Instant::now();
     let mut current: Option<Value> = None;
@@ -173,24 +229,12 @@ async fn run_hook(h: &HookSpec, s: &Subject<'_>) -> (Value, Option<Value>) {
             checks.push(r);
         }
     }
-    let passed = |c: &Value| {
-        c["verdict"] == Value::Bool(true)
-            || (!c["error"].is_null() && c["fail_on_error"] != Value::Bool(true))
-    };
-    let verdict = checks.iter().all(passed);
-    let transformed = checks.iter().any(|c| c["transformed"] == Value::Bool(true));
-    let feedback = feedback(h, &checks);
-    let result = json!({
-        "verdict": verdict,
-        "id": h.id,
-        "transformed": transformed,
-        "checks": checks,
-        "feedback": feedback,
-        "execution_time": started.elapsed().as_millis() as u64,
-        "async": h.run_async,
-        "type": h.kind.as_str(),
-        "deny": h.deny && !verdict,
-    });
+    result.verdict = checks.iter().all(CheckResult::passes);
+    result.transformed = checks.iter().any(|c| c.transformed);
+    result.feedback = feedback(h, &checks);
+    result.execution_time = started.elapsed().as_millis() as u64;
+    result.deny = h.deny && !result.verdict;
+    result.checks = checks;
     (result, current)
 }
 
@@ -210,63 +254,60 @@ fn context<'a>(
     }
 }
 
-async fn run_check(c: &super::spec::CheckSpec, cx: &CheckContext<'_>) -> (Value, Option<Value>) {
+async fn run_check(
+    c: &super::spec::CheckSpec,
+    cx: &CheckContext<'_>,
+) -> (CheckResult, Option<Value>) {
     let started = Instant::now();
     let outcome = c.check.run(cx).await;
-    let ms = started.elapsed().as_millis() as u64;
+    let execution_time = started.elapsed().as_millis() as u64;
+    let mut result = CheckResult {
+        verdict: false,
+        id: c.id.clone(),
+        data: Value::Null,
+        error: None,
+        execution_time,
+        transformed: false,
+        fail_on_error: c.fail_on_error,
+    };
     match outcome {
         Ok(CheckOutcome {
             verdict,
             data,
             transformed,
-        }) => (
-            json!({
-                "verdict": verdict,
-                "id": c.id,
-                "data": data,
-                "error": null,
-                "execution_time": ms,
-                "transformed": transformed.is_some(),
-                "fail_on_error": c.fail_on_error,
-            }),
-            transformed,
-        ),
+        }) => {
+            result.verdict = verdict;
+            result.data = data;
+            result.transformed = transformed.is_some();
+            (result, transformed)
+        }
         Err(e) => {
             let name = match e {
                 CheckError::InvalidParameters(_) => "InvalidParameters",
                 CheckError::Failed(_) => "Error",
             };
-            (
-                json!({
-                    "verdict": false,
-                    "id": c.id,
-                    "data": null,
-                    "error": {"name": name, "message": e.to_string()},
-                    "execution_time": ms,
-                    "transformed": false,
-                    "fail_on_error": c.fail_on_error,
-                }),
-                None,
-            )
+            result.error = Some(CheckFailure {
+                name,
+                message: e.to_string(),
+            });
+            (result, None)
         }
     }
 }
 
 /// Portkey's `feedback`: the hook's `on_success` / `on_fail` feedback with the checks that
 /// passed, failed and errored.
-fn feedback(h: &HookSpec, checks: &[Value]) -> Value {
-    let ok = checks
-        .iter()
-        .all(|c| c["verdict"] == Value::Bool(true) || !c["error"].is_null());
+fn feedback(h: &HookSpec, checks: &[CheckResult]) -> Value {
+    let ok = checks.iter().all(|c| c.verdict || c.error.is_some());
     let conf = if ok { &h.on_success } else { &h.on_fail };
     let Some(fb) = conf.as_ref().and_then(|c| c.get("feedback")) else {
         return Value::Null;
     };
-    let ids = |pred: &dyn Fn(&Value) -> bool| {
+    let ids = |pred: &dyn Fn(&CheckResult) -> bool| {
         checks
             .iter()
             .filter(|c| pred(c))
-            .filter_map(|c| c["id"].as_str())
+            .map(|c| c.id.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -275,17 +316,14 @@ fn feedback(h: &HookSpec, checks: &[Value]) -> Value {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    metadata.insert(
-        "successfulChecks".into(),
-        ids(&|c| c["verdict"] == Value::Bool(true)).into(),
-    );
+    metadata.insert("successfulChecks".into(), ids(&|c| c.verdict).into());
     metadata.insert(
         "failedChecks".into(),
-        ids(&|c| c["verdict"] == Value::Bool(false) && c["error"].is_null()).into(),
+        ids(&|c| !c.verdict && c.error.is_none()).into(),
     );
     metadata.insert(
         "erroredChecks".into(),
-        ids(&|c| c["verdict"] == Value::Bool(false) && !c["error"].is_null()).into(),
+        ids(&|c| !c.verdict && c.error.is_some()).into(),
     );
     json!({
         "value": fb.get("value").cloned().unwrap_or(Value::Null),

@@ -23,7 +23,7 @@ use switchyard_guardrails::{HookEvent, RequestType};
 use switchyard_providers::Endpoint;
 use switchyard_types::usage::TokenUsage;
 
-use super::run::{self, Subject, Verdicts};
+use super::run::{self, CheckFailure, CheckResult, HookResult, Subject, Verdicts};
 use super::spec::{HookKind, LeafHooks};
 use crate::cache::replay::{to_sse, Assembler};
 use crate::context::{Operation, RequestContext};
@@ -49,7 +49,7 @@ struct After {
     request: Value,
     provider: String,
     metadata: Map<String, Value>,
-    before: Vec<Value>,
+    before: Vec<HookResult>,
     frames: bool,
     include_usage: bool,
     trace: Arc<str>,
@@ -65,7 +65,7 @@ fn frames(req: &RequestContext, hooks: &LeafHooks) -> bool {
 }
 
 /// Called by the on-response phase when a guarded target's stream committed.
-pub(super) fn prepare(req: &RequestContext, leaf: &Leaf, rt: RequestType, before: Vec<Value>) {
+pub(super) fn prepare(req: &RequestContext, leaf: &Leaf, rt: RequestType, before: Vec<HookResult>) {
     let Some(hooks) = &leaf.hooks else { return };
     let frames = frames(req, hooks);
     let frame = (frames && !before.is_empty())
@@ -230,7 +230,11 @@ impl StreamTap for GuardTap {
                 Some(replayed) => out.extend_from_slice(&strip_done(&replayed)),
                 None => out.extend_from_slice(&strip_done(&self.held)),
             }
+        } else if let Some(done) = self.done.take() {
+            // The events that came in the chunk with `[DONE]` (a usage chunk, say).
+            out.extend_from_slice(&strip_done(&done));
         }
+        // An answer was assembled only from a stream that ended with `[DONE]`: it goes last.
         if after.frames {
             out.extend_from_slice(&sse(
                 &json!({"hook_results": {"after_request_hooks": v.results}}),
@@ -243,14 +247,37 @@ impl StreamTap for GuardTap {
 
 /// The verdicts when a check could not finish without waiting (a webhook on a stream).
 fn pending_verdicts(after: &After) -> Verdicts {
-    let results: Vec<Value> = after
+    let results: Vec<HookResult> = after
         .hooks
         .after
         .iter()
         .filter(|h| !h.run_async)
-        .map(|h| {
-            json!({"id": h.id, "verdict": false, "deny": h.deny, "type": h.kind.as_str(),
-                   "error": {"name": "Error", "message": "a check of this hook waits on the network, which a streamed answer can't"}})
+        .map(|h| HookResult {
+            verdict: false,
+            id: h.id.clone(),
+            transformed: false,
+            skipped: false,
+            checks: h
+                .checks
+                .iter()
+                .map(|c| CheckResult {
+                    verdict: false,
+                    id: c.id.clone(),
+                    data: Value::Null,
+                    error: Some(CheckFailure {
+                        name: "Error",
+                        message: "a check of this hook waits on the network, which a streamed answer's output checks can't".into(),
+                    }),
+                    execution_time: 0,
+                    transformed: false,
+                    fail_on_error: c.fail_on_error,
+                })
+                .collect(),
+            feedback: Value::Null,
+            execution_time: 0,
+            run_async: false,
+            kind: h.kind.as_str(),
+            deny: h.deny,
         })
         .collect();
     Verdicts {
@@ -262,7 +289,7 @@ fn pending_verdicts(after: &After) -> Verdicts {
 }
 
 /// The error event that replaces a denied stream, and the stream's end.
-fn denied_event(before: &[Value], after: &[Value], why: &str) -> Bytes {
+fn denied_event(before: &[HookResult], after: &[HookResult], why: &str) -> Bytes {
     let message = if why.is_empty() {
         "The guardrail checks defined in the config failed. You can find more information in the `hook_results` object.".to_owned()
     } else {
