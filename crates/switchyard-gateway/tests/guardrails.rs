@@ -484,6 +484,15 @@ async fn a_cached_answer_is_stored_without_hook_results_and_checked_again_on_a_h
             );
             let (status, _) = send(&gw, hi("m"), &denying).await;
             assert_eq!(status, 446);
+            // So is a hit replayed as a stream: its output checks see the assembled answer.
+            let resp = gw.chat_config(hi_stream("m"), &denying).await;
+            assert_eq!(resp.status().as_u16(), 446);
+            let resp = gw.chat_config(hi_stream("m"), &config).await;
+            assert_eq!(header(&resp, "x-portkey-cache-status"), "HIT");
+            let (evs, done) = events(resp).await;
+            assert!(done);
+            assert_eq!(streamed_text(&evs), "Hello from a");
+            assert_eq!(mock.hits(), 1);
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -30,6 +30,7 @@ use serde_json::{json, Map, Value};
 use switchyard_guardrails::{HookEvent, Registry, RequestType};
 use switchyard_providers::Endpoint;
 
+use crate::cache::replay::{to_sse, Assembler};
 use crate::context::{Operation, RequestContext};
 use crate::engine::wire::upstream_body;
 use crate::pipeline::{
@@ -179,10 +180,30 @@ impl GuardrailHook {
             stream::prepare(req, leaf, rt, before.results);
             return ResponseDecision::Accept;
         };
+        // A whole body that is an event stream: a cached stream replayed (its output hooks
+        // run on the answer it assembles to, like a live stream's).
+        let endpoint = match req.op {
+            Operation::Endpoint(e) => Some(e),
+            Operation::Proxy { .. } => None,
+        };
+        let sse = endpoint.filter(|_| req.stream && !body.trim_ascii_start().starts_with(b"{"));
         let mut after = run::Verdicts::default();
         let mut rewritten = None;
         if !hooks.after.is_empty() && resp.status == StatusCode::OK {
-            let Ok(response) = serde_json::from_slice::<Value>(body) else {
+            let parsed = match sse {
+                Some(e) => {
+                    let mut a = Assembler::new(e, usize::MAX);
+                    a.push(body);
+                    a.finish(None)
+                        .and_then(|json| serde_json::from_slice::<Value>(&json).ok())
+                }
+                None => serde_json::from_slice::<Value>(body).ok(),
+            };
+            let Some(response) = parsed else {
+                // Not an answer the checks can read: fail closed when a hook could deny it.
+                if hooks.after_denies() {
+                    return ResponseDecision::Fail(denied(&before.results, &[]));
+                }
                 return ResponseDecision::Accept;
             };
             let request = upstream_body(leaf, req)
@@ -219,6 +240,19 @@ impl GuardrailHook {
         if before.results.is_empty() && after.results.is_empty() {
             return ResponseDecision::Accept;
         }
+        if (before.failed || after.failed) && resp.status == StatusCode::OK {
+            resp.status = flagged();
+        }
+        if let Some(e) = sse {
+            // A replayed stream carries no `hook_results` member; a rewrite is replayed.
+            if let Some(b) = rewritten
+                .and_then(|v| serde_json::to_vec(&v).ok())
+                .and_then(|b| to_sse(e, &b, req.include_usage))
+            {
+                resp.body = Some(b);
+            }
+            return ResponseDecision::Accept;
+        }
         let answer = match &rewritten {
             Some(v) => serde_json::to_vec(v).ok().map(Bytes::from),
             None => Some(body.clone()),
@@ -229,9 +263,6 @@ impl GuardrailHook {
         };
         if let Some(b) = answer.and_then(|a| with_hook_results(&a, &results)) {
             resp.body = Some(b);
-        }
-        if (before.failed || after.failed) && resp.status == StatusCode::OK {
-            resp.status = flagged();
         }
         ResponseDecision::Accept
     }
