@@ -523,3 +523,26 @@ async fn a_flowing_stream_with_output_checks_keeps_every_event_and_ends_with_don
         true
     );
 }
+
+#[tokio::test]
+async fn pass_through_requests_are_not_checked() {
+    let mock = MockServer::start("a").await;
+    let gw = Gateway::start("").await;
+    let mut deny = never();
+    deny["deny"] = json!(true);
+    let config = with(
+        target(&mock),
+        json!({"strict_open_ai_compliance": false, "input_guardrails": [deny]}),
+    );
+    let resp = gw
+        .http
+        .get(gw.url("/v1/models"))
+        .header("x-portkey-config", config.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body.get("hook_results").is_none(), "{body}");
+    assert_eq!(mock.hits(), 1);
+}

@@ -99,7 +99,8 @@ fn denied(before: &[HookResult], after: &[HookResult]) -> EarlyAnswer {
 
 impl GuardrailHook {
     async fn before(&self, req: &RequestContext, leaf: &Leaf, path: &str) -> AttemptDecision {
-        let Some(hooks) = &leaf.hooks else {
+        // Pass-through (`/v1/*` proxy) requests are not checked, as in Portkey.
+        let (Some(hooks), Operation::Endpoint(_)) = (&leaf.hooks, &req.op) else {
             return AttemptDecision::Proceed;
         };
         if hooks.before.is_empty() {
@@ -110,6 +111,10 @@ impl GuardrailHook {
             .ok()
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
         else {
+            // A body the checks can't read: fail closed when a hook could deny it.
+            if hooks.before.iter().any(|h| h.deny && !h.run_async) {
+                return AttemptDecision::Fail(denied(&[], &[]));
+            }
             return AttemptDecision::Proceed;
         };
         let s = Subject {
@@ -161,7 +166,7 @@ impl GuardrailHook {
         path: &str,
         resp: &mut AttemptResponse,
     ) -> ResponseDecision {
-        let Some(hooks) = &leaf.hooks else {
+        let (Some(hooks), Operation::Endpoint(_)) = (&leaf.hooks, &req.op) else {
             return ResponseDecision::Accept;
         };
         // This target's input results, taken: its answer is reviewed once.

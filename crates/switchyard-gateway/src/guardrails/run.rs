@@ -117,7 +117,7 @@ pub async fn run(hooks: &[Arc<HookSpec>], s: &Subject<'_>) -> Verdicts {
     v
 }
 
-/// Runs the `async: true` hooks of `hooks` after the response, logging their results.
+/// Runs the `async: true` hooks of `hooks` in the background, logging their results.
 pub fn run_detached(
     hooks: &[Arc<HookSpec>],
     request_type: RequestType,

@@ -66,7 +66,7 @@ pub struct HookSpec {
     pub checks: Vec<CheckSpec>,
     /// A failure denies the request (446) instead of flagging it (246).
     pub deny: bool,
-    /// Runs after the response is sent, never delaying it; its result is logged.
+    /// Runs in the background, never delaying or changing the answer; its result is logged.
     pub run_async: bool,
     /// Checks run one after another, each seeing the previous one's rewrite.
     pub sequential: bool,
