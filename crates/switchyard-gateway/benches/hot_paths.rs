@@ -281,11 +281,71 @@ fn empty_pipeline(c: &mut Criterion) {
     g.finish();
 }
 
+/// The guardrail hook around one request: `bench/run`'s typical input guardrail (regexMatch +
+/// pii + wordCount) on a 2 kB prompt, and the answer's review (`hook_results` appended).
+fn guardrails(c: &mut Criterion) {
+    use switchyard_gateway::guardrails::GuardrailHook;
+    use switchyard_gateway::pipeline::{AttemptResponse, Hook};
+    let providers = Providers::default();
+    let trusted = TrustedHosts::default();
+    let config = json!({"provider": "openai", "api_key": "sk", "input_guardrails": [{
+        "deny": true,
+        "regexMatch": {"rule": "(?i)ignore (all )?previous instructions", "not": true},
+        "pii": {"action": "block"},
+        "wordCount": {"minWords": 1, "maxWords": 1000}}]});
+    let tree = build(
+        &config,
+        "config",
+        &BuildInput::new(&providers, Origin::Client, &trusted),
+    )
+    .unwrap();
+    let switchyard_gateway::routing::tree::NodeKind::Leaf(leaf) = &tree.kind else {
+        unreachable!()
+    };
+    let prompt: String = "Please summarise the following notes for the weekly report. "
+        .repeat(34)
+        .chars()
+        .take(2000)
+        .collect();
+    let body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]});
+    let ctx = RequestContext::new(
+        "trace".into(),
+        Operation::Endpoint(switchyard_providers::Endpoint::ChatCompletions),
+        bytes::Bytes::from(body.to_string()),
+        true,
+        false,
+        HeaderMap::new(),
+    );
+    let answer = bytes::Bytes::from_static(br#"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}"#);
+    let hook = GuardrailHook;
+    let mut g = c.benchmark_group("guardrails");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("input_hook_2kB", |b| {
+        b.iter(|| hook.per_attempt(&ctx, leaf, "config").now_or_never())
+    });
+    g.bench_function("input_hook_and_review_2kB", |b| {
+        b.iter(|| {
+            let d = hook.per_attempt(&ctx, leaf, "config").now_or_never();
+            let mut resp = AttemptResponse {
+                status: http::StatusCode::OK,
+                headers: HeaderMap::new(),
+                body: Some(answer.clone()),
+            };
+            let r = hook
+                .on_response(&ctx, leaf, "config", &mut resp)
+                .now_or_never();
+            (d, r, resp.body)
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     request_parse_and_route,
     route_cache,
     empty_pipeline,
+    guardrails,
     anthropic_translation,
     sse
 );
