@@ -377,3 +377,48 @@ async fn bad_jwt_and_log_parameters_are_400s() {
     }
     assert_eq!(mock.hits(), 0);
 }
+
+/// Sends a user message `text` with `config`; the status and body.
+async fn say(gw: &Gateway, config: &Value, text: &str) -> (u16, Value) {
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": text}]});
+    let resp = gw.chat_config(body, config).await;
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn valid_urls_checks_each_url_with_a_head_request_or_a_dns_lookup() {
+    let provider = MockServer::start("provider").await;
+    let site = MockServer::start("site").await;
+    let gw = Gateway::start("").await;
+    let up = format!("{}/page", site.url());
+    let down = format!("http://127.0.0.1:{}/page", dead_port().await);
+
+    let config = guarded(&provider, "validUrls", json!({}));
+    let (status, body) = say(&gw, &config, &format!("see {up}.")).await;
+    assert_eq!(status, 200, "{body}");
+    let check = first_check(&body);
+    assert_eq!(check["data"]["validationMethod"], "HTTP request");
+    assert_eq!(check["data"]["validUrls"], json!([up]));
+    let seen = site.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "HEAD");
+
+    let (status, body) = say(&gw, &config, &format!("see {up} and {down}")).await;
+    assert_eq!(status, 446, "{body}");
+    assert_eq!(first_check(&body)["data"]["invalidUrls"], json!([down]));
+    assert_eq!(
+        provider.hits(),
+        1,
+        "the denied request never reached the provider"
+    );
+
+    // onlyDNS: an address that resolves passes without any request to it (no test talks to a
+    // name server, so a literal address stands for a name here).
+    let config = guarded(&provider, "validUrls", json!({"onlyDNS": true}));
+    let (status, body) = say(&gw, &config, &format!("docs at {down}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(first_check(&body)["data"]["validationMethod"], "DNS lookup");
+    let (status, _) = say(&gw, &config, "docs at http://bad_host/x").await;
+    assert_eq!(status, 446, "a malformed host is invalid before any lookup");
+}

@@ -20,6 +20,7 @@ mod outbound;
 pub mod run;
 pub mod spec;
 mod stream;
+mod valid_urls;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -51,6 +52,7 @@ pub fn registry() -> Registry {
     webhook::register(&mut r);
     log::register(&mut r);
     jwt::register(&mut r);
+    valid_urls::register(&mut r);
     r
 }
 

@@ -93,49 +93,81 @@ impl Prepared {
     fn check(&self, cx: &CheckContext<'_>) -> Result<CheckOutcome, CheckError> {
         let text = text::require_text(cx, "Missing text to analyze")?;
         let requested = if self.only_dns { "DNS lookup" } else { "HTTP request" };
-        let urls: Vec<&str> = URL.as_ref().map_or_else(Vec::new, |re| {
-            re.find_iter(&text)
-                .map(|m| m.as_str().trim_end_matches(['.', ')', '!', '?', ';', ':']))
-                .collect()
-        });
-        if urls.is_empty() {
-            return Ok(CheckOutcome::new(
-                false,
-                json!({
-                    "explanation": "No URLs found in the text.",
-                    "urls": [],
-                    "validationMethod": "syntax",
-                    "requestedValidationMethod": requested,
-                    "not": self.not,
-                    "textExcerpt": excerpt(&text),
-                }),
-            ));
-        }
-        let (valid, invalid): (Vec<&str>, Vec<&str>) = urls.iter().partition(|u| is_valid_url(u));
-        let all_valid = invalid.is_empty();
-        let verdict = all_valid != self.not;
-        let total = urls.len();
-        let explanation = match (verdict, self.not) {
-            (true, true) => format!("All URLs are invalid as expected ({} of {total}).", invalid.len()),
-            (true, false) => format!("All URLs are valid ({} found).", valid.len()),
-            (false, true) => format!("Some URLs are valid when they should all be invalid ({} of {total}).", valid.len()),
-            (false, false) => format!("Some URLs are invalid ({} of {total} failed).", invalid.len()),
-        };
-        Ok(CheckOutcome::new(
-            verdict,
-            json!({
-                "verdict": verdict,
-                "not": self.not,
-                "explanation": explanation,
-                "validUrls": valid,
-                "invalidUrls": invalid,
-                "validationMethod": "syntax",
-                "requestedValidationMethod": requested,
-                "note": NOTE,
-                "textExcerpt": excerpt(&text),
-            }),
+        let (valid, invalid): (Vec<&str>, Vec<&str>) =
+            find_urls(&text).into_iter().partition(|u| is_valid_url(u));
+        Ok(judge(
+            &valid,
+            &invalid,
+            self.not,
+            Method {
+                used: "syntax",
+                requested,
+                note: Some(NOTE),
+            },
+            &text,
         ))
     }
+}
+
+/// The URLs in `text`, as Portkey finds them (`https?://` up to whitespace, a comma, a quote,
+/// a brace or a bracket), without trailing sentence punctuation.
+pub fn find_urls(text: &str) -> Vec<&str> {
+    URL.as_ref().map_or_else(Vec::new, |re| {
+        re.find_iter(text)
+            .map(|m| m.as_str().trim_end_matches(['.', ')', '!', '?', ';', ':']))
+            .collect()
+    })
+}
+
+/// How URLs were validated, for `data`.
+#[derive(Debug, Clone, Copy)]
+pub struct Method<'a> {
+    /// `"syntax"`, `"DNS lookup"` or `"HTTP request"`.
+    pub used: &'a str,
+    /// What Portkey would have done.
+    pub requested: &'a str,
+    pub note: Option<&'a str>,
+}
+
+/// The outcome once every URL found is known to be valid or not (Portkey's verdict and data):
+/// without any URL the verdict is false, whatever `not` says.
+pub fn judge(valid: &[&str], invalid: &[&str], not: bool, method: Method<'_>, text: &str) -> CheckOutcome {
+    let total = valid.len() + invalid.len();
+    if total == 0 {
+        return CheckOutcome::new(
+            false,
+            json!({
+                "explanation": "No URLs found in the text.",
+                "urls": [],
+                "validationMethod": method.used,
+                "requestedValidationMethod": method.requested,
+                "not": not,
+                "textExcerpt": excerpt(text),
+            }),
+        );
+    }
+    let all_valid = invalid.is_empty();
+    let verdict = all_valid != not;
+    let explanation = match (verdict, not) {
+        (true, true) => format!("All URLs are invalid as expected ({} of {total}).", invalid.len()),
+        (true, false) => format!("All URLs are valid ({} found).", valid.len()),
+        (false, true) => format!("Some URLs are valid when they should all be invalid ({} of {total}).", valid.len()),
+        (false, false) => format!("Some URLs are invalid ({} of {total} failed).", invalid.len()),
+    };
+    let mut data = json!({
+        "verdict": verdict,
+        "not": not,
+        "explanation": explanation,
+        "validUrls": valid,
+        "invalidUrls": invalid,
+        "validationMethod": method.used,
+        "requestedValidationMethod": method.requested,
+        "textExcerpt": excerpt(text),
+    });
+    if let (Some(note), Some(obj)) = (method.note, data.as_object_mut()) {
+        obj.insert("note".into(), Value::String(note.into()));
+    }
+    CheckOutcome::new(verdict, data)
 }
 
 #[cfg(test)]
