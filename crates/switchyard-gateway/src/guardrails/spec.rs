@@ -503,6 +503,30 @@ mod tests {
     }
 
     #[test]
+    fn every_documented_check_example_parses() {
+        let doc = include_str!("../../../../docs/guardrails.md");
+        let start = doc
+            .find("```jsonc\n")
+            .expect("guardrails.md has the examples")
+            + 9;
+        let len = doc[start..].find("```").unwrap();
+        let mut seen = 0;
+        for line in doc[start..start + len]
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let json = line.split("   //").next().unwrap().trim();
+            let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{line}: {e}"));
+            let hooks = parse(json!([v]), Some(HookKind::Guardrail))
+                .unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(hooks[0].checks.len(), 1, "{line}");
+            seen += 1;
+        }
+        let registry = super::super::registry();
+        assert_eq!(seen, registry.ids().count(), "one example per check");
+    }
+
+    #[test]
     fn fail_on_error_is_read_and_not_passed_to_the_check() {
         let hooks = parse(
             json!([{"regexMatch": {"rule": "a", "failOnError": true}}]),
