@@ -14,10 +14,8 @@
 //! Put it in an `async: true` hook to keep it off the request's path.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, Uri};
 use serde_json::{json, Value};
 use switchyard_guardrails::{
     Check, CheckContext, CheckError, CheckFuture, CheckOutcome, PreparedCheck, Registry,
@@ -34,11 +32,7 @@ pub(super) fn register(r: &mut Registry) {
 
 struct Log;
 
-struct Prepared {
-    uri: Uri,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    timeout: Duration,
-}
+struct Prepared(outbound::Target);
 
 impl Check for Log {
     fn id(&self) -> &'static str {
@@ -46,11 +40,9 @@ impl Check for Log {
     }
 
     fn prepare(&self, params: &Value) -> Result<Arc<dyn PreparedCheck>, CheckError> {
-        Ok(Arc::new(Prepared {
-            uri: outbound::target_url(params, "logURL")?,
-            headers: outbound::extra_headers(params)?,
-            timeout: outbound::timeout(params)?,
-        }))
+        Ok(Arc::new(Prepared(outbound::Target::from_params(
+            params, "logURL",
+        )?)))
     }
 }
 
@@ -63,24 +55,21 @@ impl PreparedCheck for Prepared {
 impl Prepared {
     async fn call(&self, cx: &CheckContext<'_>) -> Result<CheckOutcome, CheckError> {
         let body = Bytes::from(webhook::payload(cx).to_string());
-        let (status, _) = outbound::send(
-            "log collector",
-            Method::POST,
-            &self.uri,
-            &self.headers,
-            Some(body),
-            self.timeout,
-            MAX_ANSWER,
-        )
-        .await
-        .map_err(CheckError::Failed)?;
+        let (status, _) = self
+            .0
+            .post("log collector", body, MAX_ANSWER)
+            .await
+            .map_err(CheckError::Failed)?;
         if !status.is_success() {
             return Err(CheckError::Failed(format!(
                 "the log collector answered HTTP {}",
                 status.as_u16()
             )));
         }
-        let message = format!("Logged the request to {}", outbound::display_url(&self.uri));
+        let message = format!(
+            "Logged the request to {}",
+            outbound::display_url(&self.0.uri)
+        );
         Ok(CheckOutcome::new(true, json!({ "message": message })))
     }
 }

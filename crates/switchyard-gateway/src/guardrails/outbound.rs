@@ -88,6 +88,45 @@ pub async fn send(
     .map_err(|_| format!("the {what} did not answer within {}ms", timeout.as_millis()))?
 }
 
+/// Where a check POSTs (`default.webhook`, `default.log`): its URL parameter, `headers` and
+/// `timeout`, validated once when the config is loaded.
+pub struct Target {
+    pub uri: Uri,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    timeout: Duration,
+}
+
+impl Target {
+    /// From a check's parameters, the URL under `url_key`.
+    pub fn from_params(params: &Value, url_key: &str) -> Result<Target, CheckError> {
+        Ok(Target {
+            uri: target_url(params, url_key)?,
+            headers: extra_headers(params)?,
+            timeout: timeout(params)?,
+        })
+    }
+
+    /// POSTs `body` (JSON); the status and at most `max_answer` bytes of the answer. Errors
+    /// name the other side as `what`.
+    pub async fn post(
+        &self,
+        what: &str,
+        body: Bytes,
+        max_answer: usize,
+    ) -> Result<(StatusCode, Bytes), String> {
+        send(
+            what,
+            Method::POST,
+            &self.uri,
+            &self.headers,
+            Some(body),
+            self.timeout,
+            max_answer,
+        )
+        .await
+    }
+}
+
 fn bad(m: impl Into<String>) -> CheckError {
     CheckError::InvalidParameters(m.into())
 }

@@ -14,10 +14,8 @@
 //! addresses unless `server.trusted_hosts` allows them), like a `custom_host`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, Uri};
 use serde_json::{json, Value};
 use switchyard_guardrails::{
     text, Check, CheckContext, CheckError, CheckFuture, CheckOutcome, HookEvent, PreparedCheck,
@@ -37,11 +35,7 @@ pub(super) fn register(r: &mut Registry) {
 
 struct Webhook;
 
-struct Prepared {
-    uri: Uri,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    timeout: Duration,
-}
+struct Prepared(outbound::Target);
 
 impl Check for Webhook {
     fn id(&self) -> &'static str {
@@ -49,14 +43,10 @@ impl Check for Webhook {
     }
 
     fn prepare(&self, params: &Value) -> Result<Arc<dyn PreparedCheck>, CheckError> {
-        let uri = outbound::target_url(params, "webhookURL")?;
-        let headers = outbound::extra_headers(params)?;
-        let timeout = outbound::timeout(params)?;
-        Ok(Arc::new(Prepared {
-            uri,
-            headers,
-            timeout,
-        }))
+        Ok(Arc::new(Prepared(outbound::Target::from_params(
+            params,
+            "webhookURL",
+        )?)))
     }
 }
 
@@ -70,17 +60,11 @@ impl Prepared {
     async fn call(&self, cx: &CheckContext<'_>) -> Result<CheckOutcome, CheckError> {
         let failed = |m: String| CheckError::Failed(m);
         let body = Bytes::from(payload(cx).to_string());
-        let (status, body) = outbound::send(
-            "webhook",
-            Method::POST,
-            &self.uri,
-            &self.headers,
-            Some(body),
-            self.timeout,
-            MAX_ANSWER,
-        )
-        .await
-        .map_err(failed)?;
+        let (status, body) = self
+            .0
+            .post("webhook", body, MAX_ANSWER)
+            .await
+            .map_err(failed)?;
         if !status.is_success() {
             return Err(failed(format!(
                 "the webhook answered HTTP {}",
@@ -106,7 +90,7 @@ impl Prepared {
             "verdict": verdict,
             "explanation": if verdict { "Webhook request succeeded" } else { "Webhook request failed" },
             // Without its query, which may hold a token.
-            "webhookUrl": outbound::display_url(&self.uri),
+            "webhookUrl": outbound::display_url(&self.0.uri),
             "responseData": v.get("data").cloned().unwrap_or(Value::Null),
         });
         Ok(CheckOutcome::new(verdict, data).with_transformed(transformed))
