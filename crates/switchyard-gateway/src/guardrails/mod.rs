@@ -65,6 +65,19 @@ struct Before {
     target: Arc<str>,
     results: Vec<HookResult>,
     failed: bool,
+    /// The request as the input hooks left it, so output hooks don't parse it again.
+    request: Option<Value>,
+}
+
+/// The request as a target's output checks see it: the one its input hooks read (and maybe
+/// rewrote), or else parsed from the body sent.
+fn request_json(leaf: &Leaf, req: &RequestContext, kept: Option<Value>) -> Value {
+    kept.or_else(|| {
+        upstream_body(leaf, req)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+    })
+    .unwrap_or(Value::Null)
 }
 
 fn request_type(req: &RequestContext) -> RequestType {
@@ -148,11 +161,16 @@ impl GuardrailHook {
             .transformed
             .as_ref()
             .and_then(|t| serde_json::to_vec(t).ok());
+        let seen = match (&rewrite, v.transformed) {
+            (Some(_), Some(t)) => t,
+            _ => request,
+        };
         req.with_scratch(|x| {
             x.insert(Before {
                 target: path.into(),
                 results: v.results,
                 failed: v.failed,
+                request: Some(seen),
             })
         });
         match rewrite {
@@ -172,7 +190,7 @@ impl GuardrailHook {
             return ResponseDecision::Accept;
         };
         // This target's input results, taken: its answer is reviewed once.
-        let before = req
+        let mut before = req
             .with_scratch(|x| match x.get::<Before>() {
                 Some(b) if &*b.target == path => x.remove::<Before>(),
                 _ => None,
@@ -184,7 +202,7 @@ impl GuardrailHook {
             if before.failed && resp.status == StatusCode::OK {
                 resp.status = flagged();
             }
-            stream::prepare(req, leaf, rt, before.results);
+            stream::prepare(req, leaf, rt, before.results, before.request);
             return ResponseDecision::Accept;
         };
         // A whole body that is an event stream: a cached stream replayed (its output hooks
@@ -213,10 +231,7 @@ impl GuardrailHook {
                 }
                 return ResponseDecision::Accept;
             };
-            let request = upstream_body(leaf, req)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .unwrap_or(Value::Null);
+            let request = request_json(leaf, req, before.request.take());
             let s = Subject {
                 event: HookEvent::AfterRequest,
                 request_type: rt,

@@ -27,7 +27,6 @@ use super::run::{self, CheckFailure, CheckResult, HookResult, Subject, Verdicts}
 use super::spec::{HookKind, LeafHooks};
 use crate::cache::replay::{to_sse, Assembler};
 use crate::context::{Operation, RequestContext};
-use crate::engine::wire::upstream_body;
 use crate::pipeline::{ChunkAction, RequestRecord, StreamTap};
 use crate::routing::tree::Leaf;
 
@@ -65,7 +64,13 @@ fn frames(req: &RequestContext, hooks: &LeafHooks) -> bool {
 }
 
 /// Called by the on-response phase when a guarded target's stream committed.
-pub(super) fn prepare(req: &RequestContext, leaf: &Leaf, rt: RequestType, before: Vec<HookResult>) {
+pub(super) fn prepare(
+    req: &RequestContext,
+    leaf: &Leaf,
+    rt: RequestType,
+    before: Vec<HookResult>,
+    request: Option<Value>,
+) {
     let Some(hooks) = &leaf.hooks else { return };
     let frames = frames(req, hooks);
     let frame = (frames && !before.is_empty())
@@ -75,10 +80,7 @@ pub(super) fn prepare(req: &RequestContext, leaf: &Leaf, rt: RequestType, before
             hooks: hooks.clone(),
             request_type: rt,
             endpoint: *endpoint,
-            request: upstream_body(leaf, req)
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or(Value::Null),
+            request: super::request_json(leaf, req, request),
             provider: leaf.provider.slug.clone(),
             metadata: req.metadata.clone(),
             before,
