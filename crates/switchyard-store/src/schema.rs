@@ -1,0 +1,178 @@
+//! The schema and the migrations that build it.
+//!
+//! Migrations are numbered lists of statements, written once in SQL that SQLite and PostgreSQL both
+//! accept, with two spellings filled in per backend (`{seq}`, `{blob}`). Applied versions are
+//! recorded in `schema_migrations`. All of a start's pending migrations run in one transaction
+//! that first takes a lock, so two processes starting at once apply them exactly once: a
+//! transaction-scoped advisory lock on PostgreSQL (DDL is transactional there), `BEGIN IMMEDIATE`
+//! on SQLite (the database's write lock, waited for under the busy timeout).
+
+use sqlx::AnyPool;
+
+use crate::{db_err, Backend, StoreError};
+
+/// `pg_advisory_xact_lock` key of the migration lock ("SYSTORE1" in ASCII).
+const LOCK_KEY: i64 = 0x5359_5354_4f52_4531;
+
+/// One schema change: its version (strictly increasing), a name, and its statements.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    statements: &'static [&'static str],
+}
+
+/// Every migration, oldest first. Never edit one that has shipped: add the next.
+///
+/// Conventions: ids are TEXT (`key_…`, `team_…`, `vk_…`) with a `seq` column giving insertion
+/// order; timestamps are BIGINT unix seconds; JSON is TEXT; money is DOUBLE PRECISION (USD).
+/// `gateway_keys.team_id` has no foreign key: revoked keys keep naming a deleted team, so their
+/// usage history stays attributed.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "keys, teams, credentials, spend",
+    statements: &[
+        "CREATE TABLE teams (
+            seq {seq},
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            settings TEXT NOT NULL
+        )",
+        "CREATE TABLE gateway_keys (
+            seq {seq},
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            hash {blob} NOT NULL UNIQUE,
+            team_id TEXT,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT,
+            revoked_at BIGINT,
+            settings TEXT NOT NULL
+        )",
+        "CREATE INDEX gateway_keys_team_id ON gateway_keys (team_id)",
+        "CREATE TABLE credentials (
+            seq {seq},
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL UNIQUE,
+            provider TEXT NOT NULL,
+            secret {blob} NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            settings TEXT NOT NULL
+        )",
+        "CREATE TABLE spend (
+            scope TEXT NOT NULL,
+            id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            cost_usd DOUBLE PRECISION NOT NULL,
+            input_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL,
+            requests BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (scope, id, period)
+        )",
+        "CREATE INDEX spend_period ON spend (period)",
+        // Counters bumped in the same transaction as the writes they count.
+        "CREATE TABLE store_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+        "INSERT INTO store_meta (name, value) VALUES ('credentials_revision', 0)",
+    ],
+}];
+
+/// Brings the schema up to date; safe to run from several processes at once.
+pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    }
+    .map_err(db_err)?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOCK_KEY)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+        )",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let current: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+
+    let latest = MIGRATIONS.last().map_or(0, |m| m.version);
+    if current > latest {
+        tracing::warn!(
+            current,
+            latest,
+            "the database schema is newer than this build knows; using it as it is"
+        );
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        for statement in m.statements {
+            sqlx::query(&spell(statement, backend))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    StoreError::Database(format!(
+                        "migration {} ({}) failed: {e}",
+                        m.version, m.name
+                    ))
+                })?;
+        }
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(crate::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tracing::info!(
+            version = m.version,
+            name = m.name,
+            "applied store migration"
+        );
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+/// Fills in the per-backend spellings of a statement.
+fn spell(statement: &str, backend: Backend) -> String {
+    let (seq, blob) = match backend {
+        Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
+        Backend::Postgres => (
+            "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+            "BYTEA",
+        ),
+    };
+    statement.replace("{seq}", seq).replace("{blob}", blob)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_versions_increase_and_every_placeholder_is_filled() {
+        let mut last = 0;
+        for m in MIGRATIONS {
+            assert!(m.version > last);
+            last = m.version;
+            for s in m.statements {
+                for backend in [Backend::Sqlite, Backend::Postgres] {
+                    assert!(!spell(s, backend).contains('{'), "{s}");
+                }
+            }
+        }
+    }
+}
