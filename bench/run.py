@@ -7,7 +7,7 @@ Markdown report (also written to bench/out/report.md). Usage:
 
     bench/run [--duration SECONDS] [--only NAME[,NAME...]] [--streams N]
 
-Scenarios: chat, fallback, anthropic, cache, guardrails, bigbody, stream, streams. Needs wrk and curl (and nginx
+Scenarios: chat, fallback, anthropic, cache, guardrails, governance, bigbody, stream, streams. Needs wrk and curl (and nginx
 for the plain-proxy column): apt-get install wrk nginx-light curl. Binaries are built into and
 run from $CARGO_TARGET_DIR/release (default target/release).
 """
@@ -328,6 +328,25 @@ class Procs:
                 p.kill()
 
 
+BENCH_ADMIN = "bench-admin-key-0123456789"
+
+
+def port_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def create_key(port, body):
+    """A gateway key made through the admin API."""
+    import urllib.request
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/admin/keys", data=json.dumps(body).encode(),
+                                 headers={"authorization": f"Bearer {BENCH_ADMIN}",
+                                          "content-type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())["key"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
@@ -341,7 +360,7 @@ def main():
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only
-    needs = {"wrk": ("chat", "fallback", "anthropic", "bigbody", "cache", "guardrails"), "curl": ("stream",)}
+    needs = {"wrk": ("chat", "fallback", "anthropic", "bigbody", "cache", "guardrails", "governance"), "curl": ("stream",)}
     for tool, scenarios in needs.items():
         if any(want(s) for s in scenarios) and not shutil.which(tool):
             sys.exit(f"{tool} not found: apt-get install wrk curl nginx-light")
@@ -388,10 +407,11 @@ def main():
             targets.insert(1, ("nginx", f"http://127.0.0.1:{nginx_port}", ""))
 
         rows = []
-        def measure(scenario, name, base, conns, body, headers, path="/v1/chat/completions"):
-            before = cpu_seconds(gw.pid) if name == "switchyard" else None
+        def measure(scenario, name, base, conns, body, headers, path="/v1/chat/completions", pid=None):
+            pid = pid or gw.pid
+            before = cpu_seconds(pid) if name == "switchyard" else None
             r = wrk(base + path, conns, args.duration, body, headers, path)
-            cpu_us = (cpu_seconds(gw.pid) - before) / max(r["requests"], 1) * 1e6 if before is not None else None
+            cpu_us = (cpu_seconds(pid) - before) / max(r["requests"], 1) * 1e6 if before is not None else None
             rows.append((scenario, name, conns, r, cpu_us))
             print(f"{scenario:28} {name:11} c={conns:<4} {r['rps']:>9.0f} req/s  p50={r['p50']:.0f}µs p99={r['p99']:.0f}µs"
                   + (f"  cpu/req={cpu_us:.1f}µs" if cpu_us else "") + f"  errors={r['errors']:.0f} non2xx={r['non2xx']:.0f}",
@@ -435,6 +455,35 @@ def main():
                                                      "wordCount": {"minWords": 1, "maxWords": 1000}}])
             for label, cfg in (("2 kB prompt, no guardrail", plain), ("2 kB prompt, input guardrail", guarded)):
                 measure(label, "switchyard", f"http://127.0.0.1:{gw_port}", 32, body, f"x-portkey-config: {json.dumps(cfg)}")
+
+        if want("governance"):
+            # Gateway keys with a rate limit and a budget that never refuse (each request
+            # takes one request, reserves and settles its tokens, checks and charges the
+            # budget), in process and through Redis, against the same route without keys.
+            measure("no gateway key", "switchyard", f"http://127.0.0.1:{gw_port}", 32, chat, route)
+            for label, redis in (("key + rate limit + budget, in process", False),
+                                 ("key + rate limit + budget, Redis", True)):
+                if redis and not port_open(6379):
+                    print("governance: no Redis on 127.0.0.1:6379, skipping its row", file=sys.stderr)
+                    continue
+                port = free_port()
+                tag = "redis" if redis else "memory"
+                db = os.path.join(OUT, f"governance-{tag}-{os.getpid()}.db")
+                yaml = (f"server:\n  worker_threads: {args.workers or os.cpu_count()}\n"
+                        f"auth:\n  admin_key: {BENCH_ADMIN}\n"
+                        f"database:\n  url: sqlite://{db}\n  encryption_key: {'ab' * 32}\n")
+                if redis:
+                    yaml += f"redis:\n  url: redis://127.0.0.1:6379\n  prefix: \"sy-bench-{os.getpid()}:\"\n"
+                p = procs.start([f"{REL}/switchyard", "serve", "--listen", f"127.0.0.1:{port}", "--config",
+                                 write_body(yaml.encode(), f"governance-{tag}.yaml")],
+                                env=dict(os.environ, SWITCHYARD_LOG="warn"))
+                wait_http(port)
+                key = create_key(port, {"name": "bench",
+                                        "rate_limits": [{"type": "requests", "unit": "rpm", "value": 10**12},
+                                                        {"type": "tokens", "unit": "rpm", "value": 10**15}],
+                                        "usage_limits": {"type": "cost", "credit_limit": 10**9}})
+                measure(label, "switchyard", f"http://127.0.0.1:{port}", 32, chat,
+                        route + f"\nx-portkey-api-key: {key}", pid=p.pid)
 
         if want("bigbody"):
             big = dict(CHAT)

@@ -165,11 +165,13 @@ def read_url(proc: subprocess.Popen, what: str, stderr: Callable[[], str]) -> st
     raise RuntimeError(f"{what} did not start: {why} (stdout: {text!r}); stderr:\n{stderr()}")
 
 
-def start_mock(name: str) -> Mock:
+def start_mock(name: str, *extra: str) -> Mock:
+    """A mock upstream; `extra` arguments go to `switchyard-mock` (`--fast` answers Anthropic's
+    `/v1/messages` in Anthropic's shape)."""
     exe = binary("switchyard-mock")
     err = tempfile.TemporaryFile()
     proc = spawn(
-        [str(exe), "--port", "0", "--name", name],
+        [str(exe), "--port", "0", "--name", name, *extra],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=err,
@@ -199,8 +201,9 @@ def start_gateway(name: str, config: Optional[Path] = None) -> Gateway:
     env.setdefault("SWITCHYARD_LOG", "info")
     env.setdefault("NO_COLOR", "1")  # plain text in failure reports
     # A caller's SWITCHYARD_CONFIG would silently change these gateways.
-    env.pop("SWITCHYARD_CONFIG", None)
-    env.pop("SWITCHYARD_LISTEN", None)
+    for var in ("SWITCHYARD_CONFIG", "SWITCHYARD_LISTEN", "SWITCHYARD_ADMIN_KEY",
+                "SWITCHYARD_DATABASE_URL", "SWITCHYARD_ENCRYPTION_KEY", "SWITCHYARD_DATA_DIR"):
+        env.pop(var, None)
     proc = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env)
     log.close()
     log_path = Path(log.name)

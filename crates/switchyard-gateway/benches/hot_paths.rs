@@ -13,6 +13,7 @@ use switchyard_gateway::config::gateway::{build, BuildInput, Origin};
 use switchyard_gateway::config::providers::Providers;
 use switchyard_gateway::config::{GatewayConfig, Secret};
 use switchyard_gateway::context::{Operation, RequestContext};
+use switchyard_gateway::governance::virtual_keys::Snapshot;
 use switchyard_gateway::http::headers::PortkeyHeaders;
 use switchyard_gateway::http::route::{resolve, RouteCache};
 use switchyard_gateway::pipeline::Pipeline;
@@ -233,14 +234,30 @@ fn route_cache(c: &mut Criterion) {
     g.bench_function("resolve_uncached", |b| {
         b.iter(|| {
             let h = PortkeyHeaders::parse(black_box(&headers)).unwrap();
-            resolve(&config, &off, &h, Some("gpt-4o-mini")).unwrap()
+            resolve(
+                &config,
+                &off,
+                &Snapshot::default(),
+                &h,
+                Some("gpt-4o-mini"),
+                None,
+            )
+            .unwrap()
         })
     });
     let on = RouteCache::new(1024);
     g.bench_function("resolve_cached", |b| {
         b.iter(|| {
             let h = PortkeyHeaders::parse(black_box(&headers)).unwrap();
-            resolve(&config, &on, &h, Some("gpt-4o-mini")).unwrap()
+            resolve(
+                &config,
+                &on,
+                &Snapshot::default(),
+                &h,
+                Some("gpt-4o-mini"),
+                None,
+            )
+            .unwrap()
         })
     });
     g.finish();
@@ -253,7 +270,9 @@ fn empty_pipeline(c: &mut Criterion) {
     let cache = RouteCache::new(0);
     let headers = client_headers(None);
     let h = PortkeyHeaders::parse(&headers).unwrap();
-    let route = resolve(&config, &cache, &h, None).unwrap().route;
+    let route = resolve(&config, &cache, &Snapshot::default(), &h, None, None)
+        .unwrap()
+        .route;
     let ctx = RequestContext::new(
         "trace".into(),
         Operation::Endpoint(switchyard_providers::Endpoint::ChatCompletions),
@@ -340,8 +359,44 @@ fn guardrails(c: &mut Criterion) {
     g.finish();
 }
 
+/// Governance on a request of a key with a request limit, a token limit and a cost budget,
+/// counters in process: the budget check and the limits' acquire before the request, the
+/// token settlement after it — what a governed request adds.
+fn governance(c: &mut Criterion) {
+    use switchyard_gateway::governance::limits::{Compiled, Limiter};
+    use switchyard_gateway::governance::policy::Policy;
+    use switchyard_gateway::governance::spend::Budgets;
+    use switchyard_limits::Counters;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let policy = Policy::from_value(&json!({
+        "rate_limits": [{"type": "requests", "unit": "rpm", "value": 1_000_000_000_000u64},
+                        {"type": "tokens", "unit": "rpm", "value": 1_000_000_000_000_000u64}],
+        "usage_limits": {"type": "cost", "credit_limit": 1e9}}))
+    .unwrap();
+    let set = Compiled::new("key", "key_bench", &policy);
+    let limiter = Limiter::new(Counters::memory(), false);
+    let budgets = Budgets::new(Counters::memory(), None, None);
+    let mut g = c.benchmark_group("governance");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("admit_and_settle_in_process", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                budgets.check(&[&set]).await.unwrap();
+                let (r, h) = limiter.acquire(&[&set], 600).await.unwrap();
+                limiter.settle(&r, 8).await;
+                h
+            })
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    governance,
     request_parse_and_route,
     route_cache,
     empty_pipeline,

@@ -52,6 +52,11 @@ pub struct RequestContext {
     pub forward_override: Option<Vec<HeaderName>>,
     /// `x-portkey-metadata`.
     pub metadata: Map<String, Value>,
+    /// Who is calling, when gateway keys are on.
+    pub principal: Option<crate::governance::Principal>,
+    /// The server file's route the request takes (`default` for the default route), when
+    /// gateway keys are on (their `routes` globs read it).
+    pub route_name: Option<Arc<str>>,
     params: OnceLock<Option<Value>>,
     /// Per-request state of pipeline hooks (what a per-attempt hook decided, for its tap or
     /// on-complete to read). Moved into the request's record when the response is built.
@@ -87,6 +92,8 @@ impl RequestContext {
             timeout_override: None,
             forward_override: None,
             metadata: Map::new(),
+            principal: None,
+            route_name: None,
             params: OnceLock::new(),
             scratch: Mutex::new(http::Extensions::new()),
             rewrite: Mutex::new(None),

@@ -33,7 +33,7 @@ pub enum GatewayError {
     #[error("{0}")]
     Forbidden(String),
     /// An admin call without the admin key (401).
-    #[error("the admin API needs `Authorization: Bearer <server.admin_key>`")]
+    #[error("the admin API needs `Authorization: Bearer <auth.admin_key>`")]
     AdminUnauthorized,
     #[error("no route for {0}")]
     NotFound(String),
@@ -63,6 +63,9 @@ pub enum GatewayError {
     ServerCredentialsRejected { provider: String, status: u16 },
     #[error("{0}")]
     Auth(#[from] crate::auth::AuthError),
+    /// A gateway key, limit or budget refused the request.
+    #[error("{0}")]
+    Governance(#[from] crate::governance::GovernanceError),
     #[error("{0}")]
     Internal(String),
     /// A pipeline hook answered for the target it failed (a denied guardrail's 446): its
@@ -102,6 +105,7 @@ impl GatewayError {
             GatewayError::Upstream { status, .. } => *status,
             GatewayError::Auth(e) => e.status_code(),
             GatewayError::TargetSkipped(_) => StatusCode::SERVICE_UNAVAILABLE,
+            GatewayError::Governance(e) => e.status_code(),
             GatewayError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             GatewayError::Answered(a) => a.status,
         }
@@ -129,6 +133,7 @@ impl GatewayError {
             GatewayError::ServerCredentialsRejected { .. } => "gateway_credentials_rejected",
             GatewayError::Auth(_) => "provider_auth",
             GatewayError::TargetSkipped(_) => "target_skipped",
+            GatewayError::Governance(e) => e.code(),
             GatewayError::Internal(_) => "internal",
             GatewayError::Answered(_) => "hooks_failed",
         }
@@ -139,6 +144,7 @@ impl GatewayError {
         let status = self.status_code();
         match self {
             GatewayError::Upstream { envelope, .. } => envelope.clone(),
+            GatewayError::Governance(e) => e.envelope(),
             GatewayError::BadRequest { message, param } => {
                 let e = ErrorEnvelope::new(ErrorKind::InvalidRequestError, message.clone());
                 match param {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod context;
 pub mod engine;
 pub mod error;
+pub mod governance;
 pub mod guardrails;
 pub mod health;
 pub mod http;

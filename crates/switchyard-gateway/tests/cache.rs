@@ -233,11 +233,13 @@ async fn embeddings_are_cached_too() {
 #[tokio::test]
 async fn the_admin_api_clears_a_namespace_behind_its_key() {
     let mock = MockServer::start("a").await;
-    let gw = Gateway::start("server:\n  admin_key: admin-key-0123456789\n").await;
+    let gw = Gateway::start("auth:\n  admin_key: admin-key-0123456789\n").await;
     let config = cached(&mock, "sk-a");
-    let ns = [("x-portkey-cache-namespace", "n1")];
+    // With an admin key set, gateway keys are on: the admin key calls models too.
+    let admin = ("x-portkey-api-key", "admin-key-0123456789");
+    let ns = [("x-portkey-cache-namespace", "n1"), admin];
     ask(&gw, hi("m"), &config, &ns).await;
-    ask(&gw, hi("m"), &config, &[]).await;
+    ask(&gw, hi("m"), &config, &[admin]).await;
     settle().await;
     let del = |key: Option<&'static str>, q: &'static str| {
         let mut rb = gw.http.delete(gw.url(&format!("/admin/cache{q}")));
@@ -263,7 +265,7 @@ async fn the_admin_api_clears_a_namespace_behind_its_key() {
     );
     let (s, _) = ask(&gw, hi("m"), &config, &ns).await;
     assert_eq!(s, "MISS", "the namespace was cleared");
-    let (s, _) = ask(&gw, hi("m"), &config, &[]).await;
+    let (s, _) = ask(&gw, hi("m"), &config, &[admin]).await;
     assert_eq!(s, "HIT", "other namespaces kept");
 
     let off = Gateway::start("").await;

@@ -200,7 +200,7 @@ async fn invalid_config_is_400_naming_every_offending_path() {
 }
 
 #[tokio::test]
-async fn legacy_and_unsupported_config_fields_are_refused_clearly() {
+async fn legacy_config_fields_and_unknown_virtual_keys_are_refused_clearly() {
     let gw = Gateway::start("").await;
     let legacy = json!({"mode": "fallback", "options": [{"provider": "openai", "api_key": "k"}]})
         .to_string();
@@ -216,7 +216,7 @@ async fn legacy_and_unsupported_config_fields_are_refused_clearly() {
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("virtual keys are not supported"));
+        .contains("no virtual key is named `vk-1`"));
 }
 
 #[tokio::test]

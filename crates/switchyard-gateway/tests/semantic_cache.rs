@@ -81,7 +81,11 @@ struct Answer {
 }
 
 async fn ask(gw: &Gateway, body: Value, config: &Value, extra: &[(&str, &str)]) -> Answer {
-    let mut headers = vec![("x-portkey-config", config.to_string())];
+    // The admin key: read only where a test turns gateway keys on (to reach the admin API).
+    let mut headers = vec![
+        ("x-portkey-config", config.to_string()),
+        ("x-portkey-api-key", "admin-key-0123456789".to_owned()),
+    ];
     headers.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let resp = gw.chat(body, &refs).await;
@@ -286,7 +290,7 @@ async fn completions_compare_their_prompt() {
 
 #[tokio::test]
 async fn clearing_the_cache_drops_the_vectors_too() {
-    let (s, _) = Setup::with_france_stored("server:\n  admin_key: admin-key-0123456789\n").await;
+    let (s, _) = Setup::with_france_stored("auth:\n  admin_key: admin-key-0123456789\n").await;
     let resp =
         s.gw.http
             .delete(s.gw.url("/admin/cache"))

@@ -1,6 +1,8 @@
 //! The `switchyard` binary: command line, logging, and the server. All logic lives in
 //! `switchyard-gateway`.
 
+mod keys;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +52,9 @@ enum Command {
         #[arg(long, short, env = "SWITCHYARD_CONFIG")]
         config: PathBuf,
     },
+    /// Create, list and revoke gateway keys: through a running gateway's admin API (--url,
+    /// --admin-key) or in the database its config names (--config).
+    Keys(keys::KeysCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -66,6 +71,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { config } => check(&config),
         Command::Serve { config, listen } => serve(config, listen),
+        Command::Keys(cmd) => keys::run(cmd, |path| load(Some(path))),
     }
 }
 
@@ -89,7 +95,14 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
 
 fn load(path: Option<&PathBuf>) -> Result<GatewayConfig, ExitCode> {
     let Some(path) = path else {
-        return Ok(GatewayConfig::default());
+        // No file: the defaults, and what the environment sets (SWITCHYARD_ADMIN_KEY, …).
+        return GatewayConfig::from_yaml("", &|k| std::env::var(k).ok()).map_err(|errs| {
+            eprintln!("the environment's settings: {} problem(s):", errs.len());
+            for e in &errs.0 {
+                eprintln!("  {e}");
+            }
+            ExitCode::from(2)
+        });
     };
     GatewayConfig::from_file(path).map_err(|errs| {
         eprintln!("{}: {} problem(s):", path.display(), errs.len());

@@ -195,3 +195,39 @@ fn every_request_gets_one_access_log_line_when_it_ends() {
         "exactly one line per request"
     );
 }
+
+#[test]
+fn an_admin_key_in_the_environment_alone_turns_gateway_keys_on() {
+    let data = std::env::temp_dir().join(format!("switchyard-cli-env-{}", std::process::id()));
+    let mut child = switchyard()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("SWITCHYARD_CONFIG")
+        .env("SWITCHYARD_ADMIN_KEY", "env-admin-key-0123456789")
+        .env("SWITCHYARD_DATA_DIR", &data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = address_of(&mut child);
+    let _running = Running(child);
+    let get = |auth: &str| {
+        let mut conn = TcpStream::connect(addr).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            conn,
+            "GET /v1/models HTTP/1.1\r\nHost: switchyard\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        conn.read_to_string(&mut response).unwrap();
+        response
+    };
+    let anonymous = get("");
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    assert!(anonymous.contains("missing_gateway_key"), "{anonymous}");
+    let admin = get("Authorization: Bearer env-admin-key-0123456789\r\n");
+    assert!(admin.starts_with("HTTP/1.1 200"), "{admin}");
+    let _ = std::fs::remove_dir_all(&data);
+}

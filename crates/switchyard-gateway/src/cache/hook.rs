@@ -91,12 +91,21 @@ impl CacheHook {
                     .map(move |v| (n.as_str(), v.as_bytes()))
             })
             .collect();
+        let tenant = req
+            .principal
+            .as_ref()
+            .and_then(|p| p.key())
+            .map(|k| match &k.team {
+                Some(t) => format!("team:{}", t.id),
+                None => format!("key:{}", k.id),
+            });
         let scope = Scope {
             leaf,
             endpoint,
             forwarded: &forwarded,
             namespace,
             shared_namespace: namespace.is_some_and(|n| self.shared.iter().any(|s| s == n)),
+            tenant: tenant.as_deref(),
         };
         let Ok(body) = upstream_body(leaf, req) else {
             return AttemptDecision::Proceed;

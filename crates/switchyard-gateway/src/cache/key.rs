@@ -46,6 +46,9 @@ pub struct Scope<'a> {
     pub namespace: Option<&'a str>,
     /// The namespace is one the operator shares between tenants.
     pub shared_namespace: bool,
+    /// The gateway key's team (or the key, without a team): with gateway keys on, callers
+    /// using the operator's credentials are tenants by their key.
+    pub tenant: Option<&'a str>,
 }
 
 /// The upstream body (JSON) as a cache key sees it: an object without `stream` and
@@ -114,6 +117,10 @@ fn hash(
         }
         (Credential::Server(_), false) => part(b"operator"),
         (Credential::None, false) => part(b"anonymous"),
+    }
+    if let (Some(t), false) = (scope.tenant, scope.shared_namespace) {
+        part(b"tenant");
+        part(t.as_bytes());
     }
     part(namespace_label(scope.namespace).as_bytes());
     part(scope.endpoint.name().as_bytes());

@@ -13,6 +13,7 @@ use switchyard_providers::native::ProviderOptions;
 
 use super::errors::ConfigErrors;
 use super::gateway::{self, is_option_key, BuildInput, Origin};
+use super::governance::GovernanceSettings;
 use super::providers::{ProviderEntry, Providers};
 use super::secret::Secret;
 use super::stores::{parse_cache, parse_redis, CacheSettings, RedisSettings};
@@ -57,8 +58,6 @@ pub struct ServerSettings {
     pub stream_usage: bool,
     /// One access-log line per request, written when its response ends.
     pub access_log: bool,
-    /// The bearer key of the admin API (`/admin/*`); without one the admin API is off.
-    pub admin_key: Option<Secret>,
     /// Trees built from request headers kept for reuse (0: none; see `http::route`).
     pub route_cache_size: u64,
     /// Requests in flight at once (streams count until they end); one more gets a 503 with
@@ -154,7 +153,6 @@ impl Default for ServerSettings {
             max_response_bytes: 32 << 20,
             stream_usage: true,
             access_log: true,
-            admin_key: None,
             route_cache_size: 4096,
             max_concurrent_requests: Some(10_000),
             max_connections: Some(10_000),
@@ -229,12 +227,18 @@ pub struct GatewayConfig {
     /// Model alias → routing tree.
     pub routes: HashMap<String, Arc<Node>>,
     pub default_route: Option<Arc<Node>>,
+    /// The Gateway Config each route was built from, by name (`default` for an inline default
+    /// route): a key's guardrails are added to it and the route built again for that key.
+    pub route_sources: HashMap<String, Value>,
     /// The `cache:` section: where cached answers live.
     pub cache: CacheSettings,
     /// The `redis:` section, when shared state goes through Redis.
     pub redis: Option<RedisSettings>,
     /// The guardrail checks, and the `guardrails:` section's named hooks.
     pub guardrails: Catalog,
+    /// Gateway keys, virtual keys, limits, budgets and prices (`auth:`, `database:`,
+    /// `virtual_keys:`, `pricing:`).
+    pub governance: GovernanceSettings,
 }
 
 impl GatewayConfig {
@@ -286,10 +290,14 @@ impl GatewayConfig {
                     | "cache"
                     | "redis"
                     | "guardrails"
+                    | "auth"
+                    | "database"
+                    | "virtual_keys"
+                    | "pricing"
             ) {
                 errs.push(
                     key,
-                    "unknown section (expected server, providers, routes, default_route, cache, redis, guardrails)",
+                    "unknown section (expected server, providers, routes, default_route, cache, redis, guardrails, auth, database, virtual_keys, pricing)",
                 );
             }
         }
@@ -300,14 +308,28 @@ impl GatewayConfig {
         let redis = parse_redis(root.get("redis"), &mut errs);
         let cache = parse_cache(root.get("cache"), redis.as_ref(), &mut errs);
         let guardrails = parse_guardrails(root.get("guardrails"), &mut errs);
+        let governance = super::governance::parse(
+            super::governance::Sections {
+                auth: root.get("auth"),
+                database: root.get("database"),
+                virtual_keys: root.get("virtual_keys"),
+                pricing: root.get("pricing"),
+            },
+            &providers,
+            redis.as_ref(),
+            env,
+            &mut errs,
+        );
         let mut config = GatewayConfig {
             server,
             providers,
             routes: HashMap::new(),
             default_route: None,
+            route_sources: HashMap::new(),
             cache,
             redis,
             guardrails,
+            governance,
         };
 
         if let Some(routes) = root.get("routes") {
@@ -318,6 +340,7 @@ impl GatewayConfig {
                             config.build_route(value, &format!("routes.{name}"), &mut errs)
                         {
                             config.routes.insert(name.clone(), Arc::new(tree));
+                            config.route_sources.insert(name.clone(), value.clone());
                         }
                     }
                 }
@@ -330,7 +353,12 @@ impl GatewayConfig {
         match root.get("default_route") {
             None | Some(Value::Null) => {}
             Some(Value::String(name)) => match config.routes.get(name) {
-                Some(tree) => config.default_route = Some(tree.clone()),
+                Some(tree) => {
+                    config.default_route = Some(tree.clone());
+                    if let Some(src) = config.route_sources.get(name).cloned() {
+                        config.route_sources.insert("default".into(), src);
+                    }
+                }
                 None if errs
                     .0
                     .iter()
@@ -341,6 +369,7 @@ impl GatewayConfig {
                 config.default_route = config
                     .build_route(v, "default_route", &mut errs)
                     .map(Arc::new);
+                config.route_sources.insert("default".into(), v.clone());
             }
             Some(_) => errs.push("default_route", "must be a route name or a Gateway Config"),
         }
@@ -366,6 +395,7 @@ impl GatewayConfig {
         let input = BuildInput {
             semantic_cache: self.cache.semantic.is_some(),
             guardrails: &self.guardrails,
+            virtual_keys: &self.governance.virtual_keys,
             ..BuildInput::new(&self.providers, Origin::Server, &self.server.trusted_hosts)
         };
         match gateway::build_tree(value, at, &input) {
@@ -511,13 +541,11 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     if let Some(b) = raw.access_log {
         s.access_log = b;
     }
-    match raw.admin_key {
-        Some(k) if k.len() < 16 => errs.push(
+    if raw.admin_key.is_some() {
+        errs.push(
             "server.admin_key",
-            "must be at least 16 characters (it guards the admin API)",
-        ),
-        Some(k) => s.admin_key = Some(Secret::new(k)),
-        None => {}
+            "moved to auth.admin_key (which also turns gateway keys on: docs/governance.md)",
+        );
     }
     if let Some(n) = raw.route_cache_size {
         s.route_cache_size = n;

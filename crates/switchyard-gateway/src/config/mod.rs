@@ -4,6 +4,7 @@
 pub mod errors;
 pub mod file;
 pub mod gateway;
+pub mod governance;
 pub mod keys;
 pub mod providers;
 pub mod secret;

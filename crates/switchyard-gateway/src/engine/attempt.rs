@@ -142,7 +142,9 @@ impl Engine {
                     return Err(fail(GatewayError::TargetSkipped(reason), 0, None, false))
                 }
                 AttemptDecision::Fail(a) => {
-                    return Err(fail(GatewayError::Answered(Box::new(a)), 0, None, false))
+                    // The hook's headers (a limit's `retry-after`) go with its answer.
+                    let headers = (!a.headers.is_empty()).then(|| a.headers.clone());
+                    return Err(fail(GatewayError::Answered(Box::new(a)), 0, headers, false));
                 }
                 AttemptDecision::Answer(a) => {
                     // A hook's answer (a cache hit) is reviewed like an upstream's: output
@@ -166,6 +168,7 @@ impl Engine {
                     return Ok(Success {
                         path: path.clone(),
                         provider: leaf.provider.clone(),
+                        leaf: leaf.clone(),
                         retries: 0,
                         status: a.status,
                         headers: a.headers,
@@ -229,6 +232,7 @@ impl Engine {
                     return Ok(Success {
                         path: path.clone(),
                         provider: leaf.provider.clone(),
+                        leaf: leaf.clone(),
                         retries: retries as i32,
                         status: a.status,
                         headers: a.headers,

@@ -45,6 +45,8 @@ pub struct Success {
     /// The leaf that answered (`x-portkey-last-used-option-index`).
     pub path: Arc<str>,
     pub provider: Arc<ProviderEntry>,
+    /// The target that answered.
+    pub leaf: Arc<Leaf>,
     /// Retries made by that leaf (`x-portkey-retry-attempt-count`).
     pub retries: i32,
     pub status: StatusCode,

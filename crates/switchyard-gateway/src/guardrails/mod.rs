@@ -16,7 +16,7 @@
 mod jwks;
 mod jwt;
 mod log;
-mod outbound;
+pub(crate) mod outbound;
 pub mod run;
 pub mod spec;
 mod stream;

@@ -14,15 +14,16 @@ use serde_json::json;
 use switchyard_providers::Endpoint;
 use switchyard_types::json::{inspect, RequestHead};
 
-use super::headers::PortkeyHeaders;
 use super::headers::IGNORED_CONFIG_KEYS;
+use super::headers::{PortkeyHeaders, CONFIG, PROVIDER, VIRTUAL_KEY};
 use super::layers::{trace_id, InFlight, TraceId};
 use super::response::{self, Completion};
-use super::route::{resolve, Resolved, Route};
+use super::route::{resolve, KeyDefaults, Resolved, Route};
 use super::server::App;
 use crate::context::{Operation, RequestContext};
 use crate::engine::Outcome;
 use crate::error::{json_response, GatewayError};
+use crate::governance::Principal;
 use crate::pipeline::{EarlyAnswer, RequestRecord};
 
 pub async fn chat_completions(State(app): State<Arc<App>>, req: Request) -> Response {
@@ -54,8 +55,38 @@ pub async fn models(State(app): State<Arc<App>>, req: Request) -> Response {
     if routes_itself {
         return handle(app, None, req).await;
     }
+    // With gateway keys on, the list needs a key too, and shows what the key may call.
+    let principal = match &app.governance.keys {
+        Some(keys) => {
+            let (mut parts, _) = req.into_parts();
+            match keys.authenticate(&mut parts.headers).await {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    let (trace, permit) = from_layers(&mut parts);
+                    let done = Completion {
+                        record: RequestRecord::new(trace, Instant::now()),
+                        pipeline: &app.pipeline,
+                        permit,
+                    };
+                    return response::early_error(e.into(), done);
+                }
+            }
+        }
+        None => None,
+    };
+    let visible = |id: &str| {
+        principal
+            .as_ref()
+            .and_then(|p| p.key())
+            .is_none_or(|k| crate::governance::policy::allowed(&k.policy.models, id))
+    };
     let config = &app.config;
-    let mut ids: Vec<&str> = config.routes.keys().map(String::as_str).collect();
+    let mut ids: Vec<&str> = config
+        .routes
+        .keys()
+        .map(String::as_str)
+        .filter(|id| visible(id))
+        .collect();
     ids.sort_unstable();
     let data: Vec<_> = ids
         .iter()
@@ -141,10 +172,20 @@ enum Answer {
 async fn prepare_and_run(
     app: &App,
     endpoint: Option<Endpoint>,
-    parts: http::request::Parts,
+    mut parts: http::request::Parts,
     body: Body,
     record: &mut RequestRecord,
 ) -> Result<Answer, GatewayError> {
+    // Who is calling: before the body is read, so an unknown caller costs no more than a
+    // header lookup (and the key's header is gone before anything is routed or forwarded).
+    let principal = match &app.governance.keys {
+        Some(keys) => {
+            let p = keys.authenticate(&mut parts.headers).await?;
+            default_config(&p, &mut parts.headers);
+            Some(p)
+        }
+        None => None,
+    };
     let json_body = is_json(&parts.headers);
     if endpoint.is_some() {
         if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
@@ -183,12 +224,25 @@ async fn prepare_and_run(
     record.model = head.model.as_deref().map(str::to_owned);
 
     let headers = PortkeyHeaders::parse(&parts.headers)?;
+    let virtual_keys = app.governance.registry.snapshot();
+    let key = principal.as_ref().and_then(|p| p.key());
+    let defaults = key
+        .and_then(|k| k.guardrails.as_ref())
+        .map(|(id, members)| KeyDefaults { id, members });
     let Resolved {
+        route_name,
         route,
         model_rewrite,
         ignored,
-    } = resolve(&app.config, &app.routes, &headers, head.model.as_deref())?;
-    let (request_timeout, forward_headers, metadata) = (
+    } = resolve(
+        &app.config,
+        &app.routes,
+        &virtual_keys,
+        &headers,
+        head.model.as_deref(),
+        defaults.as_ref(),
+    )?;
+    let (request_timeout, forward_headers, mut metadata) = (
         headers.request_timeout,
         headers.forward_headers,
         headers.metadata,
@@ -217,7 +271,15 @@ async fn prepare_and_run(
     ctx.model_rewrite = model_rewrite;
     ctx.timeout_override = request_timeout;
     ctx.forward_override = forward_headers;
+    if let Some(key) = principal.as_ref().and_then(|p| p.key()) {
+        // The key's (and its team's) metadata wins over the client's.
+        for (k, v) in key.metadata() {
+            metadata.insert(k.clone(), v.clone());
+        }
+        ctx.route_name = route_name.map(Arc::from);
+    }
     ctx.metadata = metadata;
+    ctx.principal = principal;
 
     if let Some(a) = app.pipeline.on_request(&ctx, route.node()).await {
         record.extensions = ctx.take_scratch();
@@ -226,6 +288,23 @@ async fn prepare_and_run(
     let outcome = app.engine.execute(route.node(), &ctx).await;
     record.extensions = ctx.take_scratch();
     Ok(Answer::Engine(outcome, ignored))
+}
+
+/// A key's default config routes a request that names no route of its own (no
+/// `x-portkey-config`, `x-portkey-provider` or `x-portkey-virtual-key`).
+fn default_config(p: &Principal, headers: &mut HeaderMap) {
+    let Some(config) = p.key().and_then(|k| k.default_config()) else {
+        return;
+    };
+    if [CONFIG, PROVIDER, VIRTUAL_KEY]
+        .iter()
+        .any(|h| headers.contains_key(*h))
+    {
+        return;
+    }
+    if let Ok(v) = http::HeaderValue::from_str(&config.to_string()) {
+        headers.insert(CONFIG, v);
+    }
 }
 
 fn route_kind(r: &Route) -> &'static str {

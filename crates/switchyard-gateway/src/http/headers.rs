@@ -10,6 +10,7 @@ use crate::error::GatewayError;
 
 pub const CONFIG: &str = "x-portkey-config";
 pub const PROVIDER: &str = "x-portkey-provider";
+pub const VIRTUAL_KEY: &str = "x-portkey-virtual-key";
 pub const CUSTOM_HOST: &str = "x-portkey-custom-host";
 pub const REQUEST_TIMEOUT: &str = "x-portkey-request-timeout";
 pub const TRACE_ID: &str = "x-portkey-trace-id";
@@ -36,6 +37,8 @@ pub struct PortkeyHeaders<'h> {
     /// `x-portkey-config`, as sent (see [`PortkeyHeaders::config_value`]).
     pub config: Option<&'h str>,
     pub provider: Option<&'h str>,
+    /// `x-portkey-virtual-key`: a stored credential (and its provider) by name.
+    pub virtual_key: Option<&'h str>,
     /// The key of `Authorization: Bearer <key>`.
     pub bearer: Option<&'h str>,
     pub custom_host: Option<&'h str>,
@@ -74,6 +77,7 @@ impl<'h> PortkeyHeaders<'h> {
         let mut out = PortkeyHeaders {
             config: text(headers, CONFIG)?,
             provider: text(headers, PROVIDER)?,
+            virtual_key: text(headers, VIRTUAL_KEY)?,
             bearer: None,
             custom_host: text(headers, CUSTOM_HOST)?,
             request_timeout: None,
@@ -136,7 +140,7 @@ impl<'h> PortkeyHeaders<'h> {
 
     /// Whether the request itself says where to go (config or provider header).
     pub fn routes_itself(&self) -> bool {
-        self.config.is_some() || self.provider.is_some()
+        self.config.is_some() || self.provider.is_some() || self.virtual_key.is_some()
     }
 
     /// `x-portkey-config` as a JSON object (400 naming the header when it is not one).
@@ -176,9 +180,10 @@ impl<'h> PortkeyHeaders<'h> {
 
     /// Everything in these headers that a tree built from them depends on, as one byte
     /// string: the route cache's key. `tag` tells apart trees built for different rules.
-    pub fn route_key(&self, tag: u8, parts: &[&str]) -> Vec<u8> {
+    pub fn route_key(&self, tag: u8, generation: u64, parts: &[&str]) -> Vec<u8> {
         let mut key = Vec::with_capacity(128 + self.config.map_or(0, str::len));
         key.push(tag);
+        key.extend_from_slice(&generation.to_le_bytes());
         let mut push = |s: &str| {
             key.extend_from_slice(&(s.len() as u64).to_le_bytes());
             key.extend_from_slice(s.as_bytes());
@@ -186,7 +191,13 @@ impl<'h> PortkeyHeaders<'h> {
         for p in parts {
             push(p);
         }
-        for v in [self.config, self.provider, self.bearer, self.custom_host] {
+        for v in [
+            self.config,
+            self.provider,
+            self.bearer,
+            self.custom_host,
+            self.virtual_key,
+        ] {
             push(v.unwrap_or("\0"));
         }
         for (k, v) in self.option_headers() {
@@ -245,7 +256,7 @@ mod tests {
             let mut all = base.to_vec();
             all.extend_from_slice(extra);
             let h = headers(&all);
-            PortkeyHeaders::parse(&h).unwrap().route_key(b'h', &[])
+            PortkeyHeaders::parse(&h).unwrap().route_key(b'h', 0, &[])
         };
         let plain = key(&[]);
         assert_eq!(plain, key(&[(TRACE_ID, "other"), (REQUEST_TIMEOUT, "5")]));
@@ -254,14 +265,14 @@ mod tests {
         let h = headers(&[(PROVIDER, "openai"), ("authorization", "Bearer sk-b")]);
         assert_ne!(
             plain,
-            PortkeyHeaders::parse(&h).unwrap().route_key(b'h', &[])
+            PortkeyHeaders::parse(&h).unwrap().route_key(b'h', 0, &[])
         );
         // Lengths are part of the key: no two header sets run together into one.
         let a = headers(&[(PROVIDER, "ab"), ("authorization", "Bearer c")]);
         let b = headers(&[(PROVIDER, "a"), ("authorization", "Bearer bc")]);
         assert_ne!(
-            PortkeyHeaders::parse(&a).unwrap().route_key(b'h', &[]),
-            PortkeyHeaders::parse(&b).unwrap().route_key(b'h', &[])
+            PortkeyHeaders::parse(&a).unwrap().route_key(b'h', 0, &[]),
+            PortkeyHeaders::parse(&b).unwrap().route_key(b'h', 0, &[])
         );
     }
 

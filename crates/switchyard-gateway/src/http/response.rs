@@ -15,6 +15,7 @@ use super::headers::{
 use crate::engine::{Failure, Success, SuccessBody};
 use crate::error::GatewayError;
 use crate::pipeline::body::ResponseBody;
+use crate::pipeline::meter::RawMeter;
 use crate::pipeline::{EarlyAnswer, ExtraHeaders, Pipeline, RequestRecord};
 
 /// Where a response's completion goes: the pipeline, and the request's in-flight permit.
@@ -66,6 +67,7 @@ fn respond(
     done: Completion<'_>,
 ) -> Response {
     extra_headers(&mut headers, &done.record);
+    done.pipeline.response_head(&done.record, &mut headers);
     let body = body.complete_with(done.record, done.pipeline, done.permit);
     let mut resp = Response::new(Body::new(body));
     *resp.status_mut() = status;
@@ -77,6 +79,7 @@ pub fn success(s: Success, mut done: Completion<'_>) -> Response {
     let Success {
         path,
         provider,
+        leaf,
         retries,
         status,
         mut headers,
@@ -95,6 +98,7 @@ pub fn success(s: Success, mut done: Completion<'_>) -> Response {
     let r = &mut done.record;
     r.status = status;
     r.provider = Some(provider);
+    r.leaf = Some(leaf);
     r.target = Some(path);
     r.retries = retries;
     r.attempts = attempts;
@@ -107,7 +111,20 @@ pub fn success(s: Success, mut done: Completion<'_>) -> Response {
             headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
             ResponseBody::events(fwd)
         }
-        SuccessBody::Raw(incoming) => ResponseBody::raw(incoming),
+        SuccessBody::Raw(incoming) => {
+            // Someone reads usage (limits, budgets): meter the pass-through body.
+            let meter = done
+                .pipeline
+                .has_on_complete()
+                .then(|| {
+                    let ct = headers
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok());
+                    RawMeter::for_content_type(ct)
+                })
+                .flatten();
+            ResponseBody::raw(incoming, meter)
+        }
         SuccessBody::Native(stream) => {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             ResponseBody::native(stream)

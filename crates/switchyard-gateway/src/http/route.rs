@@ -14,6 +14,7 @@ use super::headers::PortkeyHeaders;
 use crate::config::gateway::{self, BuildInput, Origin};
 use crate::config::{GatewayConfig, Secret};
 use crate::error::GatewayError;
+use crate::governance::virtual_keys::Snapshot;
 use crate::routing::tree::Node;
 
 /// The tree a request runs through.
@@ -95,7 +96,9 @@ impl RouteCache {
 }
 
 /// The route a request takes.
-pub struct Resolved {
+pub struct Resolved<'c> {
+    /// The server file's route it takes, by name (`default` for the default route).
+    pub route_name: Option<&'c str>,
     pub route: Route,
     /// The `model` to send instead of the client's (for `provider/model`).
     pub model_rewrite: Option<String>,
@@ -103,56 +106,111 @@ pub struct Resolved {
     pub ignored: Arc<[String]>,
 }
 
+/// What a gateway key adds to every route it takes: its guardrails, as a Gateway Config's
+/// root `default_input_guardrails` / `default_output_guardrails`.
+pub struct KeyDefaults<'a> {
+    /// The key's id (trees built with its defaults are cached under it).
+    pub id: &'a str,
+    pub members: &'a serde_json::Map<String, Value>,
+}
+
+/// `config` with a key's default guardrails added before its own.
+fn with_defaults(mut config: Value, d: Option<&KeyDefaults<'_>>) -> Value {
+    let (Some(d), Some(obj)) = (d, config.as_object_mut()) else {
+        return config;
+    };
+    for (k, v) in d.members {
+        let mut list = v.as_array().cloned().unwrap_or_default();
+        if let Some(Value::Array(own)) = obj.get(k) {
+            list.extend(own.iter().cloned());
+        }
+        obj.insert(k.clone(), Value::Array(list));
+    }
+    config
+}
+
 /// Resolves the route of a request.
-pub fn resolve(
-    config: &GatewayConfig,
+pub fn resolve<'c>(
+    config: &'c GatewayConfig,
     cache: &RouteCache,
+    virtual_keys: &Snapshot,
     headers: &PortkeyHeaders<'_>,
     model: Option<&str>,
-) -> Result<Resolved, GatewayError> {
+    defaults: Option<&KeyDefaults<'_>>,
+) -> Result<Resolved<'c>, GatewayError> {
+    let generation = virtual_keys.generation;
+    let key_part = defaults.map_or("", |d| d.id);
     let plain = |route| Resolved {
+        route_name: None,
         route,
         model_rewrite: None,
         ignored: Arc::from([]),
     };
     if headers.routes_itself() {
-        let cached = cache.get_or_build(headers.route_key(b'h', &[]), || {
-            let value = headers
-                .config_value()?
-                .unwrap_or_else(|| Value::Object(Default::default()));
-            let input = BuildInput {
-                header_provider: headers.provider,
-                header_key: headers.bearer.map(Secret::new),
-                header_options: headers.options(),
-                custom_host: headers.custom_host,
-                semantic_cache: config.cache.semantic.is_some(),
-                guardrails: &config.guardrails,
-                ..BuildInput::new(
-                    &config.providers,
-                    Origin::Client,
-                    &config.server.trusted_hosts,
-                )
-            };
-            gateway::build_tree(&value, "config", &input).map_err(GatewayError::Config)
-        })?;
+        let cached =
+            cache.get_or_build(headers.route_key(b'h', generation, &[key_part]), || {
+                let value = headers
+                    .config_value()?
+                    .unwrap_or_else(|| Value::Object(Default::default()));
+                let value = with_defaults(value, defaults);
+                let input = BuildInput {
+                    header_provider: headers.provider,
+                    header_key: headers.bearer.map(Secret::new),
+                    header_options: headers.options(),
+                    custom_host: headers.custom_host,
+                    semantic_cache: config.cache.semantic.is_some(),
+                    guardrails: &config.guardrails,
+                    virtual_keys: &virtual_keys.keys,
+                    header_virtual_key: headers.virtual_key,
+                    ..BuildInput::new(
+                        &config.providers,
+                        Origin::Client,
+                        &config.server.trusted_hosts,
+                    )
+                };
+                gateway::build_tree(&value, "config", &input).map_err(GatewayError::Config)
+            })?;
         return Ok(Resolved {
+            route_name: None,
             route: Route::Client(cached.node),
             model_rewrite: None,
             ignored: cached.ignored,
         });
     }
-    let server_route = |tree: &Arc<Node>| -> Result<Route, GatewayError> {
+    let server_route = |name: &str, tree: &Arc<Node>| -> Result<Route, GatewayError> {
         if headers.custom_host.is_some() {
             return Err(GatewayError::bad_request(
                 "x-portkey-custom-host cannot redirect a route of the server's config file; send x-portkey-provider or x-portkey-config to route the request yourself",
                 Some("x-portkey-custom-host"),
             ));
         }
-        Ok(Route::Server(tree.clone()))
+        let (Some(d), Some(source)) = (defaults, config.route_sources.get(name)) else {
+            return Ok(Route::Server(tree.clone()));
+        };
+        // The route again, with the key's guardrails, built once per key and route.
+        let cached =
+            cache.get_or_build(headers.route_key(b's', generation, &[name, d.id]), || {
+                let input = BuildInput {
+                    semantic_cache: config.cache.semantic.is_some(),
+                    guardrails: &config.guardrails,
+                    virtual_keys: &config.governance.virtual_keys,
+                    ..BuildInput::new(
+                        &config.providers,
+                        Origin::Server,
+                        &config.server.trusted_hosts,
+                    )
+                };
+                let at = format!("routes.{name}");
+                gateway::build_tree(&with_defaults(source.clone(), Some(d)), &at, &input)
+                    .map_err(GatewayError::Config)
+            })?;
+        Ok(Route::Server(cached.node))
     };
     if let Some(model) = model {
-        if let Some(tree) = config.routes.get(model) {
-            return Ok(plain(server_route(tree)?));
+        if let Some((name, tree)) = config.routes.get_key_value(model) {
+            let mut r = plain(server_route(name, tree)?);
+            r.route_name = Some(name);
+            return Ok(r);
         }
         if let Some((provider, upstream_model)) = model.split_once('/') {
             if let Some(entry) = config.providers.get(provider) {
@@ -169,22 +227,26 @@ pub fn resolve(
                 } else {
                     headers.bearer
                 };
-                let cached = cache.get_or_build(headers.route_key(b'm', &[provider]), || {
-                    let input = BuildInput {
-                        header_provider: Some(provider),
-                        header_key: header_key.map(Secret::new),
-                        header_options: headers.options(),
-                        guardrails: &config.guardrails,
-                        ..BuildInput::new(
-                            &config.providers,
-                            Origin::Server,
-                            &config.server.trusted_hosts,
-                        )
-                    };
-                    gateway::build_tree(&Value::Object(Default::default()), "config", &input)
-                        .map_err(GatewayError::Config)
-                })?;
+                let cached = cache.get_or_build(
+                    headers.route_key(b'm', generation, &[provider, key_part]),
+                    || {
+                        let input = BuildInput {
+                            header_provider: Some(provider),
+                            header_key: header_key.map(Secret::new),
+                            header_options: headers.options(),
+                            guardrails: &config.guardrails,
+                            ..BuildInput::new(
+                                &config.providers,
+                                Origin::Server,
+                                &config.server.trusted_hosts,
+                            )
+                        };
+                        let value = with_defaults(Value::Object(Default::default()), defaults);
+                        gateway::build_tree(&value, "config", &input).map_err(GatewayError::Config)
+                    },
+                )?;
                 return Ok(Resolved {
+                    route_name: None,
                     route: Route::Client(cached.node),
                     model_rewrite: Some(upstream_model.to_owned()),
                     ignored: cached.ignored,
@@ -193,7 +255,9 @@ pub fn resolve(
         }
     }
     if let Some(tree) = &config.default_route {
-        return Ok(plain(server_route(tree)?));
+        let mut r = plain(server_route("default", tree)?);
+        r.route_name = Some("default");
+        return Ok(r);
     }
     let mut aliases: Vec<&str> = config.routes.keys().map(String::as_str).collect();
     aliases.sort_unstable();

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::{any, delete, get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -31,6 +31,8 @@ use crate::cache::CacheHook;
 use crate::config::stores::CacheBackend;
 use crate::config::GatewayConfig;
 use crate::engine::Engine;
+use crate::governance::hook::GovernanceHook;
+use crate::governance::Governance;
 use crate::guardrails::GuardrailHook;
 use crate::pipeline::access_log::AccessLog;
 use crate::pipeline::{Hook, Pipeline};
@@ -48,6 +50,8 @@ pub struct App {
     pub cache: Arc<Store>,
     /// The semantic cache's index, when configured (the admin API clears it too).
     pub semantic: Option<Arc<Semantic>>,
+    /// Gateway keys, virtual keys, limits, budgets and cost.
+    pub governance: Arc<Governance>,
 }
 
 /// The router, for serving or for in-process tests.
@@ -72,10 +76,7 @@ pub fn router(app: Arc<App>) -> Router {
             get(handlers::models).fallback(handlers::method_not_allowed),
         )
         .route("/v1/{*rest}", any(handlers::proxy))
-        .route(
-            "/admin/cache",
-            delete(admin::clear_cache).fallback(handlers::method_not_allowed),
-        )
+        .merge(admin::routes())
         .fallback(handlers::not_found)
         .with_state(app)
         .layer(shed)
@@ -133,7 +134,12 @@ impl Server {
             None => None,
         };
         crate::guardrails::webhook::install(clients.clone());
+        let governance = Governance::start(&config)
+            .await
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let mut pipeline = Pipeline::default();
+        // First: a refused caller costs nothing else, and limits count what reaches the rest.
+        pipeline.register(Arc::new(GovernanceHook(governance.clone())));
         // Input hooks run before the cache is looked up (a denied request is never answered
         // from it) and see the request the cache keys on rewritten. Costs a target without
         // hooks one check per attempt and per response.
@@ -161,6 +167,7 @@ impl Server {
                 routes: RouteCache::new(config.server.route_cache_size),
                 cache,
                 semantic,
+                governance,
                 config,
                 engine,
                 pipeline,

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::meter::RawMeter;
 use super::{ChunkAction, Pipeline, RequestRecord, StreamTap};
 use crate::engine::native::NativeStream;
 use crate::engine::stream::EventForwarder;
@@ -28,7 +29,8 @@ enum Inner {
     Full(Option<Bytes>),
     Events(Box<EventForwarder>),
     Native(Box<NativeStream>),
-    Raw(Box<UpstreamBody>),
+    /// A pass-through body, with the meter that reads its usage (when someone wants it).
+    Raw(Box<UpstreamBody>, Option<Box<RawMeter>>),
 }
 
 /// What the on-complete phase needs, held by the body until it ends.
@@ -59,8 +61,8 @@ impl ResponseBody {
         ResponseBody::new(Inner::Native(s))
     }
 
-    pub fn raw(body: Box<UpstreamBody>) -> Self {
-        ResponseBody::new(Inner::Raw(body))
+    pub fn raw(body: Box<UpstreamBody>, meter: Option<RawMeter>) -> Self {
+        ResponseBody::new(Inner::Raw(body, meter.map(Box::new)))
     }
 
     fn new(inner: Inner) -> Self {
@@ -81,7 +83,7 @@ impl ResponseBody {
     ) -> Self {
         self._permit = permit;
         let taps = match self.inner {
-            Inner::Raw(_) => Vec::new(),
+            Inner::Raw(..) => Vec::new(),
             _ => pipeline.taps(&record),
         };
         if taps.is_empty() && !pipeline.has_on_complete() {
@@ -105,6 +107,9 @@ impl ResponseBody {
         };
         let r = &mut c.record;
         r.client_gone = client_gone;
+        if let Inner::Raw(_, Some(m)) = &mut self.inner {
+            r.usage = m.usage().or(r.usage);
+        }
         r.duration = r.started.elapsed();
         match &self.inner {
             Inner::Events(f) => {
@@ -119,7 +124,7 @@ impl ResponseBody {
                     r.stream_error = Some(e.to_owned());
                 }
             }
-            Inner::Full(_) | Inner::Raw(_) => {}
+            Inner::Full(_) | Inner::Raw(..) => {}
         }
         c.pipeline.on_complete(&c.record);
     }
@@ -164,7 +169,7 @@ impl ResponseBody {
         let usage = match &self.inner {
             Inner::Events(f) => f.usage(),
             Inner::Native(s) => s.usage(),
-            Inner::Full(_) | Inner::Raw(_) => None,
+            Inner::Full(_) | Inner::Raw(..) => None,
         };
         let c = self.completion.as_mut()?;
         let usage = usage.or(c.record.usage);
@@ -209,9 +214,14 @@ impl Body for ResponseBody {
                 }
                 Inner::Events(f) => ready!(f.poll_next(cx)),
                 Inner::Native(s) => ready!(s.poll_next(cx)),
-                Inner::Raw(body) => match ready!(Pin::new(body.as_mut()).poll_frame(cx)) {
+                Inner::Raw(body, meter) => match ready!(Pin::new(body.as_mut()).poll_frame(cx)) {
                     Some(Ok(frame)) => match frame.into_data() {
-                        Ok(data) => Some(data),
+                        Ok(data) => {
+                            if let Some(m) = meter {
+                                m.feed(&data);
+                            }
+                            Some(data)
+                        }
                         Err(trailers) => return Poll::Ready(Some(Ok(trailers))),
                     },
                     Some(Err(e)) => {
@@ -254,7 +264,7 @@ impl Body for ResponseBody {
     fn is_end_stream(&self) -> bool {
         match &self.inner {
             Inner::Full(b) => b.is_none(),
-            Inner::Raw(body) => body.is_end_stream(),
+            Inner::Raw(body, _) => body.is_end_stream(),
             Inner::Events(_) | Inner::Native(_) => false,
         }
     }
@@ -263,7 +273,7 @@ impl Body for ResponseBody {
         match &self.inner {
             Inner::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Inner::Full(None) => SizeHint::with_exact(0),
-            Inner::Raw(body) => body.size_hint(),
+            Inner::Raw(body, _) => body.size_hint(),
             Inner::Events(_) | Inner::Native(_) => SizeHint::default(),
         }
     }

@@ -11,6 +11,7 @@
 //! | per attempt | for each target tried, before its first try | skip the target or answer for it | [`Hook::per_attempt`] |
 //! | attempt end | after each upstream try (retries included) | record | [`Hook::attempt_end`] |
 //! | on response | after a target answered 2xx, before the walk accepts it | rewrite the answer, or fail the target | [`Hook::on_response`] |
+//! | response head | once, when the response's status and headers are final | add headers | [`Hook::response_head`] |
 //! | per chunk | each chunk of a streamed response after the commit | hold, rewrite, cut | [`Hook::on_stream`] → [`StreamTap`] |
 //! | on complete | exactly once, when the response body ends or the client goes away | record | [`Hook::on_complete`] |
 //!
@@ -24,6 +25,7 @@
 
 pub mod access_log;
 pub mod body;
+pub mod meter;
 pub mod record;
 
 use std::future::Future;
@@ -48,6 +50,7 @@ pub struct Phases {
     pub per_attempt: bool,
     pub attempt_end: bool,
     pub on_response: bool,
+    pub response_head: bool,
     pub per_chunk: bool,
     pub on_complete: bool,
 }
@@ -178,6 +181,10 @@ pub trait Hook: Send + Sync + 'static {
         Box::pin(std::future::ready(ResponseDecision::Accept))
     }
 
+    /// Once per request, before its head goes out: the record is final but for the body (a
+    /// whole body's usage is known; a stream's is not yet). The hook may add headers.
+    fn response_head(&self, _record: &RequestRecord, _headers: &mut http::HeaderMap) {}
+
     /// When a response body starts (a committed stream, or a whole body): a tap to see its
     /// chunks, if this hook wants one.
     fn on_stream(&self, _record: &RequestRecord) -> Option<Box<dyn StreamTap>> {
@@ -195,6 +202,7 @@ pub struct Pipeline {
     per_attempt: Vec<Arc<dyn Hook>>,
     attempt_end: Vec<Arc<dyn Hook>>,
     on_response: Vec<Arc<dyn Hook>>,
+    response_head: Vec<Arc<dyn Hook>>,
     per_chunk: Vec<Arc<dyn Hook>>,
     on_complete: Vec<Arc<dyn Hook>>,
 }
@@ -207,6 +215,7 @@ impl std::fmt::Debug for Pipeline {
             .field("per_attempt", &names(&self.per_attempt))
             .field("attempt_end", &names(&self.attempt_end))
             .field("on_response", &names(&self.on_response))
+            .field("response_head", &names(&self.response_head))
             .field("per_chunk", &names(&self.per_chunk))
             .field("on_complete", &names(&self.on_complete))
             .finish()
@@ -222,6 +231,7 @@ impl Pipeline {
             (p.per_attempt, &mut self.per_attempt),
             (p.attempt_end, &mut self.attempt_end),
             (p.on_response, &mut self.on_response),
+            (p.response_head, &mut self.response_head),
             (p.per_chunk, &mut self.per_chunk),
             (p.on_complete, &mut self.on_complete),
         ] {
@@ -296,6 +306,13 @@ impl Pipeline {
     pub fn attempt_end(&self, attempt: &AttemptRecord) {
         for h in &self.attempt_end {
             h.attempt_end(attempt);
+        }
+    }
+
+    /// Runs the response-head phase.
+    pub fn response_head(&self, record: &RequestRecord, headers: &mut http::HeaderMap) {
+        for h in &self.response_head {
+            h.response_head(record, headers);
         }
     }
 

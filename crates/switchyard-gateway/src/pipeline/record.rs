@@ -8,6 +8,7 @@ use http::StatusCode;
 use switchyard_types::usage::TokenUsage;
 
 use crate::config::providers::ProviderEntry;
+use crate::routing::tree::Leaf;
 
 /// One request, start to end. Filled as the request goes: the handler sets what the client
 /// asked, the engine's outcome sets the target and status, the response body adds the bytes,
@@ -26,6 +27,8 @@ pub struct RequestRecord {
     pub status: StatusCode,
     /// The provider of the target that answered (or failed last).
     pub provider: Option<Arc<ProviderEntry>>,
+    /// The target that answered (its virtual key, its model override).
+    pub leaf: Option<Arc<Leaf>>,
     /// Its path in the routing tree (`config.targets[1]`).
     pub target: Option<Arc<str>>,
     /// Retries made by that target (Portkey's `-1`: every retry used up).
@@ -63,6 +66,7 @@ impl RequestRecord {
             model: None,
             status: StatusCode::OK,
             provider: None,
+            leaf: None,
             target: None,
             retries: 0,
             attempts: 0,

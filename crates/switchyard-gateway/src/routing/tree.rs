@@ -116,6 +116,9 @@ pub struct Leaf {
     pub cache: Option<crate::cache::policy::CachePolicy>,
     /// The target's input and output hooks (`None`: no guardrails).
     pub hooks: Option<Arc<crate::guardrails::spec::LeafHooks>>,
+    /// The virtual key whose credential the target uses (its limits and budget apply to each
+    /// attempt of the target).
+    pub virtual_key: Option<Arc<crate::governance::virtual_keys::VirtualKey>>,
     /// What every request to this target computes the same way, computed once: the leaf lives
     /// as long as its tree (a file route, or a header route in the route cache).
     pub memo: LeafMemo,
@@ -159,6 +162,7 @@ impl std::fmt::Debug for Leaf {
             .field("options", &self.options.keys().collect::<Vec<_>>())
             .field("cache", &self.cache)
             .field("hooks", &self.hooks.is_some())
+            .field("virtual_key", &self.virtual_key.as_ref().map(|v| &v.name))
             .finish()
     }
 }

@@ -45,7 +45,13 @@ impl Gateway {
         env: &dyn Fn(&str) -> Option<String>,
         hooks: Vec<std::sync::Arc<dyn switchyard_gateway::pipeline::Hook>>,
     ) -> Gateway {
-        let config = GatewayConfig::from_yaml(yaml, env).unwrap_or_else(|e| panic!("config: {e}"));
+        // Gateway keys keep their records in the data dir: each gateway gets its own.
+        let data_dir = temp_dir("gw");
+        let env = |k: &str| match k {
+            "SWITCHYARD_DATA_DIR" => Some(data_dir.display().to_string()),
+            _ => env(k),
+        };
+        let config = GatewayConfig::from_yaml(yaml, &env).unwrap_or_else(|e| panic!("config: {e}"));
         let server = Server::bind_with(config, Some(SocketAddr::from(([127, 0, 0, 1], 0))), hooks)
             .await
             .expect("bind");
@@ -154,4 +160,15 @@ pub async fn dead_port() -> u16 {
     // Kept bound until the process ends: a test binary is short-lived.
     std::mem::forget(socket);
     port
+}
+
+/// A new, empty directory under the system's temp dir.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "switchyard-{tag}-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
 }

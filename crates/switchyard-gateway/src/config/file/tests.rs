@@ -202,12 +202,21 @@ fn cache_and_redis_sections_are_checked_with_their_paths() {
     );
     assert!(e.contains("redis"), "{e}");
     let e = errors(
-        "server:
+        "auth:
   admin_key: short
 ",
     );
     assert!(
-        e.contains("server.admin_key: must be at least 16 characters"),
+        e.contains("auth.admin_key: must be at least 16 characters"),
+        "{e}"
+    );
+    let e = errors(
+        "server:
+  admin_key: admin-key-0123456789
+",
+    );
+    assert!(
+        e.contains("server.admin_key: moved to auth.admin_key"),
         "{e}"
     );
     let c = GatewayConfig::from_yaml(
@@ -292,7 +301,10 @@ fn every_example_config_in_docs_parses() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml") {
             let text = std::fs::read_to_string(&path).unwrap();
-            let env = |_: &str| Some("dummy".to_owned());
+            let env = |k: &str| match k {
+                "SWITCHYARD_DATABASE_URL" | "SWITCHYARD_DATA_DIR" => None,
+                _ => Some("dummy-value-0123456789".to_owned()),
+            };
             if let Err(e) = GatewayConfig::from_yaml(&text, &env) {
                 panic!("{}: {e}", path.display());
             }
@@ -368,8 +380,14 @@ fn the_documented_config_file_parses() {
         .expect("configuration.md has the server file example")
         + "```yaml\n".len();
     let len = doc[start..].find("```").unwrap();
-    let c = GatewayConfig::from_yaml(&doc[start..start + len], &|k| Some(format!("value-of-{k}")))
-        .unwrap_or_else(|e| panic!("{e}"));
+    // Every `${VAR}` resolves; the governance overrides read straight from the environment
+    // (a database URL, a data dir) are left unset.
+    let env = |k: &str| {
+        (!matches!(k, "SWITCHYARD_DATABASE_URL" | "SWITCHYARD_DATA_DIR"))
+            .then(|| format!("value-of-{k}"))
+    };
+    let c =
+        GatewayConfig::from_yaml(&doc[start..start + len], &env).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         c.server.circuit_breaker,
         CircuitBreakerSettings::default(),
@@ -386,7 +404,8 @@ fn the_documented_config_file_parses() {
         c.redis.map(|r| r.url).as_deref(),
         Some("redis://127.0.0.1:6379")
     );
-    assert!(c.server.admin_key.is_some());
+    assert!(c.governance.admin_key.is_some());
+    assert!(c.governance.virtual_keys.contains_key("openai-prod"));
 }
 
 #[test]

@@ -11,6 +11,7 @@ use switchyard_providers::{AuthStyle, Native, ProviderKind, ProviderSpec};
 
 use super::{is_option_key, Builder, Inherited, Origin};
 use crate::config::secret::Secret;
+use crate::governance::virtual_keys::VirtualKey;
 use crate::guardrails::spec::{HookSpec, LeafHooks};
 use crate::routing::tree::{Credential, Leaf};
 use crate::ssrf::check_custom_host;
@@ -60,24 +61,38 @@ impl Builder<'_, '_> {
         inherited: Inherited,
         is_root: bool,
     ) -> Option<Leaf> {
-        let from_header = obj.get("provider").is_none() && is_root;
-        let slug = match obj.get("provider") {
-            Some(Value::String(s)) => s.as_str(),
-            Some(_) => {
-                self.err(&format!("{suffix}.provider"), "must be a string");
+        let vk = self.virtual_key(obj, suffix, is_root)?;
+        let from_header = obj.get("provider").is_none() && is_root && vk.is_none();
+        let slug = match (obj.get("provider"), &vk) {
+            (Some(Value::String(p)), Some(vk)) if *p != vk.provider => {
+                self.err(
+                    &format!("{suffix}.provider"),
+                    format!(
+                        "the virtual key `{}` is for provider `{}`",
+                        vk.name, vk.provider
+                    ),
+                );
                 return None;
             }
-            None => match self.input.header_provider.filter(|_| is_root) {
-                Some(p) => p,
-                None => {
-                    let msg = if is_root {
-                        "no provider: send the x-portkey-provider header, or a config with `provider` or `strategy` and `targets`"
-                    } else {
-                        "a target needs `provider` (or `strategy` and `targets`)"
-                    };
-                    self.err(&format!("{suffix}.provider"), msg);
+            (_, Some(vk)) => vk.provider.as_str(),
+            (p, None) => match p {
+                Some(Value::String(s)) => s.as_str(),
+                Some(_) => {
+                    self.err(&format!("{suffix}.provider"), "must be a string");
                     return None;
                 }
+                None => match self.input.header_provider.filter(|_| is_root) {
+                    Some(p) => p,
+                    None => {
+                        let msg = if is_root {
+                            "no provider: send the x-portkey-provider header, or a config with `provider` or `strategy` and `targets`"
+                        } else {
+                            "a target needs `provider` (or `strategy` and `targets`)"
+                        };
+                        self.err(&format!("{suffix}.provider"), msg);
+                        return None;
+                    }
+                },
             },
         };
         let Some(entry) = self.input.providers.get(slug).cloned() else {
@@ -96,7 +111,16 @@ impl Builder<'_, '_> {
             return None;
         };
 
-        let mut options = entry.options.clone();
+        // The options the operator set: the provider's, then the virtual key's.
+        let base_options = match &vk {
+            Some(vk) => {
+                let mut o = entry.options.clone();
+                o.extend(vk.options.clone());
+                o
+            }
+            None => entry.options.clone(),
+        };
+        let mut options = base_options.clone();
         if from_header {
             options.extend(self.input.header_options.clone());
         }
@@ -118,13 +142,25 @@ impl Builder<'_, '_> {
             options.insert("aws_region".to_owned(), "us-east-1".to_owned());
         }
         let hooks = leaf_hooks(&inherited);
+        if let Some(vk) = &vk {
+            return self.virtual_key_leaf(
+                obj,
+                suffix,
+                inherited,
+                vk.clone(),
+                entry,
+                options,
+                &base_options,
+                hooks,
+            );
+        }
         let client_host = self.input.origin == Origin::Client;
         let custom_host = self
             .input
             .custom_host
             .filter(|_| client_host)
             .map(str::to_owned)
-            .or(inherited.custom_host);
+            .or_else(|| inherited.custom_host.clone());
         if let Some(host) = &custom_host {
             // A public-looking name passes here; the public pool's resolver checks its addresses
             // when each connection is made.
@@ -219,23 +255,175 @@ impl Builder<'_, '_> {
                 }
             }
         }
-        let has_custom_host = custom_host.is_some();
-        Some(Leaf {
-            server_credentials,
-            provider: entry,
-            credential,
-            custom_host,
-            client_host: client_host && has_custom_host,
-            forward_headers: inherited.forward_headers.unwrap_or_default(),
-            allow_proxy_paths: inherited.allow_proxy_paths.unwrap_or_default(),
-            override_params: inherited.override_params,
-            retry: inherited.retry.unwrap_or_default(),
-            request_timeout: inherited.request_timeout,
-            options,
-            cache: inherited.cache,
-            hooks,
-            memo: Default::default(),
-        })
+        let client_host = client_host && custom_host.is_some();
+        Some(assemble(
+            Decided {
+                entry,
+                credential,
+                custom_host,
+                client_host,
+                server_credentials,
+                options,
+                hooks,
+                virtual_key: None,
+            },
+            inherited,
+        ))
+    }
+
+    /// The virtual key a target names (`virtual_key`, or `x-portkey-virtual-key` for a root
+    /// without a provider): `Ok(None)` when it names none, `None` after an error.
+    fn virtual_key(
+        &mut self,
+        obj: &Map<String, Value>,
+        suffix: &str,
+        is_root: bool,
+    ) -> Option<Option<Arc<VirtualKey>>> {
+        let (name, at) = match obj.get("virtual_key") {
+            Some(Value::String(n)) if !n.is_empty() => {
+                (n.as_str(), format!("{}{suffix}.virtual_key", self.err_root))
+            }
+            None | Some(Value::Null) => match self.input.header_virtual_key {
+                Some(n) if is_root && obj.get("provider").is_none() => {
+                    (n, "x-portkey-virtual-key".to_owned())
+                }
+                _ => return Some(None),
+            },
+            Some(_) => {
+                self.err(
+                    &format!("{suffix}.virtual_key"),
+                    "must be a virtual key's name",
+                );
+                return None;
+            }
+        };
+        match self.input.virtual_keys.get(name) {
+            Some(vk) => Some(Some(vk.clone())),
+            None => {
+                self.errs
+                    .push(&at, format!("no virtual key is named `{name}`"));
+                None
+            }
+        }
+    }
+
+    /// A target using a virtual key: the operator's credential, sent only where the operator
+    /// said (the provider's host, or the virtual key's own `custom_host`).
+    #[allow(clippy::too_many_arguments)]
+    fn virtual_key_leaf(
+        &mut self,
+        obj: &Map<String, Value>,
+        suffix: &str,
+        inherited: Inherited,
+        vk: Arc<VirtualKey>,
+        entry: Arc<crate::config::providers::ProviderEntry>,
+        options: ProviderOptions,
+        base_options: &ProviderOptions,
+        hooks: Option<Arc<LeafHooks>>,
+    ) -> Option<Leaf> {
+        let client = self.input.origin == Origin::Client;
+        let at = |k: &str| format!("{}{suffix}.{k}", self.err_root);
+        if obj.get("api_key").is_some_and(|k| !k.is_null()) {
+            self.errs.push(
+                &at("api_key"),
+                format!(
+                    "a target with the virtual key `{}` can't also carry api_key",
+                    vk.name
+                ),
+            );
+            return None;
+        }
+        let client_custom_host = self.input.custom_host.filter(|_| client).is_some()
+            || (client && inherited.custom_host.is_some());
+        if client_custom_host {
+            self.errs.push_credentials(
+                &at("custom_host"),
+                format!("a target with the virtual key `{}` can't choose its host (the credential goes only where the operator configured it)", vk.name),
+            );
+            return None;
+        }
+        if client
+            && inherited
+                .forward_headers
+                .as_ref()
+                .is_some_and(|f| !f.is_empty())
+        {
+            self.errs.push_credentials(
+                &at("forward_headers"),
+                format!(
+                    "a target with the virtual key `{}` can't forward client headers",
+                    vk.name
+                ),
+            );
+            return None;
+        }
+        for key in SERVER_CREDENTIAL_PINNED_OPTIONS {
+            if options.get(*key) != base_options.get(*key) {
+                self.errs.push_credentials(
+                    &at(key),
+                    format!(
+                        "a target with the virtual key `{}` can't set {key}",
+                        vk.name
+                    ),
+                );
+                return None;
+            }
+        }
+        let custom_host = vk.custom_host.clone().or(if client {
+            None
+        } else {
+            inherited.custom_host.clone()
+        });
+        let credential = match &vk.api_key {
+            Some(k) => Credential::Server(k.clone()),
+            None => Credential::None,
+        };
+        Some(assemble(
+            Decided {
+                entry,
+                credential,
+                custom_host,
+                client_host: false,
+                server_credentials: true,
+                options,
+                hooks,
+                virtual_key: Some(vk),
+            },
+            inherited,
+        ))
+    }
+}
+
+/// What a target's own keys decided: where it goes, with whose credentials.
+struct Decided {
+    entry: Arc<crate::config::providers::ProviderEntry>,
+    credential: Credential,
+    custom_host: Option<String>,
+    client_host: bool,
+    server_credentials: bool,
+    options: ProviderOptions,
+    hooks: Option<Arc<LeafHooks>>,
+    virtual_key: Option<Arc<VirtualKey>>,
+}
+
+/// The leaf: what its keys decided, with what it inherited.
+fn assemble(d: Decided, inherited: Inherited) -> Leaf {
+    Leaf {
+        server_credentials: d.server_credentials,
+        provider: d.entry,
+        credential: d.credential,
+        custom_host: d.custom_host,
+        client_host: d.client_host,
+        forward_headers: inherited.forward_headers.unwrap_or_default(),
+        allow_proxy_paths: inherited.allow_proxy_paths.unwrap_or_default(),
+        override_params: inherited.override_params,
+        retry: inherited.retry.unwrap_or_default(),
+        request_timeout: inherited.request_timeout,
+        options: d.options,
+        cache: inherited.cache,
+        hooks: d.hooks,
+        virtual_key: d.virtual_key,
+        memo: Default::default(),
     }
 }
 

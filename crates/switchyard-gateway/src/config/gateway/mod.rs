@@ -4,12 +4,13 @@
 //! `targets`, `retry`, `request_timeout`, `override_params`, …), validates every field in one
 //! pass (each problem with its path), and resolves inheritance so each leaf is self-contained.
 //! Unknown keys are refused (a typo must not silently change routing); keys of features this
-//! gateway does not have yet (virtual keys) are refused with a clear message. Hooks and
+//! gateway does not have are refused with a clear message. Hooks and
 //! guardrails are parsed by `guardrails::spec`.
 //! A target's provider, credentials and options are resolved in [`leaf`].
 
 mod leaf;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use super::keys;
 use super::providers::Providers;
 use super::secret::Secret;
 use crate::cache::policy::CachePolicy;
+use crate::governance::virtual_keys::VirtualKey;
 use crate::guardrails::spec::{Catalog, HookKind, HookSpec, Parser};
 use crate::routing::query::Query;
 use crate::routing::tree::{
@@ -58,6 +60,11 @@ pub struct BuildInput<'a> {
     pub semantic_cache: bool,
     /// The guardrail checks and the server file's named guardrails.
     pub guardrails: &'a Catalog,
+    /// The virtual keys targets may name (`virtual_key`).
+    pub virtual_keys: &'a HashMap<String, Arc<VirtualKey>>,
+    /// `x-portkey-virtual-key`: the credential of a root that has neither `provider` nor
+    /// `targets`.
+    pub header_virtual_key: Option<&'a str>,
 }
 
 impl<'a> BuildInput<'a> {
@@ -72,8 +79,17 @@ impl<'a> BuildInput<'a> {
             custom_host: None,
             semantic_cache: false,
             guardrails: Catalog::builtin(),
+            virtual_keys: no_virtual_keys(),
+            header_virtual_key: None,
         }
     }
+}
+
+/// An empty set of virtual keys.
+pub fn no_virtual_keys() -> &'static HashMap<String, Arc<VirtualKey>> {
+    static EMPTY: std::sync::OnceLock<HashMap<String, Arc<VirtualKey>>> =
+        std::sync::OnceLock::new();
+    EMPTY.get_or_init(HashMap::new)
 }
 
 /// Builds the tree of `config`, reporting problems under `err_root` (e.g. `config` or
@@ -186,6 +202,7 @@ const NODE_KEYS: &[&str] = &[
     "output_mutators",
     "default_input_guardrails",
     "default_output_guardrails",
+    "virtual_key",
 ];
 
 const STRATEGY_KEYS: &[&str] = &["mode", "on_status_codes", "conditions", "default"];
@@ -198,9 +215,8 @@ const RETRY_KEYS: &[&str] = &[
     "after_send",
 ];
 
-const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
-    ("virtual_key", "virtual keys are not supported yet: send `api_key`, or configure the provider's key in the server's config file"),
-];
+/// Keys refused with a reason (none today; virtual keys were, until they existed).
+const UNSUPPORTED_KEYS: &[(&str, &str)] = &[];
 
 /// Provider-specific fields, passed to the provider adapter as options.
 const OPTION_PREFIXES: &[&str] = &[
