@@ -1,6 +1,10 @@
 """Gateway keys through the official SDKs: a key made with the admin API works as the OpenAI
 SDK's `api_key`, the Anthropic SDK's `api_key` and the Portkey SDK's `api_key`; the SDKs raise
-their typed errors for a wrong key (401) and a spent rate limit (429)."""
+their typed errors for a wrong key (401) and a spent rate limit (429); two gateway processes
+sharing the real PostgreSQL and Redis know the same keys and hold one limit."""
+
+import subprocess
+import uuid
 
 import anthropic
 import httpx
@@ -113,3 +117,56 @@ def test_a_key_s_usage_is_readable_with_the_key_itself(keyed):
     assert own.status_code == 200, own.text
     others = httpx.get(f"{keyed.url}/admin/keys", headers={"Authorization": f"Bearer {key}"})
     assert others.status_code == 403
+
+
+NODE_CONFIG = """\
+auth:
+  admin_key: {admin}
+database:
+  url: "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{schema}"
+  encryption_key: 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+redis:
+  url: redis://127.0.0.1:6379
+  prefix: "sy-e2e-{schema}:"
+providers:
+  openai:
+    api_key: sk-server
+    base_url: {mock}
+routes:
+  m:
+    provider: openai
+"""
+
+
+def psql(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc", sql],
+                   check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory, mock_a):
+    """Two gateway processes sharing the real PostgreSQL (records) and Redis (counters)."""
+    schema = f"switchyard_e2e_{uuid.uuid4().hex}"
+    psql(f"CREATE SCHEMA {schema}")
+    path = tmp_path_factory.mktemp("nodes") / "switchyard.yaml"
+    path.write_text(NODE_CONFIG.format(admin=ADMIN, schema=schema, mock=mock_a.v1))
+    nodes = [start_gateway("node-1", config=path), start_gateway("node-2", config=path)]
+    yield nodes
+    for gw in nodes:
+        stop_gateway(gw)
+    psql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def test_two_gateway_processes_enforce_one_rate_limit_and_share_keys(two_nodes):
+    one, two = two_nodes
+    # Made on one node, known to the other (one database).
+    key = new_key(one, rate_limits=[{"type": "requests", "unit": "rpm", "value": 4}])
+    clients = [openai.OpenAI(api_key=key, base_url=gw.v1, max_retries=0) for gw in (one, two)]
+    ok = limited = 0
+    for i in range(10):
+        try:
+            clients[i % 2].chat.completions.create(model="m", messages=MESSAGES)
+            ok += 1
+        except openai.RateLimitError:
+            limited += 1
+    assert (ok, limited) == (4, 6)

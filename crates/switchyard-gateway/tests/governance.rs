@@ -593,3 +593,55 @@ async fn a_teams_guardrails_and_default_config_apply_to_its_keys() {
     );
     assert_eq!(s.mock.requests()[0].json()["model"], "team-model");
 }
+
+#[tokio::test]
+async fn crossing_a_budgets_alert_threshold_posts_the_webhook_once() {
+    let hook = MockServer::start("hook").await;
+    let upstream = MockServer::start("up").await;
+    let dir = temp_dir("alert");
+    let db = format!("sqlite://{}/t.db", dir.display());
+    let yaml = format!(
+        "auth:\n  admin_key: {ADMIN}\n  alert_webhook: {}/alert\ndatabase:\n  url: {db}\n  encryption_key: {ENC}\nproviders:\n  openai:\n    api_key: sk-operator\n    base_url: {}\nroutes:\n  m:\n    provider: openai\npricing:\n  openai:\n    m: {{input: 1000, output: 1000}}\n",
+        hook.url(),
+        upstream.url()
+    );
+    let gw = Gateway::start(&yaml).await;
+    let store = Store::open(&db, Cipher::from_text(ENC).unwrap())
+        .await
+        .unwrap();
+    let (k, id) = key(
+        &store,
+        json!({"usage_limits": {"type": "cost", "credit_limit": 1, "alert_threshold": 0.012}}),
+        None,
+    )
+    .await;
+    // $0.008 a request: the second crosses $0.012, the third is past it.
+    for _ in 0..3 {
+        let resp = call(&gw, hi("m"), &[("x-portkey-api-key", &k)]).await;
+        assert_eq!(resp.status(), 200);
+        let _ = resp.bytes().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Wait for the first alert, then a little longer: a second one would be a bug.
+    for _ in 0..50 {
+        if hook.requests().iter().any(|r| r.path.ends_with("/alert")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let alerts: Vec<_> = hook
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/alert"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "one alert per crossing");
+    let body = alerts[0].json();
+    assert_eq!(body["event"], "budget_alert");
+    assert_eq!(body["scope"], "key");
+    assert_eq!(body["id"], id);
+    assert!(
+        (body["spent"].as_f64().unwrap() - 0.016).abs() < 1e-9,
+        "{body}"
+    );
+}
