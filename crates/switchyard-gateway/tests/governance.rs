@@ -645,3 +645,29 @@ async fn crossing_a_budgets_alert_threshold_posts_the_webhook_once() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn routes_and_virtual_keys_outside_a_keys_globs_are_refused_with_412() {
+    let vk = "virtual_keys:\n  openai-prod:\n    provider: openai\n    api_key: sk-stored\n";
+    let s = setup(&format!("  other:\n    provider: openai\n{vk}")).await;
+    let (k, _) = key(
+        &s.store,
+        json!({"routes": ["m"], "virtual_keys": ["team-*"]}),
+        None,
+    )
+    .await;
+    let h = [("x-portkey-api-key", k.as_str())];
+    assert_eq!(call(&s.gw, hi("m"), &h).await.status(), 200);
+    assert_eq!(
+        code(call(&s.gw, hi("other"), &h).await).await,
+        (412, "route_not_allowed".into())
+    );
+    let resp = call(
+        &s.gw,
+        hi("x"),
+        &[h[0], ("x-portkey-virtual-key", "openai-prod")],
+    )
+    .await;
+    assert_eq!(code(resp).await, (412, "virtual_key_not_allowed".into()));
+    assert_eq!(s.mock.hits(), 1);
+}

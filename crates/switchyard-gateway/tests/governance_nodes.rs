@@ -203,3 +203,26 @@ async fn unreachable_shared_counters_fail_open_or_closed_as_each_limit_says() {
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"]["code"], "limits_unavailable");
 }
+
+#[tokio::test]
+async fn an_unreachable_key_database_answers_503_not_a_hang() {
+    let mock = MockServer::start("up").await;
+    let schema = PgSchema::new();
+    let gw = Gateway::start(&config(&schema.url(), "redis://127.0.0.1:6379", &mock, "")).await;
+    let store = Store::open(&schema.url(), Cipher::from_text(ENC).unwrap())
+        .await
+        .unwrap();
+    let (k, _) = key(&store, json!({})).await;
+    // The database loses its tables: a key not yet cached can't be looked up.
+    psql(&format!("DROP SCHEMA {} CASCADE", schema.0));
+    let resp = tokio::time::timeout(
+        Duration::from_secs(30),
+        gw.chat(hi("m"), &[("authorization", &format!("Bearer {k}"))]),
+    )
+    .await
+    .expect("an answer, not a hang");
+    assert_eq!(resp.status(), 503);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "key_store_unavailable");
+    assert!(!v.to_string().contains(&k), "the key is never echoed");
+}
