@@ -7,7 +7,8 @@ Markdown report (also written to bench/out/report.md). Usage:
 
     bench/run [--duration SECONDS] [--only NAME[,NAME...]] [--streams N]
 
-Scenarios: chat, fallback, anthropic, cache, guardrails, governance, bigbody, stream, streams. Needs wrk and curl (and nginx
+Scenarios: chat, fallback, anthropic, cache, guardrails, governance, observability, bigbody, stream,
+streams. Needs wrk and curl (and nginx
 for the plain-proxy column): apt-get install wrk nginx-light curl. Binaries are built into and
 run from $CARGO_TARGET_DIR/release (default target/release).
 """
@@ -360,7 +361,7 @@ def main():
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only
-    needs = {"wrk": ("chat", "fallback", "anthropic", "bigbody", "cache", "guardrails", "governance"), "curl": ("stream",)}
+    needs = {"wrk": ("chat", "fallback", "anthropic", "bigbody", "cache", "guardrails", "governance", "observability"), "curl": ("stream",)}
     for tool, scenarios in needs.items():
         if any(want(s) for s in scenarios) and not shutil.which(tool):
             sys.exit(f"{tool} not found: apt-get install wrk curl nginx-light")
@@ -484,6 +485,24 @@ def main():
                                         "usage_limits": {"type": "cost", "credit_limit": 10**9}})
                 measure(label, "switchyard", f"http://127.0.0.1:{port}", 32, chat,
                         route + f"\nx-portkey-api-key: {key}", pid=p.pid)
+
+        if want("observability"):
+            # The same route with every observability feature off (metrics disabled, no log, no
+            # traces) and with all of them on: metrics, the request log in SQLite, and traces
+            # exported over OTLP/HTTP (to the mock, which answers any POST).
+            for label, extra in (("observability off", "metrics:\n  enabled: false\n"),
+                                 ("metrics + request log + traces", "request_log:\n  enabled: true\n"
+                                  f"traces:\n  endpoint: {mock_url}\n")):
+                port = free_port()
+                tag = "on" if "traces" in extra else "off"
+                yaml = (f"server:\n  worker_threads: {args.workers or os.cpu_count()}\n" + extra
+                        + f"database:\n  url: sqlite://{os.path.join(OUT, f'observability-{tag}-{os.getpid()}.db')}\n"
+                        f"  encryption_key: {'ab' * 32}\n")
+                p = procs.start([f"{REL}/switchyard", "serve", "--listen", f"127.0.0.1:{port}", "--config",
+                                 write_body(yaml.encode(), f"observability-{tag}.yaml")],
+                                env=dict(os.environ, SWITCHYARD_LOG="warn"))
+                wait_http(port)
+                measure(label, "switchyard", f"http://127.0.0.1:{port}", 32, chat, route, pid=p.pid)
 
         if want("bigbody"):
             big = dict(CHAT)

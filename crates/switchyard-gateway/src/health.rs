@@ -276,6 +276,22 @@ impl HealthTracker {
         TargetId(h.finish())
     }
 
+    /// Circuits remembered, by state: (closed, open, half-open).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let now = Instant::now();
+        let (mut closed, mut open, mut half) = (0, 0, 0);
+        for shard in self.shards.iter() {
+            for c in shard.lock().circuits.values() {
+                match &c.open {
+                    None => closed += 1,
+                    Some(o) if o.until > now => open += 1,
+                    Some(_) => half += 1,
+                }
+            }
+        }
+        (closed, open, half)
+    }
+
     /// Number of circuits remembered.
     pub fn tracked(&self) -> usize {
         self.shards

@@ -14,6 +14,7 @@ pub mod http;
 pub mod pipeline;
 pub mod routing;
 pub mod ssrf;
+pub mod telemetry;
 pub mod upstream;
 
 pub use config::{ConfigErrors, GatewayConfig, ServerSettings};

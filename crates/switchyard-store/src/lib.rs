@@ -8,7 +8,7 @@
 //! keys only as their SHA-256 ([`hash_key`]), provider secrets only sealed with the [`Cipher`].
 //!
 //! Modules: `crypto` (cipher, key material), `schema` (migrations), `keys`, `teams`,
-//! `credentials`, `spend` (one per kind of record, each adding its methods to [`Store`]).
+//! `credentials`, `spend`, `request_log` (one per kind of record, each adding its methods to [`Store`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,6 +20,7 @@ use sqlx::{Any, Arguments as _, Executor as _, Transaction};
 mod credentials;
 mod crypto;
 mod keys;
+mod request_log;
 mod schema;
 mod spend;
 mod teams;
@@ -27,6 +28,9 @@ mod teams;
 pub use credentials::{CredentialPatch, CredentialRecord, NewCredential};
 pub use crypto::{generate_key, hash_key, Cipher, KeyHash};
 pub use keys::{KeyPatch, KeyRecord, NewKey};
+pub use request_log::{
+    AnalyticsQuery, AnalyticsRow, Bucket, GroupBy, LogFilter, LogRow, StatusFilter, TargetTry,
+};
 pub use spend::{Spend, SpendDelta, SpendRow, UsageFilter};
 pub use teams::{NewTeam, TeamPatch, TeamRecord};
 

@@ -27,18 +27,19 @@ struct Migration {
 /// order; timestamps are BIGINT unix seconds; JSON is TEXT; money is DOUBLE PRECISION (USD).
 /// `gateway_keys.team_id` has no foreign key: revoked keys keep naming a deleted team, so their
 /// usage history stays attributed.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "keys, teams, credentials, spend",
-    statements: &[
-        "CREATE TABLE teams (
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "keys, teams, credentials, spend",
+        statements: &[
+            "CREATE TABLE teams (
             seq {seq},
             id TEXT NOT NULL UNIQUE,
             name TEXT NOT NULL,
             created_at BIGINT NOT NULL,
             settings TEXT NOT NULL
         )",
-        "CREATE TABLE gateway_keys (
+            "CREATE TABLE gateway_keys (
             seq {seq},
             id TEXT NOT NULL UNIQUE,
             name TEXT NOT NULL,
@@ -49,8 +50,8 @@ const MIGRATIONS: &[Migration] = &[Migration {
             revoked_at BIGINT,
             settings TEXT NOT NULL
         )",
-        "CREATE INDEX gateway_keys_team_id ON gateway_keys (team_id)",
-        "CREATE TABLE credentials (
+            "CREATE INDEX gateway_keys_team_id ON gateway_keys (team_id)",
+            "CREATE TABLE credentials (
             seq {seq},
             id TEXT NOT NULL UNIQUE,
             name TEXT NOT NULL UNIQUE,
@@ -60,7 +61,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
             updated_at BIGINT NOT NULL,
             settings TEXT NOT NULL
         )",
-        "CREATE TABLE spend (
+            "CREATE TABLE spend (
             scope TEXT NOT NULL,
             id TEXT NOT NULL,
             period TEXT NOT NULL,
@@ -71,12 +72,53 @@ const MIGRATIONS: &[Migration] = &[Migration {
             updated_at BIGINT NOT NULL,
             PRIMARY KEY (scope, id, period)
         )",
-        "CREATE INDEX spend_period ON spend (period)",
-        // Counters bumped in the same transaction as the writes they count.
-        "CREATE TABLE store_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
-        "INSERT INTO store_meta (name, value) VALUES ('credentials_revision', 0)",
-    ],
-}];
+            "CREATE INDEX spend_period ON spend (period)",
+            // Counters bumped in the same transaction as the writes they count.
+            "CREATE TABLE store_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+            "INSERT INTO store_meta (name, value) VALUES ('credentials_revision', 0)",
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "request log",
+        statements: &[
+            // One row per request; `time_ms` is unix milliseconds. Booleans are 0/1 BIGINTs and
+            // `targets` is a JSON array (TEXT), as elsewhere.
+            "CREATE TABLE request_log (
+            seq {seq},
+            trace_id TEXT NOT NULL,
+            time_ms BIGINT NOT NULL,
+            key_id TEXT,
+            team_id TEXT,
+            route TEXT,
+            op TEXT NOT NULL,
+            provider TEXT,
+            model TEXT,
+            model_sent TEXT,
+            status BIGINT NOT NULL,
+            error TEXT,
+            latency_ms BIGINT NOT NULL,
+            upstream_ms BIGINT NOT NULL,
+            overhead_ms BIGINT NOT NULL,
+            input_tokens BIGINT,
+            output_tokens BIGINT,
+            cached_tokens BIGINT,
+            cost_usd DOUBLE PRECISION,
+            cache_status TEXT NOT NULL,
+            stream BIGINT NOT NULL,
+            retries BIGINT NOT NULL,
+            attempts BIGINT NOT NULL,
+            client_gone BIGINT NOT NULL,
+            stream_error TEXT,
+            targets TEXT NOT NULL,
+            request_body TEXT
+        )",
+            "CREATE INDEX request_log_time ON request_log (time_ms, seq)",
+            "CREATE INDEX request_log_trace_id ON request_log (trace_id)",
+            "CREATE INDEX request_log_key_id ON request_log (key_id, time_ms)",
+        ],
+    },
+];
 
 /// Brings the schema up to date; safe to run from several processes at once.
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

@@ -239,6 +239,8 @@ pub struct GatewayConfig {
     /// Gateway keys, virtual keys, limits, budgets and prices (`auth:`, `database:`,
     /// `virtual_keys:`, `pricing:`).
     pub governance: GovernanceSettings,
+    /// Metrics, traces and the request log (`metrics:`, `traces:`, `request_log:`).
+    pub telemetry: super::telemetry::TelemetrySettings,
 }
 
 impl GatewayConfig {
@@ -294,10 +296,13 @@ impl GatewayConfig {
                     | "database"
                     | "virtual_keys"
                     | "pricing"
+                    | "metrics"
+                    | "traces"
+                    | "request_log"
             ) {
                 errs.push(
                     key,
-                    "unknown section (expected server, providers, routes, default_route, cache, redis, guardrails, auth, database, virtual_keys, pricing)",
+                    "unknown section (expected server, providers, routes, default_route, cache, redis, guardrails, auth, database, virtual_keys, pricing, metrics, traces, request_log)",
                 );
             }
         }
@@ -320,6 +325,12 @@ impl GatewayConfig {
             env,
             &mut errs,
         );
+        let telemetry = super::telemetry::parse(
+            root.get("metrics"),
+            root.get("traces"),
+            root.get("request_log"),
+            &mut errs,
+        );
         let mut config = GatewayConfig {
             server,
             providers,
@@ -330,6 +341,7 @@ impl GatewayConfig {
             redis,
             guardrails,
             governance,
+            telemetry,
         };
 
         if let Some(routes) = root.get("routes") {

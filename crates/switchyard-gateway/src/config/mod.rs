@@ -9,6 +9,7 @@ pub mod keys;
 pub mod providers;
 pub mod secret;
 pub mod stores;
+pub mod telemetry;
 pub mod values;
 
 pub use errors::{ConfigError, ConfigErrors};

@@ -51,6 +51,21 @@ pub enum GovernanceError {
     Store(String),
 }
 
+/// The codes of governance's refusals (their `code` in error bodies).
+pub const CODES: &[&str] = &[
+    "missing_gateway_key",
+    "invalid_gateway_key",
+    "revoked_gateway_key",
+    "expired_gateway_key",
+    "model_not_allowed",
+    "provider_not_allowed",
+    "route_not_allowed",
+    "virtual_key_not_allowed",
+    "budget_exceeded",
+    "rate_limit_exceeded",
+    "limits_unavailable",
+];
+
 impl GovernanceError {
     pub fn status_code(&self) -> StatusCode {
         use GovernanceError::*;

@@ -42,11 +42,16 @@ struct KeyCharge {
 #[derive(Clone, Default)]
 struct TargetCharges(Vec<(Arc<str>, Arc<Reservation>)>);
 
+/// A governance refusal's code (scratch), for metrics and the log.
+#[derive(Clone, Copy, Debug)]
+pub struct Refused(pub &'static str);
+
 /// `x-ratelimit-*` headers for the response (scratch).
 #[derive(Clone)]
 struct RateHeaders(HeaderMap);
 
-fn refusal(e: &GovernanceError, mut headers: HeaderMap) -> EarlyAnswer {
+fn refusal(req: &RequestContext, e: &GovernanceError, mut headers: HeaderMap) -> EarlyAnswer {
+    req.with_scratch(|s| s.insert(Refused(e.code())));
     headers.insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -60,7 +65,10 @@ fn refusal(e: &GovernanceError, mut headers: HeaderMap) -> EarlyAnswer {
 
 /// The model a target sends: its `override_params.model`, else the request's (without a
 /// `provider/` prefix).
-fn target_model<'a>(leaf: &'a Leaf, model: Option<&'a str>) -> Option<std::borrow::Cow<'a, str>> {
+pub fn target_model<'a>(
+    leaf: &'a Leaf,
+    model: Option<&'a str>,
+) -> Option<std::borrow::Cow<'a, str>> {
     if let Some(raw) = leaf.model_override() {
         if let Ok(m) = serde_json::from_str::<String>(raw.get()) {
             return Some(m.into());
@@ -127,12 +135,12 @@ impl GovernanceHook {
         };
         if let Some(m) = &req.model {
             if let Err(e) = check_access(principal, "model", m, |p| &p.models) {
-                return Some(refusal(&e, HeaderMap::new()));
+                return Some(refusal(req, &e, HeaderMap::new()));
             }
         }
         if let Some(r) = &req.route_name {
             if let Err(e) = check_access(principal, "route", r, |p| &p.routes) {
-                return Some(refusal(&e, HeaderMap::new()));
+                return Some(refusal(req, &e, HeaderMap::new()));
             }
         }
         // Every request of a key is charged (its spend is recorded); only limits are checked.
@@ -166,7 +174,7 @@ impl GovernanceHook {
                 let gov = self.0.clone();
                 tokio::spawn(async move { gov.limiter.settle(&reservation, 0).await });
             }
-            return Some(refusal(&e, HeaderMap::new()));
+            return Some(refusal(req, &e, HeaderMap::new()));
         }
         match limits {
             Ok((reservation, headers)) => {
@@ -181,7 +189,7 @@ impl GovernanceHook {
                 });
                 None
             }
-            Err((e, headers)) => Some(refusal(&e, headers)),
+            Err((e, headers)) => Some(refusal(req, &e, headers)),
         }
     }
 
@@ -200,7 +208,7 @@ impl GovernanceHook {
                 },
             ];
             if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
-                return AttemptDecision::Fail(refusal(&e, HeaderMap::new()));
+                return AttemptDecision::Fail(refusal(req, &e, HeaderMap::new()));
             }
         }
         let Some(vk) = leaf.virtual_key.as_ref().filter(|v| !v.limits.is_empty()) else {
@@ -208,7 +216,7 @@ impl GovernanceHook {
         };
         let refs = [&*vk.limits];
         if let Err(e) = self.0.budgets.check(&refs).await {
-            return AttemptDecision::Fail(refusal(&e, HeaderMap::new()));
+            return AttemptDecision::Fail(refusal(req, &e, HeaderMap::new()));
         }
         let tokens = tokens_to_reserve(req, &refs);
         match self.0.limiter.acquire(&refs, tokens).await {
@@ -220,17 +228,12 @@ impl GovernanceHook {
                 });
                 AttemptDecision::Proceed
             }
-            Err((e, headers)) => AttemptDecision::Fail(refusal(&e, headers)),
+            Err((e, headers)) => AttemptDecision::Fail(refusal(req, &e, headers)),
         }
     }
 
-    /// What `record`'s response cost (`None`: no usage, or an unpriced model).
     fn cost(&self, record: &RequestRecord) -> Option<f64> {
-        let usage = record.usage?;
-        let provider = record.provider.as_ref()?;
-        let leaf = record.leaf.as_ref()?;
-        let model = target_model(leaf, record.model.as_deref())?;
-        Some(self.0.prices.price(&provider.slug, &model)?.cost(&usage))
+        self.0.cost(record)
     }
 }
 

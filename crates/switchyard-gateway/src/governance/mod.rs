@@ -117,6 +117,16 @@ impl Governance {
         Ok(gov)
     }
 
+    /// What `record`'s response cost, in US dollars (`None`: no usage, or an unpriced
+    /// model).
+    pub fn cost(&self, record: &crate::pipeline::RequestRecord) -> Option<f64> {
+        let usage = record.usage?;
+        let provider = record.provider.as_ref()?;
+        let leaf = record.leaf.as_ref()?;
+        let model = hook::target_model(leaf, record.model.as_deref())?;
+        Some(self.prices.price(&provider.slug, &model)?.cost(&usage))
+    }
+
     /// Gateway keys are required.
     pub fn auth_enabled(&self) -> bool {
         self.keys.is_some()

@@ -59,6 +59,32 @@ pub fn registry() -> Registry {
 /// Runs the hooks of targets that have them.
 pub struct GuardrailHook;
 
+/// How many checks passed and failed for one request (scratch), for metrics and the log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome {
+    pub passed: u32,
+    pub failed: u32,
+}
+
+fn record_outcome(req: &RequestContext, results: &[run::HookResult]) {
+    if results.is_empty() {
+        return;
+    }
+    let (mut passed, mut failed) = (0u32, 0u32);
+    for check in results.iter().flat_map(|h| &h.checks) {
+        if check.verdict {
+            passed = passed.saturating_add(1);
+        } else {
+            failed = failed.saturating_add(1);
+        }
+    }
+    req.with_scratch(|s| {
+        let o = s.get_or_insert_default::<Outcome>();
+        o.passed = o.passed.saturating_add(passed);
+        o.failed = o.failed.saturating_add(failed);
+    });
+}
+
 /// What the input hooks of the target being tried reported, for its answer.
 #[derive(Clone, Default)]
 struct Before {
@@ -142,6 +168,7 @@ impl GuardrailHook {
             headers: Some(&req.client_headers),
         };
         let v = run::run(&hooks.before, &s).await;
+        record_outcome(req, &v.results);
         run::run_detached(
             &hooks.before,
             rt,
@@ -242,6 +269,7 @@ impl GuardrailHook {
                 headers: Some(&req.client_headers),
             };
             after = run::run(&hooks.after, &s).await;
+            record_outcome(req, &after.results);
             run::run_detached(
                 &hooks.after,
                 rt,

@@ -272,6 +272,9 @@ async fn prepare_and_run(
     ctx.timeout_override = request_timeout;
     ctx.forward_override = forward_headers;
     if let Some(key) = principal.as_ref().and_then(|p| p.key()) {
+        record.key_id = Some(Arc::from(key.id.as_str()));
+        record.team_id = key.team.as_ref().map(|t| Arc::from(t.id.as_str()));
+        record.route_name = route_name.map(Arc::from);
         // The key's (and its team's) metadata wins over the client's.
         for (k, v) in key.metadata() {
             metadata.insert(k.clone(), v.clone());

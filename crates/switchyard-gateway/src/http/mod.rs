@@ -4,6 +4,7 @@ pub mod admin;
 mod handlers;
 pub mod headers;
 pub mod layers;
+mod metrics;
 mod response;
 pub mod route;
 pub mod server;

@@ -60,13 +60,32 @@ fn extra_headers(headers: &mut HeaderMap, record: &RequestRecord) {
     }
 }
 
+/// The response's cache status, as one of the values the cache sets.
+fn cache_status(headers: &HeaderMap) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "HIT",
+        "MISS",
+        "SEMANTIC HIT",
+        "SEMANTIC MISS",
+        "REFRESH",
+        "DISABLED",
+    ];
+    let v = headers.get(CACHE_STATUS).map(|v| v.as_bytes());
+    KNOWN
+        .iter()
+        .find(|k| v == Some(k.as_bytes()))
+        .copied()
+        .unwrap_or("DISABLED")
+}
+
 fn respond(
     status: StatusCode,
     mut headers: HeaderMap,
     body: ResponseBody,
-    done: Completion<'_>,
+    mut done: Completion<'_>,
 ) -> Response {
     extra_headers(&mut headers, &done.record);
+    done.record.cache_status = cache_status(&headers);
     done.pipeline.response_head(&done.record, &mut headers);
     let body = body.complete_with(done.record, done.pipeline, done.permit);
     let mut resp = Response::new(Body::new(body));

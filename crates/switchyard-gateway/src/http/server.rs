@@ -36,6 +36,7 @@ use crate::governance::Governance;
 use crate::guardrails::GuardrailHook;
 use crate::pipeline::access_log::AccessLog;
 use crate::pipeline::{Hook, Pipeline};
+use crate::telemetry::metrics::{Metrics, MetricsHook};
 use crate::upstream::Upstreams;
 
 /// State shared by every request.
@@ -52,6 +53,8 @@ pub struct App {
     pub semantic: Option<Arc<Semantic>>,
     /// Gateway keys, virtual keys, limits, budgets and cost.
     pub governance: Arc<Governance>,
+    /// Prometheus metrics (`None`: `metrics.enabled: false`).
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// The router, for serving or for in-process tests.
@@ -59,6 +62,10 @@ pub fn router(app: Arc<App>) -> Router {
     let shed = LoadShedLayer::new(app.config.server.max_concurrent_requests);
     Router::new()
         .route("/health", get(handlers::health))
+        .route(
+            "/metrics",
+            get(super::metrics::metrics).fallback(handlers::method_not_allowed),
+        )
         .route(
             "/v1/chat/completions",
             post(handlers::chat_completions).fallback(handlers::method_not_allowed),
@@ -140,6 +147,29 @@ impl Server {
         let mut pipeline = Pipeline::default();
         // First: a refused caller costs nothing else, and limits count what reaches the rest.
         pipeline.register(Arc::new(GovernanceHook(governance.clone())));
+        // The request log (`request_log:`): every request's row, written in batches off the path.
+        if let Some(h) = crate::telemetry::request_log::start(&config, &governance)
+            .await
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?
+        {
+            pipeline.register(h);
+        }
+        // Traces (only when configured): the `traces:` section or the OTEL_EXPORTER_OTLP_* variables.
+        if let Some(traces) = crate::telemetry::traces::hook(&config)? {
+            pipeline.register(traces);
+        }
+        // Metrics see every request, refused ones included (on complete).
+        let metrics = config
+            .telemetry
+            .metrics
+            .enabled
+            .then(|| Arc::new(Metrics::new()));
+        if let Some(m) = &metrics {
+            pipeline.register(Arc::new(MetricsHook {
+                metrics: m.clone(),
+                governance: governance.clone(),
+            }));
+        }
         // Input hooks run before the cache is looked up (a denied request is never answered
         // from it) and see the request the cache keys on rewritten. Costs a target without
         // hooks one check per attempt and per response.
@@ -168,6 +198,7 @@ impl Server {
                 cache,
                 semantic,
                 governance,
+                metrics,
                 config,
                 engine,
                 pipeline,

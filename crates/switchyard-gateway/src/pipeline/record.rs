@@ -24,6 +24,14 @@ pub struct RequestRecord {
     pub stream: bool,
     /// The `model` the client asked for.
     pub model: Option<String>,
+    /// The gateway key that called (with gateway keys on), and its team.
+    pub key_id: Option<Arc<str>>,
+    pub team_id: Option<Arc<str>>,
+    /// The server file's route taken, by name (with gateway keys on).
+    pub route_name: Option<Arc<str>>,
+    /// `x-portkey-cache-status` of the response (`HIT`, `MISS`, `SEMANTIC HIT`, …;
+    /// `DISABLED` when no cache applied), once the head is built.
+    pub cache_status: &'static str,
     pub status: StatusCode,
     /// The provider of the target that answered (or failed last).
     pub provider: Option<Arc<ProviderEntry>>,
@@ -64,6 +72,10 @@ impl RequestRecord {
             route: "-",
             stream: false,
             model: None,
+            key_id: None,
+            team_id: None,
+            route_name: None,
+            cache_status: "DISABLED",
             status: StatusCode::OK,
             provider: None,
             leaf: None,

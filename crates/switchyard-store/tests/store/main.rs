@@ -9,4 +9,5 @@ mod cipher;
 mod credentials;
 mod keys;
 mod open;
+mod request_log;
 mod spend;

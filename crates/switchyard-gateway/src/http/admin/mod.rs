@@ -7,7 +7,8 @@
 //! - `DELETE /admin/cache[?namespace=<name>]`: drops the cached answers of one namespace (the
 //!   `x-portkey-cache-namespace` clients sent; `-` for requests without one), or all of them.
 //! - `/admin/keys`: gateway keys ([`keys`]); `/admin/teams`: teams ([`teams`]);
-//!   `/admin/credentials`: virtual keys ([`credentials`]); `GET /admin/usage` ([`usage`]).
+//!   `/admin/credentials`: virtual keys ([`credentials`]); `GET /admin/usage` ([`usage`]);
+//!   `GET /admin/logs` and `GET /admin/analytics`: the request log ([`logs`]).
 //!
 //! Request bodies are JSON objects of at most 1 MiB (413 beyond). Malformed JSON, a wrong type
 //! or an unknown member is a 400 whose `param` names the field. Every error is OpenAI-shaped.
@@ -15,6 +16,7 @@
 mod body;
 pub mod credentials;
 pub mod keys;
+pub mod logs;
 pub mod teams;
 pub mod usage;
 
@@ -98,6 +100,8 @@ pub fn routes() -> Router<Arc<App>> {
                 .fallback(no),
         )
         .route("/admin/usage", get(usage::usage).fallback(no))
+        .route("/admin/logs", get(logs::logs).fallback(no))
+        .route("/admin/analytics", get(logs::analytics).fallback(no))
 }
 
 /// Who called an admin endpoint.

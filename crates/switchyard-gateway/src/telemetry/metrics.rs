@@ -1,0 +1,576 @@
+//! Prometheus metrics at `GET /metrics`, named after the OpenTelemetry GenAI semantic
+//! conventions where one exists (`gen_ai_client_operation_duration_seconds`,
+//! `gen_ai_client_token_usage`, `gen_ai_server_time_to_first_token_seconds`, …) and
+//! `switchyard_*` for the gateway's own (docs/observability.md lists them all).
+//!
+//! Labels are bounded: the provider slug, the model (the first [`MAX_MODELS`] distinct names,
+//! then `other` — a client can't grow the series without bound), the operation, a status
+//! class, an error type from the gateway's closed list of labels, the cache status, stream or
+//! not. Names are interned (`Arc<str>`), so a warm series is found and updated without
+//! allocating.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use switchyard_types::usage::TokenUsage;
+
+use crate::context::RequestContext;
+use crate::governance::Governance;
+use crate::pipeline::{
+    AttemptRecord, ChunkAction, EarlyAnswer, Hook, HookFuture, Phases, RequestRecord, StreamTap,
+};
+use crate::routing::tree::Node;
+
+/// Distinct model names kept as label values; the rest are `other`.
+pub const MAX_MODELS: usize = 256;
+
+/// An interned label value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Name(Arc<str>);
+
+impl EncodeLabelValue for Name {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        std::fmt::Write::write_str(encoder, &self.0)
+    }
+}
+
+/// Interns label values, at most `cap` of them (then `other`).
+struct Interner {
+    names: RwLock<HashMap<Box<str>, Name>>,
+    cap: usize,
+    other: Name,
+}
+
+impl Interner {
+    fn new(cap: usize) -> Interner {
+        Interner {
+            names: RwLock::new(HashMap::new()),
+            cap,
+            other: Name(Arc::from("other")),
+        }
+    }
+
+    fn get(&self, s: &str) -> Name {
+        if let Some(n) = self
+            .names
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(s)
+        {
+            return n.clone();
+        }
+        let mut names = self
+            .names
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if names.len() >= self.cap {
+            return self.other.clone();
+        }
+        names
+            .entry(s.into())
+            .or_insert_with(|| Name(Arc::from(s)))
+            .clone()
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    operation: &'static str,
+    provider: Name,
+    model: Name,
+    status_class: &'static str,
+    error_type: &'static str,
+    cache_status: &'static str,
+    stream: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModelLabels {
+    operation: &'static str,
+    provider: Name,
+    model: Name,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    operation: &'static str,
+    provider: Name,
+    model: Name,
+    token_type: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AttemptLabels {
+    provider: Name,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProviderLabels {
+    provider: Name,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VerdictLabels {
+    verdict: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn seconds() -> Histogram {
+    // 1 ms to ~65 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 17))
+}
+
+fn micro_seconds() -> Histogram {
+    // 10 µs to ~80 ms: the gateway's own time.
+    Histogram::new(exponential_buckets(0.000_01, 2.0, 14))
+}
+
+fn token_counts() -> Histogram {
+    // OpenTelemetry's advice for gen_ai.client.token.usage.
+    Histogram::new(exponential_buckets(1.0, 4.0, 14))
+}
+
+/// Every metric, and the registry that renders them.
+pub struct Metrics {
+    registry: Registry,
+    names: Interner,
+    models: Interner,
+    requests: Family<RequestLabels, Counter>,
+    duration: Histograms<ModelLabels>,
+    overhead: Histograms<OperationLabels>,
+    upstream: Histograms<ProviderLabels>,
+    tokens: Histograms<TokenLabels>,
+    ttft: Histograms<ModelLabels>,
+    per_token: Histograms<ModelLabels>,
+    cost: Family<ModelLabels, Counter<f64, AtomicU64>>,
+    attempts: Family<AttemptLabels, Counter>,
+    retries: Family<ProviderLabels, Counter>,
+    fallbacks: Family<ProviderLabels, Counter>,
+    refusals: Family<CodeLabels, Counter>,
+    guardrails: Family<VerdictLabels, Counter>,
+    in_flight: Gauge,
+    circuits: Family<StateLabels, Gauge>,
+    dropped_spans: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let m = Metrics {
+            names: Interner::new(4096),
+            models: Interner::new(MAX_MODELS),
+            requests: Family::default(),
+            duration: Family::new_with_constructor(seconds),
+            overhead: Family::new_with_constructor(micro_seconds),
+            upstream: Family::new_with_constructor(seconds),
+            tokens: Family::new_with_constructor(token_counts),
+            ttft: Family::new_with_constructor(seconds),
+            per_token: Family::new_with_constructor(seconds),
+            cost: Family::default(),
+            attempts: Family::default(),
+            retries: Family::default(),
+            fallbacks: Family::default(),
+            refusals: Family::default(),
+            guardrails: Family::default(),
+            in_flight: Gauge::default(),
+            circuits: Family::default(),
+            dropped_spans: Counter::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "switchyard_requests",
+            "Requests answered, by operation, provider, model, status class, error type, cache status and stream",
+            m.requests.clone(),
+        );
+        registry.register(
+            "gen_ai_client_operation_duration_seconds",
+            "Time from a request's arrival to the end of its response, for requests a provider answered",
+            m.duration.clone(),
+        );
+        registry.register(
+            "switchyard_gateway_overhead_seconds",
+            "A whole (non-streamed) response's time minus the time spent waiting on upstreams: what the gateway itself added",
+            m.overhead.clone(),
+        );
+        registry.register(
+            "switchyard_upstream_duration_seconds",
+            "Time from sending one upstream try to its response head (or its failure)",
+            m.upstream.clone(),
+        );
+        registry.register(
+            "gen_ai_client_token_usage",
+            "Tokens per request, by type (input, output, cached_input)",
+            m.tokens.clone(),
+        );
+        registry.register(
+            "gen_ai_server_time_to_first_token_seconds",
+            "For streams: time from the request's arrival to the first streamed chunk",
+            m.ttft.clone(),
+        );
+        registry.register(
+            "gen_ai_server_time_per_output_token_seconds",
+            "For streams: time after the first chunk per output token",
+            m.per_token.clone(),
+        );
+        registry.register(
+            "switchyard_cost_usd",
+            "What responses cost, in US dollars, from the price table",
+            m.cost.clone(),
+        );
+        registry.register(
+            "switchyard_upstream_attempts",
+            "Upstream tries, by provider and outcome (status class or failure)",
+            m.attempts.clone(),
+        );
+        registry.register(
+            "switchyard_retries",
+            "Retries of a target",
+            m.retries.clone(),
+        );
+        registry.register(
+            "switchyard_fallbacks",
+            "Requests answered after an earlier target failed, by the provider that answered",
+            m.fallbacks.clone(),
+        );
+        registry.register(
+            "switchyard_governance_refusals",
+            "Requests refused by gateway keys, limits or budgets, by error code",
+            m.refusals.clone(),
+        );
+        registry.register(
+            "switchyard_guardrail_checks",
+            "Guardrail checks run, by verdict",
+            m.guardrails.clone(),
+        );
+        registry.register(
+            "switchyard_requests_in_flight",
+            "Requests routed and not yet over (streams until they end)",
+            m.in_flight.clone(),
+        );
+        registry.register(
+            "switchyard_circuits",
+            "Targets' circuit breakers by state",
+            m.circuits.clone(),
+        );
+        registry.register(
+            "switchyard_trace_spans_dropped",
+            "Trace spans dropped rather than waited for (the collector slow or down, the queue full)",
+            m.dropped_spans.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// The Prometheus text exposition of every metric, with the circuits' states as of now.
+    pub fn render(&self, circuits: (usize, usize, usize)) -> Bytes {
+        let (closed, open, half_open) = circuits;
+        for (state, n) in [("closed", closed), ("open", open), ("half_open", half_open)] {
+            self.circuits
+                .get_or_create(&StateLabels { state })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        let dropped = super::traces::dropped_spans();
+        let seen = self.dropped_spans.get();
+        if dropped > seen {
+            self.dropped_spans.inc_by(dropped - seen);
+        }
+        let mut out = String::with_capacity(16 << 10);
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            return Bytes::new();
+        }
+        Bytes::from(out)
+    }
+
+    /// Counts a guardrail check's verdict.
+    pub fn guardrail(&self, verdict: &'static str) {
+        self.guardrails
+            .get_or_create(&VerdictLabels { verdict })
+            .inc();
+    }
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status {
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+use super::operation_name as operation;
+
+/// The hook that feeds the metrics.
+pub struct MetricsHook {
+    pub metrics: Arc<Metrics>,
+    pub governance: Arc<Governance>,
+}
+
+/// Marks a request counted in flight (scratch).
+#[derive(Clone, Copy)]
+struct InFlight;
+
+impl MetricsHook {
+    fn labels(&self, r: &RequestRecord) -> (Name, Name) {
+        let provider = self.metrics.names.get(r.provider_slug());
+        let model = self.metrics.models.get(r.model.as_deref().unwrap_or("-"));
+        (provider, model)
+    }
+}
+
+impl Hook for MetricsHook {
+    fn name(&self) -> &'static str {
+        "metrics"
+    }
+
+    fn phases(&self) -> Phases {
+        Phases {
+            on_request: true,
+            attempt_end: true,
+            per_chunk: true,
+            on_complete: true,
+            ..Phases::default()
+        }
+    }
+
+    fn on_request<'a>(
+        &'a self,
+        req: &'a RequestContext,
+        _route: &'a Node,
+    ) -> HookFuture<'a, Option<EarlyAnswer>> {
+        self.metrics.in_flight.inc();
+        req.with_scratch(|s| s.insert(InFlight));
+        Box::pin(std::future::ready(None))
+    }
+
+    fn attempt_end(&self, a: &AttemptRecord) {
+        let provider = self.metrics.names.get(a.provider);
+        self.metrics
+            .upstream
+            .get_or_create(&ProviderLabels {
+                provider: provider.clone(),
+            })
+            .observe(a.elapsed.as_secs_f64());
+        // A status when one came back, else why there was none (timeout, connect, …).
+        let outcome = match (a.status, a.error) {
+            (Some(s), _) => status_class(s.as_u16()),
+            (None, Some(e)) => e,
+            (None, None) => "unknown",
+        };
+        self.metrics
+            .attempts
+            .get_or_create(&AttemptLabels {
+                provider: provider.clone(),
+                outcome,
+            })
+            .inc();
+        if a.retry > 0 {
+            self.metrics
+                .retries
+                .get_or_create(&ProviderLabels { provider })
+                .inc();
+        }
+    }
+
+    fn on_stream(&self, record: &RequestRecord) -> Option<Box<dyn StreamTap>> {
+        if !record.stream || !record.status.is_success() {
+            return None;
+        }
+        let (provider, model) = self.labels(record);
+        Some(Box::new(Ttft {
+            metrics: self.metrics.clone(),
+            labels: ModelLabels {
+                operation: operation(record.op),
+                provider,
+                model,
+            },
+            started: record.started,
+            first: None,
+        }))
+    }
+
+    fn on_complete(&self, r: &RequestRecord) {
+        let m = &self.metrics;
+        if r.extensions.get::<InFlight>().is_some() {
+            m.in_flight.dec();
+        }
+        let (provider, model) = self.labels(r);
+        let op = operation(r.op);
+        let refused = r
+            .extensions
+            .get::<crate::governance::hook::Refused>()
+            .map(|x| x.0)
+            .or_else(|| {
+                r.error
+                    .filter(|e| crate::governance::error::CODES.contains(e))
+            });
+        if let Some(code) = refused {
+            m.refusals.get_or_create(&CodeLabels { code }).inc();
+        }
+        m.requests
+            .get_or_create(&RequestLabels {
+                operation: op,
+                provider: provider.clone(),
+                model: model.clone(),
+                status_class: status_class(r.status.as_u16()),
+                error_type: refused.or(r.error).unwrap_or("none"),
+                cache_status: r.cache_status,
+                stream: if r.stream { "true" } else { "false" },
+            })
+            .inc();
+        if let Some(g) = r.extensions.get::<crate::guardrails::Outcome>() {
+            for _ in 0..g.passed {
+                m.guardrail("pass");
+            }
+            for _ in 0..g.failed {
+                m.guardrail("fail");
+            }
+        }
+        if r.provider.is_none() {
+            return;
+        }
+        let labels = ModelLabels {
+            operation: op,
+            provider: provider.clone(),
+            model: model.clone(),
+        };
+        m.duration
+            .get_or_create(&labels)
+            .observe(r.duration.as_secs_f64());
+        if !r.stream {
+            m.overhead
+                .get_or_create(&OperationLabels { operation: op })
+                .observe(r.duration.saturating_sub(r.upstream_wait).as_secs_f64());
+        }
+        if r.attempts > 1 && i64::from(r.attempts) - 1 > i64::from(r.retries.max(0)) {
+            m.fallbacks
+                .get_or_create(&ProviderLabels {
+                    provider: provider.clone(),
+                })
+                .inc();
+        }
+        if let Some(u) = r.usage {
+            observe_tokens(m, op, &provider, &model, &u);
+        }
+        if r.status.is_success() {
+            if let Some(c) = self.governance.cost(r) {
+                m.cost.get_or_create(&labels).inc_by(c);
+            }
+        }
+    }
+}
+
+fn observe_tokens(m: &Metrics, op: &'static str, provider: &Name, model: &Name, u: &TokenUsage) {
+    for (token_type, n) in [
+        ("input", u.input),
+        ("output", u.output),
+        ("cached_input", u.cached_input),
+    ] {
+        if n == 0 && token_type == "cached_input" {
+            continue;
+        }
+        m.tokens
+            .get_or_create(&TokenLabels {
+                operation: op,
+                provider: provider.clone(),
+                model: model.clone(),
+                token_type,
+            })
+            .observe(n as f64);
+    }
+}
+
+/// Time to the first chunk and per output token, for one stream.
+struct Ttft {
+    metrics: Arc<Metrics>,
+    labels: ModelLabels,
+    started: Instant,
+    first: Option<Instant>,
+}
+
+impl StreamTap for Ttft {
+    fn on_chunk(&mut self, chunk: Bytes) -> ChunkAction {
+        if self.first.is_none() && !chunk.is_empty() {
+            let now = Instant::now();
+            self.first = Some(now);
+            self.metrics
+                .ttft
+                .get_or_create(&self.labels)
+                .observe(now.duration_since(self.started).as_secs_f64());
+        }
+        ChunkAction::Send(chunk)
+    }
+
+    fn on_end(&mut self, usage: Option<TokenUsage>) -> Option<Bytes> {
+        if let (Some(first), Some(u)) = (self.first, usage) {
+            if u.output > 0 {
+                let per = first.elapsed().as_secs_f64() / u.output as f64;
+                self.metrics
+                    .per_token
+                    .get_or_create(&self.labels)
+                    .observe(per);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_past_the_cap_are_other() {
+        let i = Interner::new(2);
+        assert_eq!(&*i.get("a").0, "a");
+        assert_eq!(&*i.get("b").0, "b");
+        assert_eq!(&*i.get("c").0, "other");
+        assert_eq!(&*i.get("a").0, "a", "known names stay");
+    }
+
+    #[test]
+    fn the_exposition_names_every_family() {
+        let m = Metrics::new();
+        m.guardrail("pass");
+        let text = String::from_utf8(m.render((3, 1, 0)).to_vec()).unwrap();
+        for name in [
+            "switchyard_guardrail_checks_total{verdict=\"pass\"} 1",
+            "switchyard_circuits{state=\"open\"} 1",
+            "# TYPE gen_ai_client_token_usage histogram",
+            "# TYPE switchyard_requests counter",
+        ] {
+            assert!(text.contains(name), "{name} in\n{text}");
+        }
+    }
+}

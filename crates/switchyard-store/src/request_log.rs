@@ -1,0 +1,472 @@
+//! The request log: one row per request the gateway served (who called, where it went, how it
+//! ended, how long it took, tokens and cost, the targets tried), written in batches, read back
+//! with filters and a cursor, summed per time bucket for analytics, and pruned by age.
+//!
+//! Times are BIGINT unix **milliseconds** (`time_ms`), unlike the other tables' seconds: a log
+//! is read at sub-second resolution. Rows never hold headers or credentials; the request body
+//! only when the gateway was told to log bodies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Arguments as _, Row as _};
+
+use crate::{db_err, json_text, Store, StoreError};
+
+/// One upstream try of a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetTry {
+    /// The target's path in the routing tree (`config.targets[1]`).
+    pub target: String,
+    pub provider: String,
+    /// 0 for a target's first try, then 1, 2, … for its retries.
+    pub retry: u32,
+    /// The upstream's status, when a response head arrived.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// One request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LogRow {
+    /// Insertion order (assigned by the database; ignored by [`Store::insert_logs`]).
+    pub id: i64,
+    pub trace_id: String,
+    /// When the request started, unix milliseconds.
+    pub time: i64,
+    pub key_id: Option<String>,
+    pub team_id: Option<String>,
+    /// The server file's route taken, by name.
+    pub route: Option<String>,
+    /// `chat`, `completions`, `embeddings`, `proxy`, …
+    pub op: String,
+    pub provider: Option<String>,
+    /// The model the client asked for.
+    pub model: Option<String>,
+    /// The model sent to the provider that answered (an override, or the asked one).
+    pub model_sent: Option<String>,
+    pub status: u16,
+    /// A low-cardinality label of the failure.
+    pub error: Option<String>,
+    /// From the request's start to the end of its response body.
+    pub latency_ms: i64,
+    /// Time spent waiting for upstream response heads.
+    pub upstream_ms: i64,
+    /// `latency_ms - upstream_ms`: what the gateway (and the body's transfer) added.
+    pub overhead_ms: i64,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cached_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    /// `HIT`, `MISS`, `SEMANTIC HIT`, …, `DISABLED`.
+    pub cache_status: String,
+    pub stream: bool,
+    pub retries: i64,
+    pub attempts: i64,
+    pub client_gone: bool,
+    pub stream_error: Option<String>,
+    /// Every upstream try, in order.
+    pub targets: Vec<TargetTry>,
+    /// The request body (when bodies are logged), possibly truncated.
+    pub request_body: Option<String>,
+}
+
+impl LogRow {
+    /// The row's paging cursor: `<time>_<id>`.
+    pub fn cursor(&self) -> String {
+        format!("{}_{}", self.time, self.id)
+    }
+}
+
+/// Which statuses a filter matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Exactly this status.
+    Exact(u16),
+    /// A class: `5` is 500–599.
+    Class(u8),
+}
+
+/// Which rows [`Store::logs`] returns (`None` matches anything), newest first.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub key_id: Option<String>,
+    pub team_id: Option<String>,
+    pub provider: Option<String>,
+    /// Matches the model asked for or the model sent.
+    pub model: Option<String>,
+    pub status: Option<StatusFilter>,
+    pub error: Option<String>,
+    pub trace_id: Option<String>,
+    /// `time >= since` (unix ms).
+    pub since: Option<i64>,
+    /// `time < until` (unix ms).
+    pub until: Option<i64>,
+    /// Only rows older than this `(time, id)` cursor (see [`LogRow::cursor`]).
+    pub before: Option<(i64, i64)>,
+    /// At most this many rows; 0 means [`LogFilter::DEFAULT_LIMIT`].
+    pub limit: u32,
+}
+
+impl LogFilter {
+    pub const DEFAULT_LIMIT: u32 = 100;
+}
+
+/// An analytics bucket's width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bucket {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Bucket {
+    pub fn millis(self) -> i64 {
+        match self {
+            Bucket::Minute => 60_000,
+            Bucket::Hour => 3_600_000,
+            Bucket::Day => 86_400_000,
+        }
+    }
+}
+
+/// What analytics rows are grouped by, within a bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupBy {
+    Provider,
+    /// The model sent, else the model asked for.
+    Model,
+    /// The gateway key.
+    Key,
+}
+
+/// [`Store::analytics`]'s question: rows with `since <= time < until` (unix ms).
+#[derive(Debug, Clone)]
+pub struct AnalyticsQuery {
+    pub bucket: Bucket,
+    pub group_by: GroupBy,
+    pub since: i64,
+    pub until: i64,
+}
+
+/// One (bucket, group) of analytics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalyticsRow {
+    /// The bucket's start, unix ms (UTC).
+    pub time: i64,
+    /// The provider, model or key id (`None`: requests without one).
+    pub group: Option<String>,
+    pub requests: i64,
+    /// Requests with a status of 400 or more, or an error label.
+    pub errors: i64,
+    /// Latency percentiles (nearest rank) of the bucket's requests.
+    pub p50_ms: i64,
+    pub p95_ms: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_usd: f64,
+}
+
+const COLUMNS: &str = "seq, trace_id, time_ms, key_id, team_id, route, op, provider, model, \
+     model_sent, status, error, latency_ms, upstream_ms, overhead_ms, input_tokens, \
+     output_tokens, cached_tokens, cost_usd, cache_status, stream, retries, attempts, \
+     client_gone, stream_error, targets, request_body";
+
+impl Store {
+    /// Writes `rows`, all in one transaction.
+    pub async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx().await?;
+        for r in rows {
+            let targets = json_text(&serde_json::to_value(&r.targets).map_err(|e| {
+                StoreError::Database(format!("cannot encode a log row's targets: {e}"))
+            })?)?;
+            sqlx::query(
+                "INSERT INTO request_log
+                   (trace_id, time_ms, key_id, team_id, route, op, provider, model, model_sent,
+                    status, error, latency_ms, upstream_ms, overhead_ms, input_tokens,
+                    output_tokens, cached_tokens, cost_usd, cache_status, stream, retries,
+                    attempts, client_gone, stream_error, targets, request_body)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+            )
+            .bind(&r.trace_id)
+            .bind(r.time)
+            .bind(&r.key_id)
+            .bind(&r.team_id)
+            .bind(&r.route)
+            .bind(&r.op)
+            .bind(&r.provider)
+            .bind(&r.model)
+            .bind(&r.model_sent)
+            .bind(i64::from(r.status))
+            .bind(&r.error)
+            .bind(r.latency_ms)
+            .bind(r.upstream_ms)
+            .bind(r.overhead_ms)
+            .bind(r.input_tokens)
+            .bind(r.output_tokens)
+            .bind(r.cached_tokens)
+            .bind(r.cost_usd)
+            .bind(&r.cache_status)
+            .bind(i64::from(r.stream))
+            .bind(r.retries)
+            .bind(r.attempts)
+            .bind(i64::from(r.client_gone))
+            .bind(&r.stream_error)
+            .bind(targets)
+            .bind(&r.request_body)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    /// Rows matching the filter, newest first (by time, then insertion order).
+    pub async fn logs(&self, f: &LogFilter) -> Result<Vec<LogRow>, StoreError> {
+        let mut w = Where::default();
+        for (column, value) in [
+            ("key_id", &f.key_id),
+            ("team_id", &f.team_id),
+            ("provider", &f.provider),
+            ("error", &f.error),
+            ("trace_id", &f.trace_id),
+        ] {
+            if let Some(v) = value {
+                let n = w.arg(v.clone())?;
+                w.cond(format!("{column} = ${n}"));
+            }
+        }
+        if let Some(m) = &f.model {
+            let n = w.arg(m.clone())?;
+            w.cond(format!("(model = ${n} OR model_sent = ${n})"));
+        }
+        match f.status {
+            Some(StatusFilter::Exact(s)) => {
+                let n = w.arg(i64::from(s))?;
+                w.cond(format!("status = ${n}"));
+            }
+            Some(StatusFilter::Class(c)) => {
+                let lo = w.arg(i64::from(c) * 100)?;
+                let hi = w.arg(i64::from(c) * 100 + 100)?;
+                w.cond(format!("status >= ${lo} AND status < ${hi}"));
+            }
+            None => {}
+        }
+        w.range(f.since, f.until)?;
+        if let Some((t, id)) = f.before {
+            let a = w.arg(t)?;
+            let b = w.arg(id)?;
+            w.cond(format!(
+                "(time_ms < ${a} OR (time_ms = ${a} AND seq < ${b}))"
+            ));
+        }
+        let limit = if f.limit == 0 {
+            LogFilter::DEFAULT_LIMIT
+        } else {
+            f.limit
+        };
+        let n = w.arg(i64::from(limit))?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM request_log {} ORDER BY time_ms DESC, seq DESC LIMIT ${n}",
+            w.clause()
+        );
+        let rows = sqlx::query_with(&sql, w.args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(log_row).collect()
+    }
+
+    /// Requests, errors, latency percentiles, tokens and cost per time bucket and group, oldest
+    /// bucket first, then by group. Reads the window's rows (a few columns each) and sums them
+    /// here, so the percentiles are exact and the SQL the same on both backends.
+    pub async fn analytics(&self, q: &AnalyticsQuery) -> Result<Vec<AnalyticsRow>, StoreError> {
+        let mut w = Where::default();
+        w.range(Some(q.since), Some(q.until))?;
+        let group = match q.group_by {
+            GroupBy::Provider => "provider",
+            GroupBy::Model => "COALESCE(model_sent, model)",
+            GroupBy::Key => "key_id",
+        };
+        let sql = format!(
+            "SELECT time_ms, {group} AS grp, status, error, latency_ms, input_tokens,
+                    output_tokens, cost_usd
+             FROM request_log {}",
+            w.clause()
+        );
+        let rows = sqlx::query_with(&sql, w.args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        #[derive(Default)]
+        struct Acc {
+            requests: i64,
+            errors: i64,
+            latencies: Vec<i64>,
+            input_tokens: i64,
+            output_tokens: i64,
+            cost_usd: f64,
+        }
+        let width = q.bucket.millis();
+        let mut acc: BTreeMap<(i64, Option<String>), Acc> = BTreeMap::new();
+        for row in &rows {
+            let time: i64 = row.try_get("time_ms").map_err(db_err)?;
+            let grp: Option<String> = row.try_get("grp").map_err(db_err)?;
+            let status: i64 = row.try_get("status").map_err(db_err)?;
+            let error: Option<String> = row.try_get("error").map_err(db_err)?;
+            let a = acc
+                .entry((time.div_euclid(width) * width, grp))
+                .or_default();
+            a.requests += 1;
+            if status >= 400 || error.is_some() {
+                a.errors += 1;
+            }
+            a.latencies.push(row.try_get("latency_ms").map_err(db_err)?);
+            let input: Option<i64> = row.try_get("input_tokens").map_err(db_err)?;
+            let output: Option<i64> = row.try_get("output_tokens").map_err(db_err)?;
+            let cost: Option<f64> = row.try_get("cost_usd").map_err(db_err)?;
+            a.input_tokens = a.input_tokens.saturating_add(input.unwrap_or(0));
+            a.output_tokens = a.output_tokens.saturating_add(output.unwrap_or(0));
+            a.cost_usd += cost.unwrap_or(0.0);
+        }
+        Ok(acc
+            .into_iter()
+            .map(|((time, group), mut a)| {
+                a.latencies.sort_unstable();
+                AnalyticsRow {
+                    time,
+                    group,
+                    requests: a.requests,
+                    errors: a.errors,
+                    p50_ms: percentile(&a.latencies, 50),
+                    p95_ms: percentile(&a.latencies, 95),
+                    input_tokens: a.input_tokens,
+                    output_tokens: a.output_tokens,
+                    cost_usd: a.cost_usd,
+                }
+            })
+            .collect())
+    }
+
+    /// Deletes the rows older than `older_than` (unix ms); how many.
+    pub async fn prune_logs(&self, older_than: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM request_log WHERE time_ms < $1")
+            .bind(older_than)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// The nearest-rank `p`th percentile of sorted values (0 when empty).
+fn percentile(sorted: &[i64], p: usize) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (sorted.len() * p).div_ceil(100).max(1);
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+/// A `WHERE` clause under construction.
+#[derive(Default)]
+struct Where {
+    conditions: Vec<String>,
+    args: AnyArguments<'static>,
+}
+
+impl Where {
+    /// Adds an argument; its placeholder number.
+    fn arg<T>(&mut self, v: T) -> Result<usize, StoreError>
+    where
+        T: sqlx::Encode<'static, sqlx::Any> + sqlx::Type<sqlx::Any> + 'static,
+    {
+        self.args
+            .add(v)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(self.args.len())
+    }
+
+    fn cond(&mut self, c: String) {
+        self.conditions.push(c);
+    }
+
+    fn range(&mut self, since: Option<i64>, until: Option<i64>) -> Result<(), StoreError> {
+        if let Some(s) = since {
+            let n = self.arg(s)?;
+            self.cond(format!("time_ms >= ${n}"));
+        }
+        if let Some(u) = until {
+            let n = self.arg(u)?;
+            self.cond(format!("time_ms < ${n}"));
+        }
+        Ok(())
+    }
+
+    fn clause(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+}
+
+fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
+    let get_i64 = |c: &str| row.try_get::<i64, _>(c).map_err(db_err);
+    let targets: String = row.try_get("targets").map_err(db_err)?;
+    let targets = serde_json::from_str(&targets).map_err(|e| {
+        StoreError::Database(format!("a stored log row's targets are not valid: {e}"))
+    })?;
+    Ok(LogRow {
+        id: get_i64("seq")?,
+        trace_id: row.try_get("trace_id").map_err(db_err)?,
+        time: get_i64("time_ms")?,
+        key_id: row.try_get("key_id").map_err(db_err)?,
+        team_id: row.try_get("team_id").map_err(db_err)?,
+        route: row.try_get("route").map_err(db_err)?,
+        op: row.try_get("op").map_err(db_err)?,
+        provider: row.try_get("provider").map_err(db_err)?,
+        model: row.try_get("model").map_err(db_err)?,
+        model_sent: row.try_get("model_sent").map_err(db_err)?,
+        status: u16::try_from(get_i64("status")?).unwrap_or(0),
+        error: row.try_get("error").map_err(db_err)?,
+        latency_ms: get_i64("latency_ms")?,
+        upstream_ms: get_i64("upstream_ms")?,
+        overhead_ms: get_i64("overhead_ms")?,
+        input_tokens: row.try_get("input_tokens").map_err(db_err)?,
+        output_tokens: row.try_get("output_tokens").map_err(db_err)?,
+        cached_tokens: row.try_get("cached_tokens").map_err(db_err)?,
+        cost_usd: row.try_get("cost_usd").map_err(db_err)?,
+        cache_status: row.try_get("cache_status").map_err(db_err)?,
+        stream: get_i64("stream")? != 0,
+        retries: get_i64("retries")?,
+        attempts: get_i64("attempts")?,
+        client_gone: get_i64("client_gone")? != 0,
+        stream_error: row.try_get("stream_error").map_err(db_err)?,
+        targets,
+        request_body: row.try_get("request_body").map_err(db_err)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        assert_eq!(percentile(&[], 50), 0);
+        assert_eq!(percentile(&[7], 95), 7);
+        let v: Vec<i64> = (1..=100).collect();
+        assert_eq!((percentile(&v, 50), percentile(&v, 95)), (50, 95));
+        assert_eq!(percentile(&[1, 2, 3], 50), 2);
+    }
+}

@@ -1,0 +1,279 @@
+//! The request log, on both backends.
+
+use switchyard_store::{
+    AnalyticsQuery, Bucket, GroupBy, LogFilter, LogRow, StatusFilter, TargetTry,
+};
+
+use crate::common::{on_both_backends, TestDb};
+
+const T0: i64 = 1_764_633_600_000; // 2025-12-02T00:00:00Z
+
+fn row(trace: &str, time: i64, key: &str, provider: &str, status: u16, latency: i64) -> LogRow {
+    LogRow {
+        trace_id: trace.into(),
+        time,
+        key_id: Some(key.into()),
+        team_id: Some("team_t".into()),
+        route: Some("m".into()),
+        op: "chat".into(),
+        provider: Some(provider.into()),
+        model: Some("gpt-4o-mini".into()),
+        model_sent: Some(format!("{provider}-model")),
+        status,
+        error: (status >= 400).then(|| "upstream_error".into()),
+        latency_ms: latency,
+        upstream_ms: latency - 1,
+        overhead_ms: 1,
+        input_tokens: Some(10),
+        output_tokens: Some(5),
+        cached_tokens: Some(0),
+        cost_usd: Some(0.5),
+        cache_status: "DISABLED".into(),
+        stream: status == 200,
+        retries: 0,
+        attempts: 1,
+        client_gone: false,
+        stream_error: None,
+        targets: vec![TargetTry {
+            target: "config".into(),
+            provider: provider.into(),
+            retry: 0,
+            status: Some(status),
+            error: None,
+            elapsed_ms: 3,
+        }],
+        request_body: None,
+        ..LogRow::default()
+    }
+}
+
+async fn logs_round_trip_every_field(db: TestDb) {
+    let store = db.open().await;
+    store.insert_logs(&[]).await.unwrap();
+    let mut r = row("tr_1", T0, "key_a", "openai", 200, 40);
+    r.request_body = Some("{\"model\":\"x\"}".into());
+    r.stream_error = Some("stalled".into());
+    r.client_gone = true;
+    r.cost_usd = None;
+    r.input_tokens = None;
+    store.insert_logs(&[r.clone()]).await.unwrap();
+    let got = store.logs(&LogFilter::default()).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].id > 0);
+    assert_eq!(got[0], LogRow { id: got[0].id, ..r });
+}
+
+async fn logs_filter_and_page_newest_first(db: TestDb) {
+    let store = db.open().await;
+    let mut rows = Vec::new();
+    for i in 0..10 {
+        let (key, provider, status) = match i % 3 {
+            0 => ("key_a", "openai", 200),
+            1 => ("key_b", "groq", 503),
+            _ => ("key_a", "groq", 429),
+        };
+        // Two rows share each millisecond: the cursor must split ties by id.
+        rows.push(row(
+            &format!("tr_{i}"),
+            T0 + i / 2,
+            key,
+            provider,
+            status,
+            10 + i,
+        ));
+    }
+    store.insert_logs(&rows).await.unwrap();
+
+    let all = store.logs(&LogFilter::default()).await.unwrap();
+    let traces: Vec<&str> = all.iter().map(|r| r.trace_id.as_str()).collect();
+    assert_eq!(traces[0], "tr_9");
+    assert_eq!(traces[9], "tr_0");
+
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .logs(&LogFilter {
+                before,
+                limit: 3,
+                ..LogFilter::default()
+            })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        before = page.last().map(|r| (r.time, r.id));
+        seen.extend(page.into_iter().map(|r| r.trace_id));
+    }
+    assert_eq!(seen, traces);
+
+    let count = |f: LogFilter| {
+        let store = store.clone();
+        async move { store.logs(&f).await.unwrap().len() }
+    };
+    assert_eq!(
+        count(LogFilter {
+            key_id: Some("key_b".into()),
+            ..Default::default()
+        })
+        .await,
+        3
+    );
+    assert_eq!(
+        count(LogFilter {
+            provider: Some("groq".into()),
+            ..Default::default()
+        })
+        .await,
+        6
+    );
+    assert_eq!(
+        count(LogFilter {
+            status: Some(StatusFilter::Class(4)),
+            ..Default::default()
+        })
+        .await,
+        3
+    );
+    assert_eq!(
+        count(LogFilter {
+            status: Some(StatusFilter::Exact(503)),
+            ..Default::default()
+        })
+        .await,
+        3
+    );
+    assert_eq!(
+        count(LogFilter {
+            status: Some(StatusFilter::Class(2)),
+            ..Default::default()
+        })
+        .await,
+        4
+    );
+    assert_eq!(
+        count(LogFilter {
+            model: Some("groq-model".into()),
+            ..Default::default()
+        })
+        .await,
+        6
+    );
+    assert_eq!(
+        count(LogFilter {
+            model: Some("gpt-4o-mini".into()),
+            ..Default::default()
+        })
+        .await,
+        10
+    );
+    assert_eq!(
+        count(LogFilter {
+            error: Some("upstream_error".into()),
+            ..Default::default()
+        })
+        .await,
+        6
+    );
+    assert_eq!(
+        count(LogFilter {
+            trace_id: Some("tr_4".into()),
+            ..Default::default()
+        })
+        .await,
+        1
+    );
+    assert_eq!(
+        count(LogFilter {
+            team_id: Some("nope".into()),
+            ..Default::default()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        count(LogFilter {
+            since: Some(T0 + 2),
+            until: Some(T0 + 4),
+            ..Default::default()
+        })
+        .await,
+        4
+    );
+}
+
+async fn analytics_sums_per_bucket_and_group(db: TestDb) {
+    let store = db.open().await;
+    let minute = 60_000;
+    let mut rows = Vec::new();
+    for i in 0..20 {
+        rows.push(row(&format!("a{i}"), T0 + i, "key_a", "openai", 200, i + 1));
+    }
+    rows.push(row("b0", T0 + 5, "key_b", "groq", 500, 100));
+    rows.push(row("c0", T0 + minute + 5, "key_a", "openai", 200, 7));
+    // Outside the window.
+    rows.push(row("d0", T0 - 1, "key_a", "openai", 200, 7));
+    store.insert_logs(&rows).await.unwrap();
+
+    let q = |bucket, group_by| AnalyticsQuery {
+        bucket,
+        group_by,
+        since: T0,
+        until: T0 + 3_600_000,
+    };
+    let by_provider = store
+        .analytics(&q(Bucket::Minute, GroupBy::Provider))
+        .await
+        .unwrap();
+    assert_eq!(by_provider.len(), 3, "{by_provider:?}");
+    let first = &by_provider[0];
+    assert_eq!((first.time, first.group.as_deref()), (T0, Some("groq")));
+    assert_eq!((first.requests, first.errors, first.p50_ms), (1, 1, 100));
+    let openai = &by_provider[1];
+    assert_eq!((openai.time, openai.group.as_deref()), (T0, Some("openai")));
+    assert_eq!((openai.requests, openai.errors), (20, 0));
+    assert_eq!((openai.p50_ms, openai.p95_ms), (10, 19));
+    assert_eq!((openai.input_tokens, openai.output_tokens), (200, 100));
+    assert!((openai.cost_usd - 10.0).abs() < 1e-9);
+    assert_eq!(by_provider[2].time, T0 + minute);
+
+    let hourly = store
+        .analytics(&q(Bucket::Hour, GroupBy::Key))
+        .await
+        .unwrap();
+    let groups: Vec<(Option<&str>, i64)> = hourly
+        .iter()
+        .map(|r| (r.group.as_deref(), r.requests))
+        .collect();
+    assert_eq!(groups, [(Some("key_a"), 21), (Some("key_b"), 1)]);
+    let by_model = store
+        .analytics(&q(Bucket::Day, GroupBy::Model))
+        .await
+        .unwrap();
+    assert_eq!(by_model.len(), 2);
+    assert_eq!(by_model[1].group.as_deref(), Some("openai-model"));
+}
+
+async fn prune_deletes_only_older_rows(db: TestDb) {
+    let store = db.open().await;
+    store
+        .insert_logs(&[
+            row("old", T0 - 1, "key_a", "openai", 200, 1),
+            row("new", T0, "key_a", "openai", 200, 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.prune_logs(T0).await.unwrap(), 1);
+    let left = store.logs(&LogFilter::default()).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].trace_id, "new");
+    assert_eq!(store.prune_logs(T0).await.unwrap(), 0);
+}
+
+on_both_backends!(
+    logs_round_trip_every_field,
+    logs_filter_and_page_newest_first,
+    analytics_sums_per_bucket_and_group,
+    prune_deletes_only_older_rows,
+);
