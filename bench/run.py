@@ -490,11 +490,14 @@ def main():
             # The same route with every observability feature off (metrics disabled, no log, no
             # traces) and with all of them on: metrics, the request log in SQLite, and traces
             # exported over OTLP/HTTP (to the mock, which answers any POST).
-            for label, extra in (("observability off", "metrics:\n  enabled: false\n"),
-                                 ("metrics + request log + traces", "request_log:\n  enabled: true\n"
-                                  f"traces:\n  endpoint: {mock_url}\n")):
+            log = "request_log:\n  enabled: true\n"
+            traces = f"traces:\n  endpoint: {mock_url}\n"
+            for tag, label, extra in (("off", "observability off", "metrics:\n  enabled: false\n"),
+                                      ("metrics", "metrics", ""),
+                                      ("log", "metrics + request log", log),
+                                      ("traces", "metrics + traces", traces),
+                                      ("all", "metrics + request log + traces", log + traces)):
                 port = free_port()
-                tag = "on" if "traces" in extra else "off"
                 yaml = (f"server:\n  worker_threads: {args.workers or os.cpu_count()}\n" + extra
                         + f"database:\n  url: sqlite://{os.path.join(OUT, f'observability-{tag}-{os.getpid()}.db')}\n"
                         f"  encryption_key: {'ab' * 32}\n")

@@ -1,11 +1,12 @@
 //! Batching export that drops instead of blocking: ended spans go into a bounded queue (a full
-//! queue drops the span and counts it), and one thread of its own sends them to the collector
-//! in batches over OTLP/HTTP. A collector that is down or slow costs the gateway dropped spans,
+//! queue drops the span and counts it), and one thread of its own wakes every half second (or
+//! when a batch is full, never once per span) and sends them to the collector in batches over
+//! OTLP/HTTP. A collector that is down or slow costs the gateway dropped spans,
 //! never a waiting request.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use opentelemetry::Context;
@@ -13,7 +14,6 @@ use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
-use tokio::sync::mpsc;
 
 use super::config::TracesConfig;
 
@@ -37,10 +37,24 @@ pub fn dropped_spans() -> u64 {
     DROPPED.load(Ordering::Relaxed)
 }
 
+/// Spans waiting for the export thread. Requests only push (under a short lock); the thread
+/// wakes every [`BATCH_DELAY`], or as soon as a batch is full — never once per span.
+#[derive(Debug, Default)]
+struct Queue {
+    spans: Vec<SpanData>,
+    closed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+}
+
 /// The span processor: hands ended, sampled spans to the export thread without waiting.
 #[derive(Debug)]
 pub struct DroppingProcessor {
-    queue: Mutex<Option<mpsc::Sender<SpanData>>>,
+    shared: Arc<Shared>,
     /// Signalled (by dropping its sender) when the export thread has sent what it had.
     done: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
 }
@@ -72,64 +86,66 @@ impl DroppingProcessor {
             .build()
             .map_err(|e| e.to_string())?;
         exporter.set_resource(resource);
-        let (tx, rx) = mpsc::channel(QUEUE_SIZE);
+        let shared = Arc::new(Shared::default());
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
+        let theirs = shared.clone();
         std::thread::Builder::new()
             .name("otlp-export".into())
             .spawn(move || {
-                runtime.block_on(export_loop(exporter, rx));
+                export_loop(&runtime, &exporter, &theirs);
                 drop(done_tx);
             })
             .map_err(|e| e.to_string())?;
         Ok(DroppingProcessor {
-            queue: Mutex::new(Some(tx)),
+            shared,
             done: Mutex::new(Some(done_rx)),
         })
     }
 }
 
-/// Collects spans into batches (up to [`MAX_BATCH`], or what arrived within [`BATCH_DELAY`]
-/// of the first) and exports them, until the queue is closed and empty.
-async fn export_loop(exporter: opentelemetry_otlp::SpanExporter, mut rx: mpsc::Receiver<SpanData>) {
+/// Takes what is queued every [`BATCH_DELAY`] (or once a batch is full) and exports it in
+/// batches of at most [`MAX_BATCH`], until the queue is closed and empty.
+fn export_loop(
+    runtime: &tokio::runtime::Runtime,
+    exporter: &opentelemetry_otlp::SpanExporter,
+    shared: &Shared,
+) {
     loop {
-        let Some(first) = rx.recv().await else {
-            break;
+        let (spans, closed) = {
+            let q = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let (mut q, _) = shared
+                .ready
+                .wait_timeout_while(q, BATCH_DELAY, |q| q.spans.len() < MAX_BATCH && !q.closed)
+                .unwrap_or_else(PoisonError::into_inner);
+            (std::mem::take(&mut q.spans), q.closed)
         };
-        let mut batch = Vec::with_capacity(MAX_BATCH.min(64));
-        batch.push(first);
-        let deadline = tokio::time::Instant::now() + BATCH_DELAY;
-        let mut closed = false;
-        while batch.len() < MAX_BATCH {
-            tokio::select! {
-                span = rx.recv() => match span {
-                    Some(s) => batch.push(s),
-                    None => {
-                        closed = true;
-                        break;
-                    }
-                },
-                () = tokio::time::sleep_until(deadline) => break,
-            }
-        }
-        let n = batch.len() as u64;
-        let sent = tokio::time::timeout(
-            EXPORT_TIMEOUT + Duration::from_secs(1),
-            exporter.export(batch),
-        )
-        .await;
-        match sent {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                DROPPED.fetch_add(n, Ordering::Relaxed);
-                tracing::debug!(error = %e, spans = n, "trace export failed; spans dropped");
-            }
-            Err(_) => {
-                DROPPED.fetch_add(n, Ordering::Relaxed);
-                tracing::debug!(spans = n, "trace export timed out; spans dropped");
+        let mut spans = spans;
+        while !spans.is_empty() {
+            let rest = spans.split_off(spans.len().min(MAX_BATCH));
+            let batch = std::mem::replace(&mut spans, rest);
+            let n = batch.len() as u64;
+            // The timer is made inside the runtime (it needs its clock).
+            let sent = runtime.block_on(async {
+                tokio::time::timeout(
+                    EXPORT_TIMEOUT + Duration::from_secs(1),
+                    exporter.export(batch),
+                )
+                .await
+            });
+            match sent {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    DROPPED.fetch_add(n, Ordering::Relaxed);
+                    tracing::debug!(error = %e, spans = n, "trace export failed; spans dropped");
+                }
+                Err(_) => {
+                    DROPPED.fetch_add(n, Ordering::Relaxed);
+                    tracing::debug!(spans = n, "trace export timed out; spans dropped");
+                }
             }
         }
         if closed {
@@ -145,13 +161,18 @@ impl SpanProcessor for DroppingProcessor {
         if !span.span_context.is_sampled() {
             return;
         }
-        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        let sent = match queue.as_ref() {
-            Some(tx) => tx.try_send(span).is_ok(),
-            None => false,
-        };
-        if !sent {
+        let mut q = self
+            .shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if q.closed || q.spans.len() >= QUEUE_SIZE {
             DROPPED.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        q.spans.push(span);
+        if q.spans.len() == MAX_BATCH {
+            self.shared.ready.notify_one();
         }
     }
 
@@ -162,12 +183,12 @@ impl SpanProcessor for DroppingProcessor {
 
     /// Closes the queue and waits (up to `timeout`) for the export thread to send what it holds.
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        drop(
-            self.queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
+        self.shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .closed = true;
+        self.shared.ready.notify_one();
         let done = self
             .done
             .lock()
