@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
 /// One problem in a configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -18,6 +21,23 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// `v` read as the section (or sub-section) at `section` into `T`; a mismatch is one error
+/// whose path names the field (`cache.max_bytes`, or `cache` itself).
+pub fn read_section<T: DeserializeOwned>(v: &Value, section: &str) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        ConfigError {
+            path: if path == "." {
+                section.to_owned()
+            } else {
+                format!("{section}.{path}")
+            },
+            message: e.into_inner().to_string(),
+            credentials: false,
+        }
+    })
+}
+
 /// Every problem found in one pass, so a user fixes them all at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
@@ -29,6 +49,11 @@ impl ConfigErrors {
             message: message.into(),
             credentials: false,
         });
+    }
+
+    /// [`read_section`], with its error recorded here.
+    pub fn read<T: DeserializeOwned>(&mut self, v: &Value, section: &str) -> Option<T> {
+        read_section(v, section).map_err(|e| self.0.push(e)).ok()
     }
 
     /// Records a missing credential.

@@ -466,18 +466,8 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return s;
     };
-    let raw: RawServer = match serde_path_to_error::deserialize(v) {
-        Ok(r) => r,
-        Err(e) => {
-            let path = e.path().to_string();
-            let at = if path == "." {
-                "server".to_owned()
-            } else {
-                format!("server.{path}")
-            };
-            errs.push(&at, e.into_inner().to_string());
-            return s;
-        }
+    let Some(raw) = errs.read::<RawServer>(v, "server") else {
+        return s;
     };
     if let Some(l) = raw.listen {
         match l.parse() {

@@ -108,25 +108,12 @@ struct RawDatabase {
     encryption_key: Option<String>,
 }
 
-fn section<T: for<'de> Deserialize<'de>>(
+fn section<T: serde::de::DeserializeOwned>(
     v: Option<&Value>,
     name: &str,
     errs: &mut ConfigErrors,
 ) -> Option<T> {
-    let v = v.filter(|v| !v.is_null())?;
-    match serde_path_to_error::deserialize(v) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            let path = e.path().to_string();
-            let at = if path == "." {
-                name.to_owned()
-            } else {
-                format!("{name}.{path}")
-            };
-            errs.push(&at, e.into_inner().to_string());
-            None
-        }
-    }
+    errs.read(v.filter(|v| !v.is_null())?, name)
 }
 
 /// The sections a governance setup reads from the file's root (and the environment).

@@ -125,26 +125,6 @@ struct RawRedis {
     prefix: Option<String>,
 }
 
-fn raw<T: for<'de> Deserialize<'de>>(
-    v: &Value,
-    section: &str,
-    errs: &mut ConfigErrors,
-) -> Option<T> {
-    match serde_path_to_error::deserialize(v) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            let path = e.path().to_string();
-            let at = if path == "." {
-                section.to_owned()
-            } else {
-                format!("{section}.{path}")
-            };
-            errs.push(&at, e.into_inner().to_string());
-            None
-        }
-    }
-}
-
 /// The `cache:` section (defaults when absent).
 pub fn parse_cache(
     v: Option<&Value>,
@@ -154,7 +134,7 @@ pub fn parse_cache(
     let mut s = CacheSettings::default();
     let Some(r) = v
         .filter(|v| !v.is_null())
-        .and_then(|v| raw::<RawCache>(v, "cache", errs))
+        .and_then(|v| errs.read::<RawCache>(v, "cache"))
     else {
         return s;
     };
@@ -214,7 +194,7 @@ fn parse_semantic(r: RawSemantic, errs: &mut ConfigErrors) -> Option<SemanticSet
 
 /// The `redis:` section (`None` when absent).
 pub fn parse_redis(v: Option<&Value>, errs: &mut ConfigErrors) -> Option<RedisSettings> {
-    let r = raw::<RawRedis>(v.filter(|v| !v.is_null())?, "redis", errs)?;
+    let r = errs.read::<RawRedis>(v.filter(|v| !v.is_null())?, "redis")?;
     if !(r.url.starts_with("redis://") || r.url.starts_with("rediss://")) {
         errs.push("redis.url", "must be a redis:// or rediss:// URL");
         return None;

@@ -71,27 +71,16 @@ pub fn parse(
 ) -> TelemetrySettings {
     let mut t = TelemetrySettings::default();
     if let Some(v) = metrics.filter(|v| !v.is_null()) {
-        match serde_path_to_error::deserialize::<_, RawMetrics>(v) {
-            Ok(r) => {
-                if let Some(e) = r.enabled {
-                    t.metrics.enabled = e;
-                }
-                match r.bearer_token.filter(|s| !s.is_empty()) {
-                    Some(tok) if tok.len() < 16 => {
-                        errs.push("metrics.bearer_token", "must be at least 16 characters")
-                    }
-                    Some(tok) => t.metrics.bearer_token = Some(Secret::new(tok)),
-                    None => {}
-                }
+        if let Some(r) = errs.read::<RawMetrics>(v, "metrics") {
+            if let Some(e) = r.enabled {
+                t.metrics.enabled = e;
             }
-            Err(e) => {
-                let path = e.path().to_string();
-                let at = if path == "." {
-                    "metrics".to_owned()
-                } else {
-                    format!("metrics.{path}")
-                };
-                errs.push(&at, e.into_inner().to_string());
+            match r.bearer_token.filter(|s| !s.is_empty()) {
+                Some(tok) if tok.len() < 16 => {
+                    errs.push("metrics.bearer_token", "must be at least 16 characters")
+                }
+                Some(tok) => t.metrics.bearer_token = Some(Secret::new(tok)),
+                None => {}
             }
         }
     }

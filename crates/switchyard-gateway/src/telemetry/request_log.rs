@@ -31,6 +31,7 @@ use serde_json::Value;
 use switchyard_store::{LogRow, Store, TargetTry};
 use tokio::sync::mpsc;
 
+use crate::config::errors::read_section;
 use crate::config::GatewayConfig;
 use crate::context::RequestContext;
 use crate::governance::Governance;
@@ -92,15 +93,7 @@ pub fn parse(raw: Option<&Value>) -> Result<Settings, String> {
     let Some(v) = raw.filter(|v| !v.is_null()) else {
         return Ok(s);
     };
-    let r: Raw = serde_path_to_error::deserialize(v).map_err(|e| {
-        let path = e.path().to_string();
-        let at = if path == "." {
-            "request_log".to_owned()
-        } else {
-            format!("request_log.{path}")
-        };
-        format!("{at}: {}", e.into_inner())
-    })?;
+    let r: Raw = read_section(v, "request_log").map_err(|e| e.to_string())?;
     s.enabled = r.enabled;
     s.bodies = r.bodies.unwrap_or(false);
     if let Some(ret) = r.retention {

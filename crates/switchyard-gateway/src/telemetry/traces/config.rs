@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use http::{HeaderName, HeaderValue, Uri};
 use serde_json::Value;
 
+use crate::config::errors::read_section;
 use crate::config::ConfigErrors;
 
 /// Where OTLP/HTTP goes when nothing says (the OTLP default).
@@ -114,16 +115,10 @@ impl TracesConfig {
         }
         let mut errs = ConfigErrors::default();
         let file = match raw {
-            Some(v) => match serde_path_to_error::deserialize::<_, RawTraces>(v) {
+            Some(v) => match read_section::<RawTraces>(v, "traces") {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    let path = e.path().to_string();
-                    let at = if path == "." {
-                        "traces".to_owned()
-                    } else {
-                        format!("traces.{path}")
-                    };
-                    errs.push(&at, e.into_inner().to_string());
+                    errs.0.push(e);
                     return Err(errs);
                 }
             },
