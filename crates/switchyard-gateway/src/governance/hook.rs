@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue};
 use switchyard_types::usage::TokenUsage;
 
 use super::auth::Principal;
@@ -231,10 +231,6 @@ impl GovernanceHook {
             Err((e, headers)) => AttemptDecision::Fail(refusal(req, &e, headers)),
         }
     }
-
-    fn cost(&self, record: &RequestRecord) -> Option<f64> {
-        self.0.cost(record)
-    }
 }
 
 /// `0.000123`: dollars with up to ten decimals, trailing zeros trimmed.
@@ -299,7 +295,7 @@ impl Hook for GovernanceHook {
             }
         }
         if record.status.is_success() {
-            if let Some(c) = self.cost(record) {
+            if let Some(c) = self.0.cost(record) {
                 if let Ok(v) = HeaderValue::from_str(&dollars(c)) {
                     headers.insert(COST_HEADER, v);
                 }
@@ -318,7 +314,7 @@ impl Hook for GovernanceHook {
         if key.is_none() && targets.is_none() && answered_vk.is_none() {
             return;
         }
-        let ok = record.status == StatusCode::OK || record.status.is_success();
+        let ok = record.status.is_success();
         let usage = if ok {
             record.usage.unwrap_or_default()
         } else {
@@ -326,7 +322,7 @@ impl Hook for GovernanceHook {
         };
         let used_tokens = usage.input.saturating_add(usage.output);
         let cost = if ok {
-            self.cost(record).unwrap_or(0.0)
+            self.0.cost(record).unwrap_or(0.0)
         } else {
             0.0
         };
@@ -350,7 +346,7 @@ impl Hook for GovernanceHook {
                 gov.limiter.settle(&r, used).await;
             }
             if !sets.is_empty() {
-                gov.budgets.charge(sets, Used { cost, usage });
+                gov.budgets.charge(&sets, Used { cost, usage }).await;
             }
         });
     }

@@ -53,7 +53,8 @@ impl Compiled {
         self.rate.is_empty() && self.budget.is_none()
     }
 
-    fn scope_name(&self) -> &'static str {
+    /// What the scope is called in messages.
+    pub fn scope_name(&self) -> &'static str {
         match self.scope {
             "key" => "gateway key",
             "team" => "team",

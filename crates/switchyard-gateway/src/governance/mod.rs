@@ -43,7 +43,7 @@ pub struct Governance {
     pub keys: Option<Keys>,
     pub registry: Registry,
     pub limiter: Limiter,
-    pub budgets: Arc<Budgets>,
+    pub budgets: Budgets,
     pub prices: PriceTable,
 }
 
@@ -82,7 +82,7 @@ impl Governance {
             keys,
             registry: Registry::new(g.virtual_keys.clone()),
             limiter: Limiter::new(counters.clone(), shared),
-            budgets: Arc::new(Budgets::new(counters, store, alert)),
+            budgets: Budgets::new(counters, store, alert),
             prices: g.prices.clone(),
         });
         if gov.keys.is_some() {

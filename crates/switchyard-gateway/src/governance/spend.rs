@@ -99,11 +99,7 @@ impl Budgets {
                     BudgetKind::Tokens => "tokens",
                 };
                 return Err(GovernanceError::BudgetExhausted {
-                    scope: match set.scope {
-                        "key" => "gateway key",
-                        "team" => "team",
-                        _ => "virtual key",
-                    },
+                    scope: set.scope_name(),
                     spent: format!("{spent:.4}"),
                     limit: budget.credit_limit.to_string(),
                     unit,
@@ -150,54 +146,48 @@ impl Budgets {
         total
     }
 
-    /// Charges what a request used to every set (off the request's path: spawned).
-    pub fn charge(self: &Arc<Self>, sets: Vec<Arc<Compiled>>, used: Used) {
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let this = self.clone();
-        rt.spawn(async move {
-            let now = now_secs();
-            let day = day_string(now.div_euclid(86_400));
-            for set in &sets {
-                if let Some(tx) = &this.rows {
-                    let row = SpendDelta {
-                        scope: set.scope.to_owned(),
-                        id: set.id.clone(),
-                        period: day.clone(),
-                        cost_usd: used.cost,
-                        input_tokens: i64::try_from(used.usage.input).unwrap_or(i64::MAX),
-                        output_tokens: i64::try_from(used.usage.output).unwrap_or(i64::MAX),
-                        requests: 1,
-                    };
-                    if tx.try_send(row).is_err() {
-                        tracing::warn!("spend record queue full: a request's spend was not recorded in the database");
-                    }
-                }
-                let Some(budget) = &set.budget else { continue };
-                let amount = match budget.kind {
-                    BudgetKind::Cost => used.cost,
-                    BudgetKind::Tokens => used.usage.input.saturating_add(used.usage.output) as f64,
+    /// Charges what a request used to every set (the caller runs this off the request's path).
+    pub async fn charge(&self, sets: &[Arc<Compiled>], used: Used) {
+        let now = now_secs();
+        let day = day_string(now.div_euclid(86_400));
+        for set in sets {
+            if let Some(tx) = &self.rows {
+                let row = SpendDelta {
+                    scope: set.scope.to_owned(),
+                    id: set.id.clone(),
+                    period: day.clone(),
+                    cost_usd: used.cost,
+                    input_tokens: i64::try_from(used.usage.input).unwrap_or(i64::MAX),
+                    output_tokens: i64::try_from(used.usage.output).unwrap_or(i64::MAX),
+                    requests: 1,
                 };
-                if amount <= 0.0 {
-                    continue;
-                }
-                let period = Period::containing(budget.periodic_reset, now);
-                let key = Self::counter_key(set, &period);
-                match this.counters.spend_add(&key, amount, period.ttl).await {
-                    Ok(total) => {
-                        if let Some(t) = budget.alert_threshold {
-                            if total >= t && total - amount < t {
-                                this.alert(set, budget, &period, total).await;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "a budget's spend could not be counted");
-                    }
+                if tx.try_send(row).is_err() {
+                    tracing::warn!("spend record queue full: a request's spend was not recorded in the database");
                 }
             }
-        });
+            let Some(budget) = &set.budget else { continue };
+            let amount = match budget.kind {
+                BudgetKind::Cost => used.cost,
+                BudgetKind::Tokens => used.usage.input.saturating_add(used.usage.output) as f64,
+            };
+            if amount <= 0.0 {
+                continue;
+            }
+            let period = Period::containing(budget.periodic_reset, now);
+            let key = Self::counter_key(set, &period);
+            match self.counters.spend_add(&key, amount, period.ttl).await {
+                Ok(total) => {
+                    if let Some(t) = budget.alert_threshold {
+                        if total >= t && total - amount < t {
+                            self.alert(set, budget, &period, total).await;
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a budget's spend could not be counted");
+                }
+            }
+        }
     }
 
     async fn alert(&self, set: &Compiled, budget: &UsageLimit, period: &Period, total: f64) {

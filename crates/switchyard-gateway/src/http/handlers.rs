@@ -61,15 +61,7 @@ pub async fn models(State(app): State<Arc<App>>, req: Request) -> Response {
             let (mut parts, _) = req.into_parts();
             match keys.authenticate(&mut parts.headers).await {
                 Ok(p) => Some(p),
-                Err(e) => {
-                    let (trace, permit) = from_layers(&mut parts);
-                    let done = Completion {
-                        record: RequestRecord::new(trace, Instant::now()),
-                        pipeline: &app.pipeline,
-                        permit,
-                    };
-                    return response::early_error(e.into(), done);
-                }
+                Err(e) => return refuse_parts(&app, parts, e.into()),
             }
         }
         None => None,
@@ -112,7 +104,11 @@ pub async fn method_not_allowed(State(app): State<Arc<App>>, req: Request) -> Re
 /// A request the router refuses itself (an unknown path, a wrong method): answered through the
 /// pipeline like any other, so it is logged and counted.
 fn refuse(app: &Arc<App>, req: Request, err: GatewayError) -> Response {
-    let (mut parts, _) = req.into_parts();
+    refuse_parts(app, req.into_parts().0, err)
+}
+
+/// [`refuse`], for a request whose head was already taken apart.
+fn refuse_parts(app: &Arc<App>, mut parts: http::request::Parts, err: GatewayError) -> Response {
     let (trace, permit) = from_layers(&mut parts);
     let done = Completion {
         record: RequestRecord::new(trace, Instant::now()),
