@@ -30,6 +30,7 @@ pub use crypto::{generate_key, hash_key, Cipher, KeyHash};
 pub use keys::{KeyPatch, KeyRecord, NewKey};
 pub use request_log::{
     AnalyticsQuery, AnalyticsRow, Bucket, GroupBy, LogFilter, LogRow, StatusFilter, TargetTry,
+    INSERT_CHUNK,
 };
 pub use spend::{Spend, SpendDelta, SpendRow, UsageFilter};
 pub use teams::{NewTeam, TeamPatch, TeamRecord};

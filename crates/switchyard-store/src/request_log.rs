@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Arguments as _, Row as _};
 
-use crate::{db_err, json_text, Store, StoreError};
+use crate::{db_err, Backend, Store, StoreError};
 
 /// One upstream try of a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,55 +176,94 @@ const COLUMNS: &str = "seq, trace_id, time_ms, key_id, team_id, route, op, provi
      output_tokens, cached_tokens, cost_usd, cache_status, stream, retries, attempts, \
      client_gone, stream_error, targets, request_body";
 
+/// Columns an inserted row binds.
+const INSERT_COLUMNS: usize = 26;
+/// Rows per `INSERT` statement (26 × 100 parameters: under SQLite's and PostgreSQL's limits).
+pub const INSERT_CHUNK: usize = 100;
+
+/// `INSERT INTO request_log (…) VALUES (…), (…)` for `rows` rows: PostgreSQL's placeholders
+/// are `$1`, `$2`, …; SQLite's are plain `?` (binding by name costs SQLite a scan of every
+/// name per parameter: quadratic in a statement this size). The full chunks' texts are built
+/// once.
+fn insert_sql(backend: Backend, rows: usize) -> std::borrow::Cow<'static, str> {
+    static FULL: [std::sync::OnceLock<String>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let build = |rows: usize| {
+        use std::fmt::Write as _;
+        let mut sql = String::from(
+            "INSERT INTO request_log (trace_id, time_ms, key_id, team_id, route, op, provider, \
+             model, model_sent, status, error, latency_ms, upstream_ms, overhead_ms, \
+             input_tokens, output_tokens, cached_tokens, cost_usd, cache_status, stream, \
+             retries, attempts, client_gone, stream_error, targets, request_body) VALUES ",
+        );
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for col in 0..INSERT_COLUMNS {
+                sql.push_str(if col == 0 { "" } else { ", " });
+                match backend {
+                    Backend::Postgres => {
+                        let _ = write!(sql, "${}", row * INSERT_COLUMNS + col + 1);
+                    }
+                    Backend::Sqlite => sql.push('?'),
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    };
+    if rows == INSERT_CHUNK {
+        let i = usize::from(backend == Backend::Postgres);
+        std::borrow::Cow::Borrowed(FULL[i].get_or_init(|| build(INSERT_CHUNK)).as_str())
+    } else {
+        std::borrow::Cow::Owned(build(rows))
+    }
+}
+
 impl Store {
-    /// Writes `rows`, all in one transaction.
+    /// Writes `rows`, all in one transaction: one multi-row `INSERT` per [`INSERT_CHUNK`] rows
+    /// (a statement per row costs a round trip to the database, or to SQLite's worker thread,
+    /// each).
     pub async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         let mut tx = self.write_tx().await?;
-        for r in rows {
-            let targets = json_text(&serde_json::to_value(&r.targets).map_err(|e| {
-                StoreError::Database(format!("cannot encode a log row's targets: {e}"))
-            })?)?;
-            sqlx::query(
-                "INSERT INTO request_log
-                   (trace_id, time_ms, key_id, team_id, route, op, provider, model, model_sent,
-                    status, error, latency_ms, upstream_ms, overhead_ms, input_tokens,
-                    output_tokens, cached_tokens, cost_usd, cache_status, stream, retries,
-                    attempts, client_gone, stream_error, targets, request_body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
-            )
-            .bind(&r.trace_id)
-            .bind(r.time)
-            .bind(&r.key_id)
-            .bind(&r.team_id)
-            .bind(&r.route)
-            .bind(&r.op)
-            .bind(&r.provider)
-            .bind(&r.model)
-            .bind(&r.model_sent)
-            .bind(i64::from(r.status))
-            .bind(&r.error)
-            .bind(r.latency_ms)
-            .bind(r.upstream_ms)
-            .bind(r.overhead_ms)
-            .bind(r.input_tokens)
-            .bind(r.output_tokens)
-            .bind(r.cached_tokens)
-            .bind(r.cost_usd)
-            .bind(&r.cache_status)
-            .bind(i64::from(r.stream))
-            .bind(r.retries)
-            .bind(r.attempts)
-            .bind(i64::from(r.client_gone))
-            .bind(&r.stream_error)
-            .bind(targets)
-            .bind(&r.request_body)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = insert_sql(self.backend, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                let targets = serde_json::to_string(&r.targets).map_err(|e| {
+                    StoreError::Database(format!("cannot encode a log row's targets: {e}"))
+                })?;
+                q = q
+                    .bind(&r.trace_id)
+                    .bind(r.time)
+                    .bind(&r.key_id)
+                    .bind(&r.team_id)
+                    .bind(&r.route)
+                    .bind(&r.op)
+                    .bind(&r.provider)
+                    .bind(&r.model)
+                    .bind(&r.model_sent)
+                    .bind(i64::from(r.status))
+                    .bind(&r.error)
+                    .bind(r.latency_ms)
+                    .bind(r.upstream_ms)
+                    .bind(r.overhead_ms)
+                    .bind(r.input_tokens)
+                    .bind(r.output_tokens)
+                    .bind(r.cached_tokens)
+                    .bind(r.cost_usd)
+                    .bind(&r.cache_status)
+                    .bind(i64::from(r.stream))
+                    .bind(r.retries)
+                    .bind(r.attempts)
+                    .bind(i64::from(r.client_gone))
+                    .bind(&r.stream_error)
+                    .bind(targets)
+                    .bind(&r.request_body);
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }

@@ -271,7 +271,33 @@ async fn prune_deletes_only_older_rows(db: TestDb) {
     assert_eq!(store.prune_logs(T0).await.unwrap(), 0);
 }
 
+async fn a_batch_larger_than_one_statement_keeps_every_row_in_order(db: TestDb) {
+    let store = db.open().await;
+    let n = switchyard_store::INSERT_CHUNK * 2 + 7;
+    let rows: Vec<LogRow> = (0..n)
+        .map(|i| {
+            let i = i64::try_from(i).unwrap();
+            row(&format!("b_{i}"), T0 + i, "key_a", "openai", 200, i)
+        })
+        .collect();
+    store.insert_logs(&rows).await.unwrap();
+    let got = store
+        .logs(&LogFilter {
+            limit: 1000,
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(got.len(), n);
+    for (i, r) in got.iter().rev().enumerate() {
+        assert_eq!(r.trace_id, format!("b_{i}"));
+        assert_eq!(r.latency_ms, i64::try_from(i).unwrap());
+        assert_eq!(r.targets.len(), 1);
+    }
+}
+
 on_both_backends!(
+    a_batch_larger_than_one_statement_keeps_every_row_in_order,
     logs_round_trip_every_field,
     logs_filter_and_page_newest_first,
     analytics_sums_per_bucket_and_group,
