@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -98,9 +98,25 @@ pub enum CircuitState {
     },
 }
 
+/// One circuit, for diagnostics ([`HealthTracker::snapshot`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitInfo {
+    /// The target's JSON path (`config.targets[1]`) when its circuit was created.
+    pub target: Arc<str>,
+    /// Its provider's slug.
+    pub provider: Arc<str>,
+    pub state: CircuitState,
+    /// Consecutive counted failures.
+    pub failures: u32,
+}
+
 struct Circuit {
     /// Consecutive counted failures.
     failures: u32,
+    /// The target's JSON path and provider when the circuit was created (for
+    /// [`HealthTracker::snapshot`]; the same target under another path keeps the first).
+    path: Arc<str>,
+    provider: Arc<str>,
     open: Option<Open>,
     /// The cooldown of the current open period.
     cooldown: Duration,
@@ -145,8 +161,15 @@ impl ShardInner {
     }
 
     /// The circuit for `id`, created closed (evicting the least recently seen entry when the
-    /// shard is full).
-    fn circuit(&mut self, id: u64, now: Instant, cooldown: Duration) -> &mut Circuit {
+    /// shard is full). `path` and `provider` are copied only when it is created.
+    fn circuit(
+        &mut self,
+        id: u64,
+        now: Instant,
+        cooldown: Duration,
+        path: &str,
+        provider: &str,
+    ) -> &mut Circuit {
         if !self.circuits.contains_key(&id) && self.circuits.len() >= SHARD_CAPACITY {
             self.maintain(now);
             if self.circuits.len() >= SHARD_CAPACITY {
@@ -162,6 +185,8 @@ impl ShardInner {
         }
         self.circuits.entry(id).or_insert_with(|| Circuit {
             failures: 0,
+            path: Arc::from(path),
+            provider: Arc::from(provider),
             open: None,
             cooldown,
             last_seen: now,
@@ -439,7 +464,7 @@ impl HealthTracker {
             }
             Verdict::Failure => {
                 let settings = &self.settings;
-                let c = inner.circuit(id.0, now, settings.cooldown);
+                let c = inner.circuit(id.0, now, settings.cooldown, path, provider);
                 c.last_seen = now;
                 c.failures = c.failures.saturating_add(1);
                 match &mut c.open {
@@ -478,23 +503,50 @@ impl HealthTracker {
         shard.len.store(inner.circuits.len(), Ordering::Relaxed);
     }
 
+    /// Every circuit remembered, as it is now, ordered by target path: the circuits with
+    /// something to remember (a closed circuit without failures is not stored). Never a key:
+    /// a target is named by its path and provider.
+    pub fn snapshot(&self) -> Vec<CircuitInfo> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            if shard.len.load(Ordering::Relaxed) == 0 {
+                continue;
+            }
+            for c in shard.lock().circuits.values() {
+                out.push(CircuitInfo {
+                    target: c.path.clone(),
+                    provider: c.provider.clone(),
+                    state: c.state(now),
+                    failures: c.failures,
+                });
+            }
+        }
+        out.sort_by(|a, b| (&a.target, &a.provider).cmp(&(&b.target, &b.provider)));
+        out
+    }
+
     /// The circuit of `id` as it is now.
     pub fn state(&self, id: TargetId) -> CircuitState {
         let now = Instant::now();
         let inner = self.shard(id).lock();
-        match inner.circuits.get(&id.0) {
-            None => CircuitState::Closed { failures: 0 },
-            Some(Circuit {
-                open: None,
-                failures,
-                ..
-            }) => CircuitState::Closed {
-                failures: *failures,
+        inner
+            .circuits
+            .get(&id.0)
+            .map_or(CircuitState::Closed { failures: 0 }, |c| c.state(now))
+    }
+}
+
+impl Circuit {
+    fn state(&self, now: Instant) -> CircuitState {
+        match &self.open {
+            None => CircuitState::Closed {
+                failures: self.failures,
             },
-            Some(Circuit { open: Some(o), .. }) if now < o.until => CircuitState::Open {
+            Some(o) if now < o.until => CircuitState::Open {
                 remaining: o.until - now,
             },
-            Some(Circuit { open: Some(o), .. }) => CircuitState::HalfOpen {
+            Some(o) => CircuitState::HalfOpen {
                 probing: o.probe.is_some(),
             },
         }

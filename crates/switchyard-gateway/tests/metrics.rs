@@ -201,3 +201,34 @@ async fn metrics_can_be_turned_off() {
     let r = gw.http.get(gw.url("/metrics")).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn every_metric_the_grafana_dashboard_queries_is_exported() {
+    let gw = Gateway::start("").await;
+    let text = scrape(&gw).await;
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../../deploy/grafana/switchyard.json")).unwrap();
+    let mut queried = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            // Metric names: the words that start with one of our prefixes.
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if word.starts_with("switchyard_") || word.starts_with("gen_ai_") {
+                    queried.push(word.to_owned());
+                }
+            }
+        }
+    }
+    assert!(queried.len() >= 15, "{queried:?}");
+    for name in queried {
+        let family = ["_bucket", "_sum", "_count", "_total"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(&name);
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "the dashboard queries `{name}`, which /metrics does not export"
+        );
+    }
+}

@@ -29,6 +29,7 @@ use super::wire::{self, Wire};
 use super::{Engine, Failure, Outcome, Success, SuccessBody, Walk};
 use crate::context::{Operation, RequestContext};
 use crate::error::GatewayError;
+use crate::pipeline::record::{TryRecord, MAX_TRIES};
 use crate::pipeline::{
     AttemptDecision, AttemptRecord, AttemptResponse, EarlyAnswer, ResponseDecision,
 };
@@ -133,6 +134,7 @@ impl Engine {
                     history: vec![reason],
                     attempts: 0,
                     upstream_wait: Duration::ZERO,
+                    tries: Vec::new(),
                 }
             };
         if self.pipeline.has_per_attempt() {
@@ -176,6 +178,7 @@ impl Engine {
                         usage: None,
                         attempts: 0,
                         upstream_wait: Duration::ZERO,
+                        tries: Vec::new(),
                     });
                 }
             }
@@ -197,9 +200,11 @@ impl Engine {
             let deadline = self.attempt_deadline(timeout, walk.total);
             let tried = Instant::now();
             let result = self.send_once(leaf, &wire, req, deadline, idle, hold).await;
+            let elapsed = tried.elapsed();
             walk.attempts += 1;
-            walk.upstream_wait += tried.elapsed();
-            if self.pipeline.has_attempt_end() {
+            walk.upstream_wait += elapsed;
+            let keep = self.pipeline.has_on_complete() && walk.tries.len() < MAX_TRIES;
+            if keep || self.pipeline.has_attempt_end() {
                 let (status, error) = match &result {
                     Ok(a) => (Some(a.status), None),
                     Err(f) => (
@@ -207,15 +212,28 @@ impl Engine {
                         Some(f.error.metric_label()),
                     ),
                 };
-                self.pipeline.attempt_end(&AttemptRecord {
-                    trace_id: &req.trace_id,
-                    target: path,
-                    provider: &leaf.provider.slug,
-                    retry: retries,
-                    status,
-                    error,
-                    elapsed: tried.elapsed(),
-                });
+                if self.pipeline.has_attempt_end() {
+                    self.pipeline.attempt_end(&AttemptRecord {
+                        trace_id: &req.trace_id,
+                        target: path,
+                        provider: &leaf.provider.slug,
+                        retry: retries,
+                        status,
+                        error,
+                        elapsed,
+                    });
+                }
+                if keep {
+                    walk.tries.push(TryRecord {
+                        target: path.clone(),
+                        leaf: leaf.clone(),
+                        retry: retries,
+                        status,
+                        error,
+                        started: tried.into_std(),
+                        elapsed,
+                    });
+                }
             }
             let failure = match result {
                 Ok(mut a) => {
@@ -240,6 +258,7 @@ impl Engine {
                         usage: a.usage,
                         attempts: 0,
                         upstream_wait: Duration::ZERO,
+                        tries: Vec::new(),
                     });
                 }
                 Err(f) => f,

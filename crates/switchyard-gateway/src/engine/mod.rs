@@ -21,6 +21,7 @@ use crate::config::ServerSettings;
 use crate::context::RequestContext;
 use crate::error::GatewayError;
 use crate::health::{HealthTracker, Permit, Verdict, SKIPPED_TARGETS_HEADER};
+use crate::pipeline::record::TryRecord;
 use crate::pipeline::Pipeline;
 use crate::routing::query::Facts;
 use crate::routing::select::{pick_conditional, pick_weighted, pick_weighted_available};
@@ -59,6 +60,8 @@ pub struct Success {
     pub attempts: u32,
     /// Time spent waiting on the upstream, summed over those tries.
     pub upstream_wait: Duration,
+    /// Those tries (when the pipeline keeps them).
+    pub tries: Vec<TryRecord>,
 }
 
 pub enum SuccessBody {
@@ -91,6 +94,8 @@ pub struct Failure {
     pub attempts: u32,
     /// Time spent waiting on the upstream, summed over those tries.
     pub upstream_wait: Duration,
+    /// Those tries (when the pipeline keeps them).
+    pub tries: Vec<TryRecord>,
 }
 
 impl Failure {
@@ -105,6 +110,7 @@ impl Failure {
             history: Vec::new(),
             attempts: 0,
             upstream_wait: Duration::ZERO,
+            tries: Vec::new(),
         }
     }
 
@@ -159,11 +165,13 @@ impl Engine {
                 walk.mark(&mut s.headers);
                 s.attempts = walk.attempts;
                 s.upstream_wait = walk.upstream_wait;
+                s.tries = walk.tries;
                 Ok(s)
             }
             Err(mut f) => {
                 f.attempts = walk.attempts;
                 f.upstream_wait = walk.upstream_wait;
+                f.tries = std::mem::take(&mut walk.tries);
                 if !walk.skipped.is_empty() {
                     walk.mark(f.headers.get_or_insert_with(HeaderMap::new));
                 } else if let Some(h) = &mut f.headers {
@@ -406,6 +414,8 @@ struct Walk {
     attempts: u32,
     /// Time spent waiting on the upstream so far.
     upstream_wait: Duration,
+    /// The tries so far (when the pipeline keeps them).
+    tries: Vec<TryRecord>,
     /// Targets passed over because their circuit was open, in order.
     skipped: Vec<Arc<str>>,
     /// The target being tried has a fallback after it: a stream should not commit on a

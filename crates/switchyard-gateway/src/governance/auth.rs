@@ -135,6 +135,9 @@ pub fn take_key(headers: &mut HeaderMap) -> Option<String> {
 pub struct Keys {
     store: Store,
     admin: KeyHash,
+    /// The web console's session-signing key, derived from the admin key (never the key
+    /// itself).
+    console: [u8; 32],
     cache: moka::sync::Cache<[u8; 32], Arc<KeyEntry>>,
 }
 
@@ -143,6 +146,7 @@ impl Keys {
         Keys {
             store,
             admin: hash_key(admin_key.expose()),
+            console: console_session_key(admin_key.expose()),
             cache: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)
@@ -158,6 +162,13 @@ impl Keys {
     /// about the key).
     pub fn is_admin(&self, key: &str) -> bool {
         hash_key(key).0 == self.admin.0
+    }
+
+    /// The key the web console signs its session cookies with (`http::console`): derived from
+    /// the admin key once, at start-up, so every node with the same admin key accepts the
+    /// others' sessions and a new admin key ends every session.
+    pub fn console_session_key(&self) -> &[u8; 32] {
+        &self.console
     }
 
     /// Who sent `headers` (the key's header is removed).
@@ -233,6 +244,16 @@ impl Keys {
     pub fn forget_all(&self) {
         self.cache.invalidate_all();
     }
+}
+
+/// SHA-256(`switchyard-console-session\0` ‖ admin key): the console's HMAC key. A separate
+/// domain from the key's stored digest, so neither can stand in for the other.
+fn console_session_key(admin_key: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"switchyard-console-session\0");
+    h.update(admin_key.as_bytes());
+    h.finalize().into()
 }
 
 /// A team as the limits see it.

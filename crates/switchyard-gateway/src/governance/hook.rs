@@ -63,26 +63,6 @@ fn refusal(req: &RequestContext, e: &GovernanceError, mut headers: HeaderMap) ->
     }
 }
 
-/// The model a target sends: its `override_params.model`, else the request's (without a
-/// `provider/` prefix).
-pub fn target_model<'a>(
-    leaf: &'a Leaf,
-    model: Option<&'a str>,
-) -> Option<std::borrow::Cow<'a, str>> {
-    if let Some(raw) = leaf.model_override() {
-        if let Ok(m) = serde_json::from_str::<String>(raw.get()) {
-            return Some(m.into());
-        }
-    }
-    let m = model?;
-    Some(
-        m.strip_prefix(leaf.provider.slug.as_str())
-            .and_then(|r| r.strip_prefix('/'))
-            .unwrap_or(m)
-            .into(),
-    )
-}
-
 /// The policies a key answers to: its own and its team's.
 fn policies(p: &Principal) -> Vec<&Policy> {
     match p.key() {
@@ -195,7 +175,7 @@ impl GovernanceHook {
 
     async fn target(&self, req: &RequestContext, leaf: &Leaf, path: &str) -> AttemptDecision {
         if let Some(p @ Principal::Key(_)) = &req.principal {
-            let model = target_model(leaf, req.model_rewrite.as_deref().or(req.model.as_deref()));
+            let model = leaf.model_sent(req.model_rewrite.as_deref().or(req.model.as_deref()));
             let checks = [
                 check_access(p, "provider", &leaf.provider.slug, |p| &p.providers),
                 match &leaf.virtual_key {

@@ -123,7 +123,7 @@ impl Governance {
         let usage = record.usage?;
         let provider = record.provider.as_ref()?;
         let leaf = record.leaf.as_ref()?;
-        let model = hook::target_model(leaf, record.model.as_deref())?;
+        let model = leaf.model_sent(record.model.as_deref())?;
         Some(self.prices.price(&provider.slug, &model)?.cost(&usage))
     }
 

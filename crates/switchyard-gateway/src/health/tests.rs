@@ -45,6 +45,25 @@ fn upstream(status: u16) -> GatewayError {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_snapshot_names_circuits_by_path_and_provider_with_their_state() {
+    let t = tracker();
+    assert!(t.snapshot().is_empty());
+    fail_n(&t, id(1), 5);
+    t.acquire(id(2), "config.targets[1]", "anthropic")
+        .record(Verdict::Failure);
+    let snap = t.snapshot();
+    assert_eq!(snap.len(), 2);
+    assert_eq!(&*snap[0].target, PATH);
+    assert_eq!(&*snap[0].provider, "openai");
+    assert_eq!(snap[0].failures, 5);
+    assert!(matches!(snap[0].state, CircuitState::Open { .. }));
+    assert_eq!(&*snap[1].target, "config.targets[1]");
+    assert_eq!(snap[1].state, CircuitState::Closed { failures: 1 });
+    record(&t, id(1), Verdict::Success);
+    assert_eq!(t.snapshot().len(), 1, "a closed circuit is forgotten");
+}
+
+#[tokio::test(start_paused = true)]
 async fn opens_after_the_threshold_of_consecutive_failures() {
     let t = tracker();
     let a = id(1);

@@ -1,6 +1,7 @@
 //! The HTTP face of the gateway.
 
 pub mod admin;
+pub mod console;
 mod handlers;
 pub mod headers;
 pub mod layers;

@@ -106,6 +106,7 @@ pub fn success(s: Success, mut done: Completion<'_>) -> Response {
         usage,
         attempts,
         upstream_wait,
+        tries,
     } = s;
     portkey_headers(
         &mut headers,
@@ -122,6 +123,7 @@ pub fn success(s: Success, mut done: Completion<'_>) -> Response {
     r.retries = retries;
     r.attempts = attempts;
     r.upstream_wait = upstream_wait;
+    r.tries = tries;
     r.usage = usage;
     let body = match body {
         SuccessBody::Full(bytes) => ResponseBody::full(bytes),
@@ -181,6 +183,7 @@ pub fn failure(f: Failure, mut done: Completion<'_>) -> Response {
     r.retries = f.retries;
     r.attempts = f.attempts;
     r.upstream_wait = f.upstream_wait;
+    r.tries = f.tries;
     respond(status, headers, ResponseBody::full(f.error.body()), done)
 }
 

@@ -21,9 +21,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
+use super::admin::status::Features;
 use super::layers::{LoadShedLayer, RequestIdLayer};
 use super::route::RouteCache;
-use super::{admin, handlers};
+use super::{admin, console, handlers};
 use crate::cache::semantic::embed::Embedder;
 use crate::cache::semantic::Semantic;
 use crate::cache::store::{RedisStore, Store};
@@ -36,6 +37,7 @@ use crate::governance::Governance;
 use crate::guardrails::GuardrailHook;
 use crate::pipeline::access_log::AccessLog;
 use crate::pipeline::{Hook, Pipeline};
+use crate::telemetry::live::LiveFeed;
 use crate::telemetry::metrics::{Metrics, MetricsHook};
 use crate::upstream::Upstreams;
 
@@ -55,6 +57,10 @@ pub struct App {
     pub governance: Arc<Governance>,
     /// Prometheus metrics (`None`: `metrics.enabled: false`).
     pub metrics: Option<Arc<Metrics>>,
+    /// Requests as they complete, for `GET /admin/live` (`None`: the admin API is off).
+    pub live: Option<Arc<LiveFeed>>,
+    /// What is on, for `GET /admin/info`.
+    pub features: Features,
 }
 
 /// The router, for serving or for in-process tests.
@@ -84,6 +90,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/v1/{*rest}", any(handlers::proxy))
         .merge(admin::routes())
+        .merge(console::routes())
         .fallback(handlers::not_found)
         .with_state(app)
         .layer(shed)
@@ -145,6 +152,7 @@ impl Server {
             .await
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let mut pipeline = Pipeline::default();
+        let mut features = Features::of_config(&config);
         // First: a refused caller costs nothing else, and limits count what reaches the rest.
         pipeline.register(Arc::new(GovernanceHook(governance.clone())));
         // The request log (`request_log:`): every request's row, written in batches off the path.
@@ -153,10 +161,22 @@ impl Server {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?
         {
             pipeline.register(h);
+            features.request_log = true;
+        }
+        // The live feed (`GET /admin/live`), only when someone could subscribe: the admin API is
+        // on. Costs one check per request while nobody watches.
+        let live = config
+            .governance
+            .admin_key
+            .is_some()
+            .then(|| Arc::new(LiveFeed::new(governance.clone())));
+        if let Some(l) = &live {
+            pipeline.register(l.clone());
         }
         // Traces (only when configured): the `traces:` section or the OTEL_EXPORTER_OTLP_* variables.
         if let Some(traces) = crate::telemetry::traces::hook(&config)? {
             pipeline.register(traces);
+            features.traces = true;
         }
         // Metrics see every request, refused ones included (on complete).
         let metrics = config
@@ -164,6 +184,7 @@ impl Server {
             .metrics
             .enabled
             .then(|| Arc::new(Metrics::new()));
+        features.metrics = metrics.is_some();
         if let Some(m) = &metrics {
             pipeline.register(Arc::new(MetricsHook {
                 metrics: m.clone(),
@@ -199,6 +220,8 @@ impl Server {
                 semantic,
                 governance,
                 metrics,
+                live,
+                features,
                 config,
                 engine,
                 pipeline,
@@ -272,6 +295,10 @@ impl Server {
             });
         }
         drop(self.listener);
+        // Live-feed streams never end by themselves: end them, so their connections close.
+        if let Some(live) = &self.app.live {
+            live.close();
+        }
         tokio::select! {
             () = graceful.shutdown() => {}
             () = tokio::time::sleep(grace) => {

@@ -46,6 +46,9 @@ pub struct RequestRecord {
     /// Time spent waiting for upstream response heads, summed over tries: the request's latency
     /// minus this is what the gateway itself added.
     pub upstream_wait: Duration,
+    /// Every upstream try, in order (kept when some hook reads records on complete; at most
+    /// [`MAX_TRIES`]).
+    pub tries: Vec<TryRecord>,
     /// A low-cardinality label of the failure, if the request failed.
     pub error: Option<&'static str>,
     /// Tokens used, when the provider reported them.
@@ -83,6 +86,7 @@ impl RequestRecord {
             retries: 0,
             attempts: 0,
             upstream_wait: Duration::ZERO,
+            tries: Vec::new(),
             error: None,
             usage: None,
             bytes: 0,
@@ -93,9 +97,51 @@ impl RequestRecord {
         }
     }
 
+    /// The model sent upstream: the answering target's, or for a failed request the last
+    /// try's (see [`Leaf::model_sent`]).
+    pub fn model_sent(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.leaf
+            .as_ref()
+            .or_else(|| self.tries.last().map(|t| &t.leaf))
+            .and_then(|leaf| leaf.model_sent(self.model.as_deref()))
+    }
+
     /// The provider slug, or `-`.
     pub fn provider_slug(&self) -> &str {
         self.provider.as_ref().map_or("-", |p| p.slug.as_str())
+    }
+}
+
+/// The most tries a record keeps (a walk stops recording beyond).
+pub const MAX_TRIES: usize = 64;
+
+/// One upstream try, as the request's record keeps it.
+#[derive(Debug, Clone)]
+pub struct TryRecord {
+    /// The target's path in the routing tree.
+    pub target: Arc<str>,
+    /// The target tried (its provider, its model override).
+    pub leaf: Arc<Leaf>,
+    /// 0 for the first try of this target, then 1, 2, … for its retries.
+    pub retry: u32,
+    /// The upstream's status, when a response head arrived.
+    pub status: Option<StatusCode>,
+    /// Why the try failed, if it did (a low-cardinality label).
+    pub error: Option<&'static str>,
+    /// When it was sent.
+    pub started: Instant,
+    /// From sending to the response head (or the failure).
+    pub elapsed: Duration,
+}
+
+impl TryRecord {
+    pub fn provider(&self) -> &str {
+        &self.leaf.provider.slug
+    }
+
+    /// Whether the try failed (an error, or no 2xx head).
+    pub fn failed(&self) -> bool {
+        self.error.is_some() || self.status.is_none_or(|s| !s.is_success())
     }
 }
 
@@ -114,4 +160,19 @@ pub struct AttemptRecord<'a> {
     pub error: Option<&'static str>,
     /// From sending to the response head (or the failure).
     pub elapsed: Duration,
+}
+
+/// A leaf built from a Portkey config target (for tests of record readers).
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub fn test_leaf(target: &str) -> Arc<Leaf> {
+    use crate::config::gateway::{build, BuildInput, Origin};
+    use crate::config::providers::Providers;
+    use crate::ssrf::TrustedHosts;
+    let providers = Providers::default();
+    let trusted = TrustedHosts::default();
+    let input = BuildInput::new(&providers, Origin::Server, &trusted);
+    let config: serde_json::Value = serde_json::from_str(target).unwrap();
+    let node = build(&config, "config", &input).unwrap();
+    node.leaves()[0].clone()
 }

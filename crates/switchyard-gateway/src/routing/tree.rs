@@ -199,6 +199,23 @@ impl Leaf {
             .find(|(k, _)| k == "model")
             .map(|(_, v)| v.as_ref())
     }
+
+    /// The model this target sends for a request that asked for `asked`: its
+    /// `override_params.model`, else the asked one (without a `<provider>/` prefix).
+    pub fn model_sent<'a>(&'a self, asked: Option<&'a str>) -> Option<std::borrow::Cow<'a, str>> {
+        if let Some(raw) = self.model_override() {
+            if let Ok(m) = serde_json::from_str::<String>(raw.get()) {
+                return Some(m.into());
+            }
+        }
+        let m = asked?;
+        Some(
+            m.strip_prefix(self.provider.slug.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+                .unwrap_or(m)
+                .into(),
+        )
+    }
 }
 
 /// The statuses retried when a config's `retry` names none (Portkey's default list).

@@ -5,10 +5,12 @@
 //! - `request_log`: every request as a row in the records database (batched off the hot path),
 //!   read through `GET /admin/logs` and `GET /admin/analytics`;
 //! - `traces`: OpenTelemetry spans (a server span per request, a client span per upstream try)
-//!   exported over OTLP/HTTP in batches that drop rather than wait.
+//!   exported over OTLP/HTTP in batches that drop rather than wait;
+//! - `live`: requests as they complete, streamed to `GET /admin/live` (the web console).
 //!
 //! docs/observability.md is the user's guide.
 
+pub mod live;
 pub mod metrics;
 pub mod request_log;
 pub mod traces;

@@ -2,11 +2,10 @@
 //! (`switchyard-store`: a SQLite file by default, PostgreSQL for many nodes), read back through
 //! `GET /admin/logs` and summed by `GET /admin/analytics`.
 //!
-//! Off the hot path: the pipeline hook ([`RequestLogHook`]) collects each upstream try in the
-//! attempt-end phase (in a small bounded map keyed by trace id) and, on complete, builds the row
-//! and pushes it into a bounded channel (10 000 rows; 1 000 when bodies are logged) — when the
-//! channel is full the row is dropped and counted (with a warning at most every 10 s), never
-//! waited for. One background task writes the rows in batches (every second, or as soon as 500
+//! Off the hot path: the pipeline hook ([`RequestLogHook`]), on complete, builds the row (the
+//! upstream tries come with the request's record) and pushes it into a bounded channel (10 000
+//! rows; 1 000 when bodies are logged) — when the channel is full the row is dropped and counted
+//! (with a warning at most every 10 s), never waited for. One background task writes the rows in batches (every second, or as soon as 500
 //! are waiting) and, every hour, deletes those older than `request_log.retention`.
 //!
 //! Never logged: headers (so no provider key, no gateway key) and response bodies. The request
@@ -19,10 +18,8 @@
 //!   bodies: false      # also keep each request's body (first 64 KiB)
 //! ```
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -35,7 +32,7 @@ use crate::config::errors::read_section;
 use crate::config::GatewayConfig;
 use crate::context::RequestContext;
 use crate::governance::Governance;
-use crate::pipeline::{AttemptRecord, EarlyAnswer, Hook, HookFuture, Phases, RequestRecord};
+use crate::pipeline::{EarlyAnswer, Hook, HookFuture, Phases, RequestRecord};
 use crate::routing::tree::Node;
 
 /// Rows waiting for the writer, at most…
@@ -52,13 +49,6 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const WARN_EVERY: Duration = Duration::from_secs(10);
 /// The most of a request body kept.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Requests whose tries are being collected, at most (per shard × shards).
-const SHARDS: usize = 16;
-const PER_SHARD: usize = 1024;
-/// Tries kept per request, at most.
-const MAX_TRIES: usize = 64;
-/// A request's tries are forgotten after this long without completing.
-const STALE_AFTER: Duration = Duration::from_secs(600);
 
 /// The `request_log:` section, parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,7 +147,6 @@ pub async fn start(
         tx,
         governance: governance.clone(),
         bodies: settings.bodies,
-        tries: Tries::default(),
         dropped: AtomicU64::new(0),
         last_warn: AtomicU64::new(0),
         born: Instant::now(),
@@ -217,7 +206,6 @@ pub struct RequestLogHook {
     tx: mpsc::Sender<LogRow>,
     governance: Arc<Governance>,
     bodies: bool,
-    tries: Tries,
     /// Rows dropped because the writer fell behind.
     dropped: AtomicU64,
     /// When the last warning about dropped rows went out (ms since `born`, +1; 0: never).
@@ -232,15 +220,6 @@ impl RequestLogHook {
     }
 
     fn row(&self, r: &RequestRecord) -> LogRow {
-        let since_start = r.started.elapsed();
-        let start = SystemTime::now()
-            .checked_sub(since_start)
-            .unwrap_or(UNIX_EPOCH);
-        let model_sent = r.leaf.as_ref().and_then(|leaf| {
-            crate::governance::hook::target_model(leaf, r.model.as_deref()).map(|m| m.into_owned())
-        });
-        let usage = r.usage;
-        let tok = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let request_body = if self.bodies {
             r.extensions
                 .get::<LoggedBody>()
@@ -248,37 +227,7 @@ impl RequestLogHook {
         } else {
             None
         };
-        LogRow {
-            id: 0,
-            trace_id: r.trace_id.to_string(),
-            time: start
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-            key_id: r.key_id.as_deref().map(str::to_owned),
-            team_id: r.team_id.as_deref().map(str::to_owned),
-            route: r.route_name.as_deref().map(str::to_owned),
-            op: r.op.to_owned(),
-            provider: r.provider.as_ref().map(|p| p.slug.clone()),
-            model: r.model.clone(),
-            model_sent,
-            status: r.status.as_u16(),
-            error: r.error.map(str::to_owned),
-            latency_ms: millis(r.duration),
-            upstream_ms: millis(r.upstream_wait),
-            overhead_ms: millis(r.duration.saturating_sub(r.upstream_wait)),
-            input_tokens: usage.map(|u| tok(u.input)),
-            output_tokens: usage.map(|u| tok(u.output)),
-            cached_tokens: usage.map(|u| tok(u.cached_input)),
-            cost_usd: self.governance.cost(r),
-            cache_status: r.cache_status.to_owned(),
-            stream: r.stream,
-            retries: i64::from(r.retries),
-            attempts: i64::from(r.attempts),
-            client_gone: r.client_gone,
-            stream_error: r.stream_error.clone(),
-            targets: self.tries.take(&r.trace_id),
-            request_body,
-        }
+        row(r, self.governance.cost(r), request_body)
     }
 
     fn dropped_one(&self) {
@@ -310,7 +259,6 @@ impl Hook for RequestLogHook {
     fn phases(&self) -> Phases {
         Phases {
             on_request: self.bodies,
-            attempt_end: true,
             on_complete: true,
             ..Phases::default()
         }
@@ -328,20 +276,6 @@ impl Hook for RequestLogHook {
         Box::pin(std::future::ready(None))
     }
 
-    fn attempt_end(&self, a: &AttemptRecord) {
-        self.tries.push(
-            a.trace_id,
-            TargetTry {
-                target: a.target.to_owned(),
-                provider: a.provider.to_owned(),
-                retry: a.retry,
-                status: a.status.map(|s| s.as_u16()),
-                error: a.error.map(str::to_owned),
-                elapsed_ms: millis_u64(a.elapsed),
-            },
-        );
-    }
-
     fn on_complete(&self, record: &RequestRecord) {
         let row = self.row(record);
         match self.tx.try_send(row) {
@@ -353,58 +287,53 @@ impl Hook for RequestLogHook {
     }
 }
 
-/// One shard of [`Tries`]: trace id → (first try's time, the tries).
-type Shard = Mutex<HashMap<Arc<str>, (Instant, Vec<TargetTry>)>>;
-
-/// The tries of requests still in flight, by trace id: sharded, bounded (a full shard first
-/// forgets requests older than ten minutes, then refuses new ones), emptied on complete.
-struct Tries {
-    shards: Vec<Shard>,
-    hasher: RandomState,
-}
-
-impl Default for Tries {
-    fn default() -> Self {
-        Tries {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
-        }
-    }
-}
-
-impl Tries {
-    fn shard(&self, trace: &str) -> &Shard {
-        let i = usize::try_from(self.hasher.hash_one(trace) % SHARDS as u64).unwrap_or(0);
-        &self.shards[i]
-    }
-
-    fn push(&self, trace: &str, t: TargetTry) {
-        let mut m = self
-            .shard(trace)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, v)) = m.get_mut(trace) {
-            if v.len() < MAX_TRIES {
-                v.push(t);
-            }
-            return;
-        }
-        if m.len() >= PER_SHARD {
-            m.retain(|_, (at, _)| at.elapsed() < STALE_AFTER);
-            if m.len() >= PER_SHARD {
-                return;
-            }
-        }
-        m.insert(Arc::from(trace), (Instant::now(), vec![t]));
-    }
-
-    fn take(&self, trace: &str) -> Vec<TargetTry> {
-        self.shard(trace)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(trace)
-            .map(|(_, v)| v)
-            .unwrap_or_default()
+/// The log row of a request (`id` is the database's to give): shared by the request log and
+/// the live feed, so both show the same fields the same way.
+pub fn row(r: &RequestRecord, cost_usd: Option<f64>, request_body: Option<String>) -> LogRow {
+    let start = SystemTime::now()
+        .checked_sub(r.started.elapsed())
+        .unwrap_or(UNIX_EPOCH);
+    let usage = r.usage;
+    let tok = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    LogRow {
+        id: 0,
+        trace_id: r.trace_id.to_string(),
+        time: start.duration_since(UNIX_EPOCH).map_or(0, millis),
+        key_id: r.key_id.as_deref().map(str::to_owned),
+        team_id: r.team_id.as_deref().map(str::to_owned),
+        route: r.route_name.as_deref().map(str::to_owned),
+        op: r.op.to_owned(),
+        provider: r.provider.as_ref().map(|p| p.slug.clone()),
+        model: r.model.clone(),
+        model_sent: r.model_sent().map(|m| m.into_owned()),
+        status: r.status.as_u16(),
+        error: r.error.map(str::to_owned),
+        latency_ms: millis(r.duration),
+        upstream_ms: millis(r.upstream_wait),
+        overhead_ms: millis(r.duration.saturating_sub(r.upstream_wait)),
+        input_tokens: usage.map(|u| tok(u.input)),
+        output_tokens: usage.map(|u| tok(u.output)),
+        cached_tokens: usage.map(|u| tok(u.cached_input)),
+        cost_usd,
+        cache_status: r.cache_status.to_owned(),
+        stream: r.stream,
+        retries: i64::from(r.retries),
+        attempts: i64::from(r.attempts),
+        client_gone: r.client_gone,
+        stream_error: r.stream_error.clone(),
+        targets: r
+            .tries
+            .iter()
+            .map(|t| TargetTry {
+                target: t.target.to_string(),
+                provider: t.provider().to_owned(),
+                retry: t.retry,
+                status: t.status.map(|s| s.as_u16()),
+                error: t.error.map(str::to_owned),
+                elapsed_ms: millis_u64(t.elapsed),
+            })
+            .collect(),
+        request_body,
     }
 }
 
@@ -491,23 +420,25 @@ mod tests {
             tx,
             governance,
             bodies: false,
-            tries: Tries::default(),
             dropped: AtomicU64::new(0),
             last_warn: AtomicU64::new(0),
             born: Instant::now(),
         };
-        hook.attempt_end(&AttemptRecord {
-            trace_id: "tr",
-            target: "config.targets[0]",
-            provider: "openai",
+        let mut record = RequestRecord::new(Arc::from("tr"), Instant::now());
+        record.model = Some("gpt-4o".into());
+        record.duration = Duration::from_millis(30);
+        record.upstream_wait = Duration::from_millis(12);
+        record.tries.push(crate::pipeline::record::TryRecord {
+            target: Arc::from("config.targets[0]"),
+            leaf: crate::pipeline::record::test_leaf(
+                r#"{"provider": "openai", "api_key": "sk-x", "override_params": {"model": "gpt-4o-mini"}}"#,
+            ),
             retry: 0,
             status: Some(http::StatusCode::BAD_GATEWAY),
             error: Some("upstream_error"),
+            started: Instant::now(),
             elapsed: Duration::from_millis(12),
         });
-        let mut record = RequestRecord::new(Arc::from("tr"), Instant::now());
-        record.duration = Duration::from_millis(30);
-        record.upstream_wait = Duration::from_millis(12);
         for _ in 0..3 {
             hook.on_complete(&record);
         }
@@ -519,43 +450,13 @@ mod tests {
         );
         assert_eq!(row.targets.len(), 1);
         assert_eq!(row.targets[0].status, Some(502));
+        assert_eq!(row.targets[0].provider, "openai");
         assert_eq!(row.targets[0].elapsed_ms, 12);
+        assert_eq!(
+            row.model_sent.as_deref(),
+            Some("gpt-4o-mini"),
+            "a failed request names the model its last try sent"
+        );
         assert_eq!(row.cost_usd, None);
-        assert!(hook.tries.take("tr").is_empty(), "taken on complete");
-    }
-
-    fn try_of(target: &str) -> TargetTry {
-        TargetTry {
-            target: target.into(),
-            provider: "openai".into(),
-            retry: 0,
-            status: None,
-            error: None,
-            elapsed_ms: 1,
-        }
-    }
-
-    #[test]
-    fn tries_are_kept_per_trace_and_bounded() {
-        let t = Tries::default();
-        t.push("a", try_of("x"));
-        t.push("a", try_of("y"));
-        t.push("b", try_of("z"));
-        let a: Vec<String> = t.take("a").into_iter().map(|x| x.target).collect();
-        assert_eq!(a, ["x", "y"]);
-        assert!(t.take("a").is_empty());
-        for i in 0..(SHARDS * PER_SHARD * 2) {
-            t.push(&format!("t{i}"), try_of("x"));
-        }
-        let held: usize = t
-            .shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len())
-            .sum();
-        assert!(held <= SHARDS * PER_SHARD);
-        for _ in 0..(MAX_TRIES * 2) {
-            t.push("b", try_of("z"));
-        }
-        assert!(t.take("b").len() <= MAX_TRIES);
     }
 }

@@ -25,20 +25,26 @@ pub async fn json_object(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Map<String, Value>, Fail> {
-    let too_large = || {
-        fail(GatewayError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        })
-    };
+    json_object_limited(app, headers, body, MAX_BODY_BYTES).await
+}
+
+/// [`json_object`], with a body of at most `limit` bytes.
+pub async fn json_object_limited(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Map<String, Value>, Fail> {
+    let too_large = || fail(GatewayError::PayloadTooLarge { limit });
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
     let timeout = app.config.server.body_read_timeout;
-    let read = tokio::time::timeout(timeout, Limited::new(body, MAX_BODY_BYTES).collect());
+    let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect());
     let bytes = match read.await {
         Err(_) => {
             return Err(fail(GatewayError::BodyTimeout {

@@ -9,6 +9,16 @@
 //! - `/admin/keys`: gateway keys ([`keys`]); `/admin/teams`: teams ([`teams`]);
 //!   `/admin/credentials`: virtual keys ([`credentials`]); `GET /admin/usage` ([`usage`]);
 //!   `GET /admin/logs` and `GET /admin/analytics`: the request log ([`logs`]).
+//! - `GET /admin/live`: requests as they complete, as Server-Sent Events ([`live`]);
+//!   `GET /admin/circuits`: this node's circuit breakers; `GET /admin/info`: version, features,
+//!   routes and providers ([`status`]).
+//!
+//! The web console (`http::console`) calls the admin API with its session cookie instead of a
+//! key: a request without a key header but with a valid `switchyard_console` cookie is the
+//! admin. Such a request that may change something (any method but GET and HEAD) must also
+//! carry `x-switchyard-console: 1` (403 otherwise): a page on another site can make a browser
+//! send the cookie (were it not `SameSite=Strict`), but cannot add a header without CORS, which
+//! the gateway never grants.
 //!
 //! Request bodies are JSON objects of at most 1 MiB (413 beyond). Malformed JSON, a wrong type
 //! or an unknown member is a 400 whose `param` names the field. Every error is OpenAI-shaped.
@@ -16,25 +26,32 @@
 mod body;
 pub mod credentials;
 pub mod keys;
+pub mod live;
 pub mod logs;
+pub mod status;
 pub mod teams;
 pub mod usage;
 
-pub use body::{json_object, merge_settings, query, text, unknown, MAX_BODY_BYTES, SETTINGS};
+pub use body::{
+    json_object, json_object_limited, merge_settings, query, text, unknown, MAX_BODY_BYTES,
+    SETTINGS,
+};
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::Router;
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use switchyard_store::StoreError;
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
+use super::console::session;
 use super::handlers::method_not_allowed;
 use super::server::App;
 use crate::error::{error_response, json_response, GatewayError};
@@ -102,6 +119,33 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/admin/usage", get(usage::usage).fallback(no))
         .route("/admin/logs", get(logs::logs).fallback(no))
         .route("/admin/analytics", get(logs::analytics).fallback(no))
+        .route("/admin/live", get(live::live).fallback(no))
+        .route("/admin/circuits", get(status::circuits).fallback(no))
+        .route("/admin/info", get(status::info).fallback(no))
+        .route_layer(middleware::from_fn(console_csrf))
+}
+
+/// The header a console session's changing calls carry (see the module's documentation).
+pub const CONSOLE_HEADER: &str = "x-switchyard-console";
+
+/// Refuses (403) a call authenticated by the console's cookie alone that may change something
+/// and lacks [`CONSOLE_HEADER`]`: 1`.
+async fn console_csrf(req: Request, next: Next) -> Response {
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !reads && session::cookie(req.headers()).is_some() {
+        let by_cookie = take_key(&mut req.headers().clone()).is_none();
+        let marked = req
+            .headers()
+            .get(CONSOLE_HEADER)
+            .is_some_and(|v| v.as_bytes() == b"1");
+        if by_cookie && !marked {
+            return fail(GatewayError::Forbidden(format!(
+                "a console session changes the gateway only with the header `{CONSOLE_HEADER}: 1`"
+            )))
+            .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Who called an admin endpoint.
@@ -111,15 +155,22 @@ pub enum Caller {
     Key(Arc<KeyEntry>),
 }
 
-/// The caller, by the key its headers carry: 403 when the admin API is off; 401 without a key,
-/// with a wrong one, or with a revoked or expired gateway key (whose error says so).
+/// The caller, by the key its headers carry (or, without one, the console's session cookie):
+/// 403 when the admin API is off; 401 without a key, with a wrong one, or with a revoked or
+/// expired gateway key (whose error says so), or with an invalid or expired session.
 pub async fn caller<'a>(app: &'a App, headers: &HeaderMap) -> Result<(Caller, &'a Keys), Fail> {
     let Some(keys) = &app.governance.keys else {
         return Err(fail(GovernanceError::AdminOff));
     };
     let mut h = headers.clone();
     let Some(key) = take_key(&mut h) else {
-        return Err(fail(GatewayError::AdminUnauthorized));
+        let token =
+            session::cookie(headers).ok_or_else(|| fail(GatewayError::AdminUnauthorized))?;
+        let now = crate::telemetry::request_log::now_ms();
+        return match session::verify(keys.console_session_key(), token, now) {
+            Ok(_) => Ok((Caller::Admin, keys)),
+            Err(_) => Err(fail(GatewayError::AdminUnauthorized)),
+        };
     };
     // Compared by digest: the time taken says nothing about the admin key.
     if keys.is_admin(&key) {

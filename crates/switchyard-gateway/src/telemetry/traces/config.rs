@@ -70,7 +70,7 @@ fn check_endpoint(url: &str, at: &str, errs: &mut ConfigErrors) {
 }
 
 /// `k=v,k2=v2` (W3C baggage-like, values percent-encoded), as the OTLP variables write headers.
-fn parse_header_list(s: &str) -> Vec<(String, String)> {
+pub(super) fn parse_header_list(s: &str) -> Vec<(String, String)> {
     s.split(',')
         .filter_map(|pair| {
             let (k, v) = pair.split_once('=')?;

@@ -1,23 +1,26 @@
-//! Batching export that drops instead of blocking: ended spans go into a bounded queue (a full
-//! queue drops the span and counts it), and one thread of its own wakes every half second (or
-//! when a batch is full, never once per span) and sends them to the collector in batches over
-//! OTLP/HTTP. A collector that is down or slow costs the gateway dropped spans,
-//! never a waiting request.
+//! Batching export that drops instead of blocking: each sampled request's spans go into a
+//! bounded queue as one [`SpanSet`] (a full queue drops them and counts them), and one thread
+//! of its own wakes every half second (or when a batch is full, never once per request),
+//! encodes what is queued into OTLP protobuf and POSTs it to the collector, at most
+//! [`MAX_BATCH`] spans a request. A collector that is down or slow costs the gateway dropped
+//! spans, never a waiting request.
 
-use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use opentelemetry::Context;
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
-use opentelemetry_sdk::Resource;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 
 use super::config::TracesConfig;
+use super::encode::{encode_batch, SpanSet};
 
-/// Spans waiting for export; beyond this a span is dropped (and counted).
+/// Spans waiting for export; beyond this a request's spans are dropped (and counted).
 pub const QUEUE_SIZE: usize = 2048;
 /// Spans per export request.
 pub const MAX_BATCH: usize = 512;
@@ -27,6 +30,8 @@ pub const BATCH_DELAY: Duration = Duration::from_millis(500);
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutting down waits for the last spans to go out.
 pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+/// The most of a collector's answer that is read (it is only drained, for the connection).
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// Spans dropped since start: a full queue, or a failed export.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
@@ -37,11 +42,15 @@ pub fn dropped_spans() -> u64 {
     DROPPED.load(Ordering::Relaxed)
 }
 
-/// Spans waiting for the export thread. Requests only push (under a short lock); the thread
-/// wakes every [`BATCH_DELAY`], or as soon as a batch is full — never once per span.
+fn drop_spans(n: usize) {
+    DROPPED.fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+}
+
+/// Requests waiting for the export thread, and how many spans they make.
 #[derive(Debug, Default)]
 struct Queue {
-    spans: Vec<SpanData>,
+    sets: Vec<SpanSet>,
+    spans: usize,
     closed: bool,
 }
 
@@ -51,18 +60,45 @@ struct Shared {
     ready: Condvar,
 }
 
-/// The span processor: hands ended, sampled spans to the export thread without waiting.
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// What the export thread sends with: the client, the URL, the headers, the encoded resource.
+struct Sender {
+    client: HttpsClient,
+    endpoint: Uri,
+    headers: HeaderMap,
+    resource: Vec<u8>,
+}
+
+/// The request side of the export: [`Exporter::push`] queues without waiting. Dropping it
+/// closes the queue and waits (at most [`SHUTDOWN_WAIT`]) for the thread to send what is left.
 #[derive(Debug)]
-pub struct DroppingProcessor {
+pub struct Exporter {
     shared: Arc<Shared>,
     /// Signalled (by dropping its sender) when the export thread has sent what it had.
     done: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
 }
 
-impl DroppingProcessor {
-    /// Builds the OTLP/HTTP exporter for `config` and starts the export thread.
-    pub fn start(config: &TracesConfig, resource: &Resource) -> Result<Self, String> {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+impl Exporter {
+    /// Starts the export thread for `config`, with `resource` (an encoded `Resource`).
+    pub fn start(config: &TracesConfig, resource: Vec<u8>) -> Result<Exporter, String> {
+        let endpoint = Uri::from_str(&config.endpoint)
+            .map_err(|e| format!("endpoint `{}`: {e}", config.endpoint))?;
+        let mut headers = HeaderMap::new();
+        for (k, v) in &config.headers {
+            let name = HeaderName::from_str(k).map_err(|e| format!("header `{k}`: {e}"))?;
+            let value = HeaderValue::from_str(v).map_err(|e| format!("header `{k}`: {e}"))?;
+            headers.insert(name, value);
+        }
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-protobuf"),
+        );
+        headers.insert(
+            http::header::USER_AGENT,
+            HeaderValue::from_static(concat!("switchyard/", env!("CARGO_PKG_VERSION"))),
+        );
+        let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -71,21 +107,13 @@ impl DroppingProcessor {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = opentelemetry_http::hyper::HyperClient::new(https, EXPORT_TIMEOUT, None);
-        let headers: HashMap<String, String> = config
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_http_client(client)
-            .with_endpoint(config.endpoint.clone())
-            .with_timeout(EXPORT_TIMEOUT)
-            .with_headers(headers)
-            .build()
-            .map_err(|e| e.to_string())?;
-        exporter.set_resource(resource);
+        let client = Client::builder(TokioExecutor::new()).build(https);
+        let sender = Sender {
+            client,
+            endpoint,
+            headers,
+            resource,
+        };
         let shared = Arc::new(Shared::default());
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -96,93 +124,43 @@ impl DroppingProcessor {
         std::thread::Builder::new()
             .name("otlp-export".into())
             .spawn(move || {
-                export_loop(&runtime, &exporter, &theirs);
+                export_loop(&runtime, &sender, &theirs);
                 drop(done_tx);
             })
             .map_err(|e| e.to_string())?;
-        Ok(DroppingProcessor {
+        Ok(Exporter {
             shared,
             done: Mutex::new(Some(done_rx)),
         })
     }
-}
 
-/// Takes what is queued every [`BATCH_DELAY`] (or once a batch is full) and exports it in
-/// batches of at most [`MAX_BATCH`], until the queue is closed and empty.
-fn export_loop(
-    runtime: &tokio::runtime::Runtime,
-    exporter: &opentelemetry_otlp::SpanExporter,
-    shared: &Shared,
-) {
-    loop {
-        let (spans, closed) = {
-            let q = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
-            let (mut q, _) = shared
-                .ready
-                .wait_timeout_while(q, BATCH_DELAY, |q| q.spans.len() < MAX_BATCH && !q.closed)
-                .unwrap_or_else(PoisonError::into_inner);
-            (std::mem::take(&mut q.spans), q.closed)
-        };
-        let mut spans = spans;
-        while !spans.is_empty() {
-            let rest = spans.split_off(spans.len().min(MAX_BATCH));
-            let batch = std::mem::replace(&mut spans, rest);
-            let n = batch.len() as u64;
-            // The timer is made inside the runtime (it needs its clock).
-            let sent = runtime.block_on(async {
-                tokio::time::timeout(
-                    EXPORT_TIMEOUT + Duration::from_secs(1),
-                    exporter.export(batch),
-                )
-                .await
-            });
-            match sent {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    DROPPED.fetch_add(n, Ordering::Relaxed);
-                    tracing::debug!(error = %e, spans = n, "trace export failed; spans dropped");
-                }
-                Err(_) => {
-                    DROPPED.fetch_add(n, Ordering::Relaxed);
-                    tracing::debug!(spans = n, "trace export timed out; spans dropped");
-                }
-            }
-        }
-        if closed {
-            break;
-        }
-    }
-}
-
-impl SpanProcessor for DroppingProcessor {
-    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
-
-    fn on_end(&self, span: SpanData) {
-        if !span.span_context.is_sampled() {
-            return;
-        }
+    /// Queues one request's spans, or drops (and counts) them when the queue is full. Wakes
+    /// the export thread only when a batch is full.
+    pub fn push(&self, set: SpanSet) {
+        let n = set.spans();
         let mut q = self
             .shared
             .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if q.closed || q.spans.len() >= QUEUE_SIZE {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
+        if q.closed || q.spans + n > QUEUE_SIZE {
+            drop(q);
+            drop_spans(n);
             return;
         }
-        q.spans.push(span);
-        if q.spans.len() == MAX_BATCH {
+        let before = q.spans;
+        q.spans += n;
+        q.sets.push(set);
+        if before < MAX_BATCH && q.spans >= MAX_BATCH {
             self.shared.ready.notify_one();
         }
     }
+}
 
-    fn force_flush(&self) -> OTelSdkResult {
-        // Spans go out within BATCH_DELAY; nothing waits for them.
-        Ok(())
-    }
-
-    /// Closes the queue and waits (up to `timeout`) for the export thread to send what it holds.
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+impl Drop for Exporter {
+    /// Closes the queue and waits (at most [`SHUTDOWN_WAIT`]) for the export thread to send
+    /// what it holds.
+    fn drop(&mut self) {
         self.shared
             .queue
             .lock()
@@ -191,17 +169,91 @@ impl SpanProcessor for DroppingProcessor {
         self.shared.ready.notify_one();
         let done = self
             .done
-            .lock()
+            .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        match done {
-            Some(rx) => match rx.recv_timeout(timeout.min(SHUTDOWN_WAIT)) {
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    Err(OTelSdkError::Timeout(timeout))
-                }
-                _ => Ok(()),
-            },
-            None => Err(OTelSdkError::AlreadyShutdown),
+        if let Some(rx) = done {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(SHUTDOWN_WAIT)
+            {
+                tracing::debug!("trace export still running at shutdown; spans left behind");
+            }
         }
     }
+}
+
+/// Takes what is queued every [`BATCH_DELAY`] (or once a batch is full) and exports it in
+/// batches of at most [`MAX_BATCH`] spans, until the queue is closed and empty.
+fn export_loop(runtime: &tokio::runtime::Runtime, sender: &Sender, shared: &Shared) {
+    loop {
+        let (sets, closed) = {
+            let q = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let (mut q, _) = shared
+                .ready
+                .wait_timeout_while(q, BATCH_DELAY, |q| q.spans < MAX_BATCH && !q.closed)
+                .unwrap_or_else(PoisonError::into_inner);
+            q.spans = 0;
+            (std::mem::take(&mut q.sets), q.closed)
+        };
+        let mut rest: &[SpanSet] = &sets;
+        while !rest.is_empty() {
+            // As many requests as fit in a batch (at least one).
+            let mut spans = 0;
+            let mut take = 0;
+            for set in rest {
+                if take > 0 && spans + set.spans() > MAX_BATCH {
+                    break;
+                }
+                spans += set.spans();
+                take += 1;
+            }
+            let (batch, after) = rest.split_at(take.min(rest.len()));
+            rest = after;
+            let body = encode_batch(&sender.resource, batch);
+            if let Err(e) = runtime.block_on(send(sender, body)) {
+                drop_spans(spans);
+                tracing::debug!(error = %e, spans, "trace export failed; spans dropped");
+            }
+        }
+        drop(sets);
+        if closed {
+            break;
+        }
+    }
+}
+
+/// POSTs one encoded batch; an error for anything but a 2xx answer within [`EXPORT_TIMEOUT`].
+async fn send(sender: &Sender, body: Vec<u8>) -> Result<(), String> {
+    let mut req = Request::new(Full::new(Bytes::from(body)));
+    *req.method_mut() = Method::POST;
+    *req.uri_mut() = sender.endpoint.clone();
+    *req.headers_mut() = sender.headers.clone();
+    // The timer is made inside the runtime (it needs its clock).
+    let exchange = async {
+        let resp = sender
+            .client
+            .request(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status();
+        // Drain the answer (bounded) so the connection can be reused.
+        let mut body = resp.into_body();
+        let mut read = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| e.to_string())?;
+            if let Ok(chunk) = frame.into_data() {
+                read = read.saturating_add(chunk.len());
+                if read > MAX_RESPONSE_BYTES {
+                    break;
+                }
+            }
+        }
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("collector answered {status}"))
+        }
+    };
+    tokio::time::timeout(EXPORT_TIMEOUT, exchange)
+        .await
+        .map_err(|_| "timed out".to_owned())?
 }

@@ -1,48 +1,47 @@
 //! OpenTelemetry traces over OTLP/HTTP (protobuf): one SERVER span per request and one CLIENT
 //! span per upstream try, with the GenAI semantic-convention attributes.
 //!
-//! Spans are built after the fact, from what the pipeline records: the attempt-end phase gives
-//! each try (kept per request, in a bounded map keyed by the trace id, until the request
-//! completes) and the on-complete phase the request. Their start and end times are set
-//! explicitly, from the records' `Instant`s, so the engine carries no span. A client's W3C
-//! `traceparent` is read in the on-request phase and becomes the server span's parent.
+//! Spans are built after the fact, from the request's record (its `tries` included). The
+//! request path does little: the on-request phase reads the client's W3C `traceparent` and makes
+//! the sampling decision ([`sampling`]: the SDK's `ParentBased(TraceIdRatioBased)`), keeping it
+//! in the request's scratch with a slot for the answer's model (filled by the stream tap); the
+//! on-complete phase copies what the spans need into one [`encode::SpanSet`] (Arc clones and a
+//! few small values) and queues it. Span ids, attributes and the protobuf are made on the export
+//! thread ([`encode`], [`export`]), in batches. There is no per-request state outside the
+//! request itself.
 //!
 //! Nothing is registered, and nothing costs anything, when traces are not configured
 //! ([`hook`]). Export drops rather than blocks when the collector is down ([`export`],
 //! [`dropped_spans`]). Span names and attributes are listed in docs/observability.md.
 
 pub mod config;
+pub mod encode;
+#[cfg(test)]
+mod encode_tests;
 pub mod export;
+mod proto;
+pub mod sampling;
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{
-    SpanContext, SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _,
-};
-use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
-use opentelemetry_sdk::Resource;
 
 use crate::config::GatewayConfig;
 use crate::context::RequestContext;
 use crate::pipeline::{
-    AttemptRecord, ChunkAction, EarlyAnswer, Hook, HookFuture, Phases, RequestRecord, StreamTap,
+    ChunkAction, EarlyAnswer, Hook, HookFuture, Phases, RequestRecord, StreamTap,
 };
 use crate::routing::tree::Node;
+
+use encode::{Clock, SpanSet};
+use export::Exporter;
+use sampling::{Ratio, TraceId, TraceParent};
 
 pub use config::TracesConfig;
 pub use export::dropped_spans;
 
 /// At most this much of the request's messages is exported (`capture_content: true`).
 pub const MAX_CONTENT_BYTES: usize = 8 * 1024;
-/// Requests whose tries are kept at once (beyond: the oldest are forgotten).
-const MAX_TRACKED: u64 = 16_384;
-/// Tries kept per request.
-const MAX_TRIES: usize = 64;
 
 /// The hook for the server file's `traces:` section and the `OTEL_*` variables, or `None`
 /// when traces are not configured.
@@ -54,62 +53,69 @@ pub fn hook(config: &GatewayConfig) -> std::io::Result<Option<Arc<dyn Hook>>> {
     else {
         return Ok(None);
     };
-    let hook = TracesHook::new(&cfg).map_err(|e| invalid(format!("traces: {e}")))?;
+    let attrs = resource_attributes(&cfg, env("OTEL_RESOURCE_ATTRIBUTES").as_deref());
+    let hook = TracesHook::new(&cfg, &attrs).map_err(|e| invalid(format!("traces: {e}")))?;
     Ok(Some(Arc::new(hook)))
+}
+
+/// The resource's attributes: `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`, as the SDK read it), the
+/// telemetry SDK's name, and `service.name` (which wins).
+fn resource_attributes(cfg: &TracesConfig, env: Option<&str>) -> Vec<(String, String)> {
+    let mut attrs: Vec<(String, String)> = env
+        .map(config::parse_header_list)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("telemetry.sdk.") && k != "service.name")
+        .collect();
+    attrs.push(("telemetry.sdk.language".into(), "rust".into()));
+    attrs.push(("telemetry.sdk.name".into(), "switchyard".into()));
+    attrs.push((
+        "telemetry.sdk.version".into(),
+        env!("CARGO_PKG_VERSION").into(),
+    ));
+    attrs.push(("service.name".into(), cfg.service_name.clone()));
+    attrs
 }
 
 /// What the on-request phase keeps for the request's spans.
 #[derive(Debug, Clone)]
 struct TraceScratch {
-    /// The client's `traceparent`, when it sent a valid one.
-    parent: Option<SpanContext>,
+    /// The trace the request's spans belong to; `None`: not sampled (nothing is recorded).
+    trace_id: Option<TraceId>,
+    /// The client's span, when it sent a valid `traceparent`.
+    parent: Option<TraceParent>,
+    /// The client's `tracestate`, kept with the trace.
+    trace_state: Option<Arc<str>>,
     /// The request's messages, truncated (only with `capture_content`).
     content: Option<Arc<str>>,
+    /// The answer's `model`, once the stream tap read it (for sampled requests).
+    response_model: Option<Arc<OnceLock<String>>>,
 }
-
-/// One upstream try, as the attempt-end phase saw it.
-#[derive(Debug, Clone)]
-struct Try {
-    target: Arc<str>,
-    provider: Arc<str>,
-    retry: u32,
-    status: Option<http::StatusCode>,
-    error: Option<&'static str>,
-    elapsed: Duration,
-    ended: Instant,
-}
-
-/// What is known of a request before it completes: its tries, and the model that answered.
-#[derive(Debug, Default)]
-struct Pending {
-    tries: Vec<Try>,
-    response_model: Option<String>,
-}
-
-type Tries = Arc<Mutex<Pending>>;
 
 /// Reads the answer's `model` from the first chunk of the response body (a whole body, or a
 /// stream's first event): the top-level `"model": "…"` that OpenAI-shaped answers put before
 /// their content.
 struct ResponseModelTap {
-    pending: Tries,
+    slot: Arc<OnceLock<String>>,
     done: bool,
 }
 
 /// The string value of the first `"model"` key in `chunk`.
 fn model_in(chunk: &[u8]) -> Option<String> {
     let at = memchr::memmem::find(chunk, b"\"model\"")?;
-    let rest = &chunk[at + 7..];
+    let rest = chunk.get(at + 7..)?;
     let rest = rest
         .trim_ascii_start()
         .strip_prefix(b":")?
         .trim_ascii_start();
     let rest = rest.strip_prefix(b"\"")?;
     let end = memchr::memchr2(b'"', b'\\', rest)?;
-    if rest[end] != b'"' || end > 256 {
+    if rest.get(end) != Some(&b'"') || end > 256 {
         return None;
     }
-    std::str::from_utf8(&rest[..end]).ok().map(str::to_owned)
+    std::str::from_utf8(rest.get(..end)?)
+        .ok()
+        .map(str::to_owned)
 }
 
 impl StreamTap for ResponseModelTap {
@@ -117,10 +123,7 @@ impl StreamTap for ResponseModelTap {
         if !self.done {
             self.done = true;
             if let Some(m) = model_in(&chunk) {
-                self.pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .response_model = Some(m);
+                let _ = self.slot.set(m);
             }
         }
         ChunkAction::Send(chunk)
@@ -129,62 +132,22 @@ impl StreamTap for ResponseModelTap {
 
 /// The traces pipeline hook.
 pub struct TracesHook {
-    tracer: SdkTracer,
-    /// Kept so the export thread is shut down (and flushed) when the hook goes.
-    _provider: SdkTracerProvider,
-    tries: moka::sync::Cache<Arc<str>, Tries>,
+    /// Dropping it (with the hook, at shutdown) sends what is still queued.
+    exporter: Exporter,
+    ratio: Ratio,
     capture_content: bool,
 }
 
 impl TracesHook {
-    /// Starts the exporter for `cfg`.
-    pub fn new(cfg: &TracesConfig) -> Result<TracesHook, String> {
-        let resource = Resource::builder()
-            .with_service_name(cfg.service_name.clone())
-            .build();
-        let processor = export::DroppingProcessor::start(cfg, &resource)?;
-        let provider = SdkTracerProvider::builder()
-            .with_span_processor(processor)
-            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-                cfg.sample_ratio,
-            ))))
-            .with_resource(resource)
-            .build();
-        let tracer = provider.tracer("switchyard");
+    /// Starts the exporter for `cfg`, under a resource with these attributes.
+    pub fn new(cfg: &TracesConfig, resource: &[(String, String)]) -> Result<TracesHook, String> {
+        let exporter = Exporter::start(cfg, encode::resource(resource))?;
         Ok(TracesHook {
-            tracer,
-            _provider: provider,
-            tries: moka::sync::Cache::builder()
-                .max_capacity(MAX_TRACKED)
-                .time_to_live(Duration::from_secs(15 * 60))
-                .build(),
+            exporter,
+            ratio: Ratio::new(cfg.sample_ratio),
             capture_content: cfg.capture_content,
         })
     }
-}
-
-/// `gen_ai.operation.name` for a record's `op`.
-use super::operation_name;
-
-/// The server span's name: the route template.
-fn server_span_name(op: &str) -> &'static str {
-    match op {
-        "chat_completions" | "chat" => "POST /v1/chat/completions",
-        "completions" => "POST /v1/completions",
-        "embeddings" => "POST /v1/embeddings",
-        "proxy" => "/v1/*",
-        _ => "request",
-    }
-}
-
-/// The client's W3C `traceparent`, if valid.
-fn remote_parent(headers: &http::HeaderMap) -> Option<SpanContext> {
-    if !headers.contains_key("traceparent") {
-        return None;
-    }
-    let cx = TraceContextPropagator::new().extract(&opentelemetry_http::HeaderExtractor(headers));
-    let sc = cx.span().span_context().clone();
-    sc.is_valid().then_some(sc)
 }
 
 /// The request's messages (or prompt, or input) as JSON text, cut to [`MAX_CONTENT_BYTES`].
@@ -204,133 +167,7 @@ fn input_messages(body: &Bytes) -> Option<Arc<str>> {
     while !raw.is_char_boundary(end) {
         end -= 1;
     }
-    Some(Arc::from(&raw[..end]))
-}
-
-/// Turns an `Instant` into wall-clock time, against one reading of both clocks.
-struct Clock {
-    now: Instant,
-    wall: SystemTime,
-}
-
-impl Clock {
-    fn new() -> Clock {
-        Clock {
-            now: Instant::now(),
-            wall: SystemTime::now(),
-        }
-    }
-    fn at(&self, t: Instant) -> SystemTime {
-        self.wall
-            .checked_sub(self.now.saturating_duration_since(t))
-            .unwrap_or(self.wall)
-    }
-}
-
-fn int(v: impl TryInto<i64>) -> i64 {
-    v.try_into().unwrap_or(i64::MAX)
-}
-
-impl TracesHook {
-    fn client_spans(
-        &self,
-        record: &RequestRecord,
-        cx: &Context,
-        clock: &Clock,
-        tries: &[Try],
-        response_model: Option<&str>,
-    ) {
-        let op = operation_name(record.op);
-        let request_model = record.model.as_deref();
-        // The answering target may send a model of its own (`override_params`).
-        let final_model = record.leaf.as_ref().and_then(|leaf| {
-            crate::governance::hook::target_model(leaf, request_model).map(|m| m.into_owned())
-        });
-        let scratch = record.extensions.get::<TraceScratch>();
-        let content = scratch.and_then(|s| s.content.clone());
-        let server = cx.span();
-        let mut previous: Option<&Arc<str>> = None;
-        let last = tries.len().saturating_sub(1);
-        for (i, t) in tries.iter().enumerate() {
-            let answering = record.target.as_deref() == Some(&*t.target);
-            let model = match (&final_model, answering) {
-                (Some(m), true) => Some(m.as_str()),
-                _ => request_model,
-            };
-            let name = match model {
-                Some(m) => format!("{op} {m}"),
-                None => op.to_owned(),
-            };
-            let end = clock.at(t.ended);
-            let start = end.checked_sub(t.elapsed).unwrap_or(end);
-            let mut attrs = vec![
-                KeyValue::new("gen_ai.operation.name", op.to_owned()),
-                KeyValue::new("gen_ai.provider.name", t.provider.to_string()),
-                KeyValue::new("switchyard.target", t.target.to_string()),
-                KeyValue::new("switchyard.retry", int(t.retry)),
-            ];
-            if let Some(m) = model {
-                attrs.push(KeyValue::new("gen_ai.request.model", m.to_owned()));
-            }
-            if let Some(s) = t.status {
-                attrs.push(KeyValue::new("http.response.status_code", int(s.as_u16())));
-            }
-            let failed = t.error.is_some() || t.status.is_none_or(|s| !s.is_success());
-            let error = t.error.map(str::to_owned).or_else(|| {
-                failed.then(|| {
-                    t.status
-                        .map_or("error".to_owned(), |s| s.as_u16().to_string())
-                })
-            });
-            if let Some(e) = &error {
-                attrs.push(KeyValue::new("error.type", e.clone()));
-            }
-            if i == last && answering && !failed {
-                if let Some(m) = response_model {
-                    attrs.push(KeyValue::new("gen_ai.response.model", m.to_owned()));
-                }
-                if let Some(u) = record.usage {
-                    attrs.push(KeyValue::new("gen_ai.usage.input_tokens", int(u.input)));
-                    attrs.push(KeyValue::new("gen_ai.usage.output_tokens", int(u.output)));
-                }
-            }
-            if let Some(c) = &content {
-                attrs.push(KeyValue::new("gen_ai.input.messages", c.to_string()));
-            }
-            let mut span = self
-                .tracer
-                .span_builder(name)
-                .with_kind(SpanKind::Client)
-                .with_start_time(start)
-                .with_attributes(attrs)
-                .start_with_context(&self.tracer, cx);
-            if let Some(e) = error {
-                opentelemetry::trace::Span::set_status(&mut span, Status::error(e));
-            }
-            opentelemetry::trace::Span::end_with_timestamp(&mut span, end);
-            // Retries and fallbacks, as events of the request.
-            if t.retry > 0 {
-                server.add_event_with_timestamp(
-                    "retry",
-                    start,
-                    vec![
-                        KeyValue::new("switchyard.target", t.target.to_string()),
-                        KeyValue::new("switchyard.retry", int(t.retry)),
-                    ],
-                );
-            } else if let Some(prev) = previous.filter(|p| **p != t.target) {
-                server.add_event_with_timestamp(
-                    "fallback",
-                    start,
-                    vec![
-                        KeyValue::new("switchyard.from_target", prev.to_string()),
-                        KeyValue::new("switchyard.target", t.target.to_string()),
-                    ],
-                );
-            }
-            previous = Some(&t.target);
-        }
-    }
+    Some(Arc::from(raw.get(..end)?))
 }
 
 impl Hook for TracesHook {
@@ -341,7 +178,6 @@ impl Hook for TracesHook {
     fn phases(&self) -> Phases {
         Phases {
             on_request: true,
-            attempt_end: true,
             per_chunk: true,
             on_complete: true,
             ..Phases::default()
@@ -353,37 +189,28 @@ impl Hook for TracesHook {
         req: &'a RequestContext,
         _route: &'a Node,
     ) -> HookFuture<'a, Option<EarlyAnswer>> {
-        let parent = remote_parent(&req.client_headers);
-        let content = if self.capture_content {
-            input_messages(&req.body)
-        } else {
-            None
+        let parent = TraceParent::from_headers(&req.client_headers);
+        let trace_id = sampling::decide(parent.as_ref(), self.ratio);
+        let sampled = trace_id.is_some();
+        let scratch = TraceScratch {
+            trace_id,
+            parent,
+            trace_state: if sampled && parent.is_some() {
+                sampling::trace_state(&req.client_headers)
+            } else {
+                None
+            },
+            content: if sampled && self.capture_content {
+                input_messages(&req.body)
+            } else {
+                None
+            },
+            response_model: sampled.then(|| Arc::new(OnceLock::new())),
         };
-        if parent.is_some() || content.is_some() {
-            req.with_scratch(|s| {
-                s.insert(TraceScratch { parent, content });
-            });
-        }
-        Box::pin(std::future::ready(None))
-    }
-
-    fn attempt_end(&self, a: &AttemptRecord) {
-        let t = Try {
-            target: Arc::from(a.target),
-            provider: Arc::from(a.provider),
-            retry: a.retry,
-            status: a.status,
-            error: a.error,
-            elapsed: a.elapsed,
-            ended: Instant::now(),
-        };
-        let tries = self.tries.get_with(Arc::from(a.trace_id), || {
-            Arc::new(Mutex::new(Pending::default()))
+        req.with_scratch(|s| {
+            s.insert(scratch);
         });
-        let mut pending = tries.lock().unwrap_or_else(PoisonError::into_inner);
-        if pending.tries.len() < MAX_TRIES {
-            pending.tries.push(t);
-        }
+        Box::pin(std::future::ready(None))
     }
 
     fn on_stream(&self, record: &RequestRecord) -> Option<Box<dyn StreamTap>> {
@@ -391,99 +218,49 @@ impl Hook for TracesHook {
         if record.attempts == 0 || !record.status.is_success() {
             return None;
         }
-        let pending = self.tries.get_with(record.trace_id.clone(), || {
-            Arc::new(Mutex::new(Pending::default()))
-        });
-        Some(Box::new(ResponseModelTap {
-            pending,
-            done: false,
-        }))
+        let slot = record
+            .extensions
+            .get::<TraceScratch>()?
+            .response_model
+            .clone()?;
+        Some(Box::new(ResponseModelTap { slot, done: false }))
     }
 
     fn on_complete(&self, record: &RequestRecord) {
-        let clock = Clock::new();
-        let (tries, response_model): (Vec<Try>, Option<String>) =
-            match self.tries.remove(&record.trace_id) {
-                Some(p) => {
-                    let p = p.lock().unwrap_or_else(PoisonError::into_inner);
-                    // A client may reuse a trace id: only this request's tries.
-                    let tries = p
-                        .tries
-                        .iter()
-                        .filter(|t| t.ended >= record.started)
-                        .cloned()
-                        .collect();
-                    (tries, p.response_model.clone())
-                }
-                None => (Vec::new(), None),
-            };
         let scratch = record.extensions.get::<TraceScratch>();
-        let parent = match scratch.and_then(|s| s.parent.clone()) {
-            Some(sc) => Context::new().with_remote_span_context(sc),
-            None => Context::new(),
+        // Decided on request; a request refused before then is decided now.
+        let trace_id = match scratch {
+            Some(s) => s.trace_id,
+            None => sampling::decide(None, self.ratio),
         };
-        let start = clock.at(record.started);
-        let end = if record.duration.is_zero() {
-            clock.wall
-        } else {
-            start + record.duration
-        };
-        let op = operation_name(record.op);
-        let mut attrs = vec![
-            KeyValue::new("gen_ai.operation.name", op.to_owned()),
-            KeyValue::new("http.response.status_code", int(record.status.as_u16())),
-            KeyValue::new("portkey.trace_id", record.trace_id.to_string()),
-            KeyValue::new("switchyard.cache.status", record.cache_status),
-            KeyValue::new("switchyard.retries", int(record.retries)),
-            KeyValue::new("switchyard.attempts", int(record.attempts)),
-            KeyValue::new("switchyard.stream", record.stream),
-        ];
-        if let Some(p) = &record.provider {
-            attrs.push(KeyValue::new("gen_ai.provider.name", p.slug.clone()));
-        }
-        if let Some(m) = &record.model {
-            attrs.push(KeyValue::new("gen_ai.request.model", m.clone()));
-        }
-        if let Some(t) = &record.target {
-            attrs.push(KeyValue::new("switchyard.target", t.to_string()));
-        }
-        if let Some(u) = record.usage {
-            attrs.push(KeyValue::new("gen_ai.usage.input_tokens", int(u.input)));
-            attrs.push(KeyValue::new("gen_ai.usage.output_tokens", int(u.output)));
-        }
-        if let Some(m) = &response_model {
-            attrs.push(KeyValue::new("gen_ai.response.model", m.clone()));
-        }
-        if let Some(e) = record.error {
-            attrs.push(KeyValue::new("error.type", e));
-        }
-        if record.client_gone {
-            attrs.push(KeyValue::new("switchyard.client_gone", true));
-        }
-        if let Some(c) = scratch.and_then(|s| s.content.clone()) {
-            attrs.push(KeyValue::new("gen_ai.input.messages", c.to_string()));
-        }
-        let span = self
-            .tracer
-            .span_builder(server_span_name(record.op))
-            .with_kind(SpanKind::Server)
-            .with_start_time(start)
-            .with_attributes(attrs)
-            .start_with_context(&self.tracer, &parent);
-        let cx = parent.with_span(span);
-        if !cx.span().is_recording() {
-            // Not sampled: neither is any try.
+        let Some(trace_id) = trace_id else {
             return;
-        }
-        self.client_spans(record, &cx, &clock, &tries, response_model.as_deref());
-        let server = cx.span();
-        if let Some(why) = &record.stream_error {
-            server.add_event("stream_error", vec![KeyValue::new("message", why.clone())]);
-        }
-        if record.status.is_server_error() || record.stream_error.is_some() {
-            server.set_status(Status::error(record.error.unwrap_or("error")));
-        }
-        server.end_with_timestamp(end);
+        };
+        self.exporter.push(SpanSet {
+            trace_id,
+            parent: scratch.and_then(|s| s.parent).map(|p| p.span_id),
+            trace_state: scratch.and_then(|s| s.trace_state.clone()),
+            clock: Clock::read(),
+            started: record.started,
+            duration: record.duration,
+            op: record.op,
+            cache_status: record.cache_status,
+            status: record.status,
+            retries: record.retries,
+            attempts: record.attempts,
+            stream: record.stream,
+            client_gone: record.client_gone,
+            request_id: record.trace_id.clone(),
+            provider: record.provider.clone(),
+            model: record.model.clone(),
+            target: record.target.clone(),
+            usage: record.usage.map(|u| (u.input, u.output)),
+            response_model: scratch.and_then(|s| s.response_model.clone()),
+            error: record.error,
+            stream_error: record.stream_error.clone(),
+            content: scratch.and_then(|s| s.content.clone()),
+            tries: record.tries.clone(),
+        });
     }
 }
 
@@ -491,6 +268,7 @@ impl Hook for TracesHook {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use crate::telemetry::operation_name;
 
     #[test]
     fn the_response_model_is_read_from_the_first_chunk() {
@@ -504,6 +282,19 @@ mod tests {
         );
         assert_eq!(model_in(br#"{"error":{"message":"no"}}"#), None);
         assert_eq!(model_in(br#"{"model":null}"#), None);
+        assert_eq!(model_in(br#"{"model""#), None);
+    }
+
+    #[test]
+    fn the_tap_fills_the_requests_slot_once() {
+        let slot = Arc::new(OnceLock::new());
+        let mut tap = ResponseModelTap {
+            slot: slot.clone(),
+            done: false,
+        };
+        tap.on_chunk(Bytes::from_static(br#"{"model":"first"}"#));
+        tap.on_chunk(Bytes::from_static(br#"{"model":"second"}"#));
+        assert_eq!(slot.get().map(String::as_str), Some("first"));
     }
 
     #[test]
@@ -515,23 +306,18 @@ mod tests {
     }
 
     #[test]
-    fn traceparent_is_parsed_and_bad_ones_ignored() {
-        let mut h = http::HeaderMap::new();
-        h.insert(
-            "traceparent",
-            http::HeaderValue::from_static(
-                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-            ),
-        );
-        let sc = remote_parent(&h).unwrap();
-        assert_eq!(
-            sc.trace_id().to_string(),
-            "0af7651916cd43dd8448eb211c80319c"
-        );
-        assert!(sc.is_remote() && sc.is_sampled());
-        h.insert("traceparent", http::HeaderValue::from_static("00-zz-01"));
-        assert!(remote_parent(&h).is_none());
-        assert!(remote_parent(&http::HeaderMap::new()).is_none());
+    fn the_resource_names_the_service_last() {
+        let cfg = TracesConfig {
+            endpoint: config::DEFAULT_ENDPOINT.into(),
+            headers: Default::default(),
+            service_name: "svc".into(),
+            sample_ratio: 1.0,
+            capture_content: false,
+        };
+        let attrs = resource_attributes(&cfg, Some("deployment.environment=prod,service.name=x"));
+        assert_eq!(attrs[0], ("deployment.environment".into(), "prod".into()));
+        assert_eq!(attrs.last(), Some(&("service.name".into(), "svc".into())));
+        assert_eq!(attrs.iter().filter(|(k, _)| k == "service.name").count(), 1);
     }
 
     #[test]
