@@ -178,17 +178,33 @@ const COLUMNS: &str = "seq, trace_id, time_ms, key_id, team_id, route, op, provi
 
 /// Columns an inserted row binds.
 const INSERT_COLUMNS: usize = 26;
-/// Rows per `INSERT` statement (26 × 100 parameters: under SQLite's and PostgreSQL's limits).
-pub const INSERT_CHUNK: usize = 100;
+/// Rows per `INSERT` statement, at most (26 × 64 parameters: under SQLite's and PostgreSQL's
+/// limits).
+pub const INSERT_CHUNK: usize = 64;
+/// The statement sizes used: powers of two up to [`INSERT_CHUNK`] (a batch of 28 rows is
+/// written as 16 + 8 + 4), so there are only seven statement texts per backend, each prepared
+/// once and then found in the connection's statement cache — a text of its own per batch size
+/// would be parsed again for every batch.
+const SIZES: usize = INSERT_CHUNK.trailing_zeros() as usize + 1;
 
-/// `INSERT INTO request_log (…) VALUES (…), (…)` for `rows` rows: PostgreSQL's placeholders
-/// are `$1`, `$2`, …; SQLite's are plain `?` (binding by name costs SQLite a scan of every
-/// name per parameter: quadratic in a statement this size). The full chunks' texts are built
-/// once.
-fn insert_sql(backend: Backend, rows: usize) -> std::borrow::Cow<'static, str> {
-    static FULL: [std::sync::OnceLock<String>; 2] =
-        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-    let build = |rows: usize| {
+/// How many rows the next statement of a batch with `left` rows still to write takes.
+fn chunk_len(left: usize) -> usize {
+    if left >= INSERT_CHUNK {
+        INSERT_CHUNK
+    } else {
+        // The largest power of two not above `left` (`left` ≥ 1).
+        1 << (usize::BITS - 1 - left.max(1).leading_zeros())
+    }
+}
+
+/// `INSERT INTO request_log (…) VALUES (…), (…)` for `rows` rows (a power of two up to
+/// [`INSERT_CHUNK`]): PostgreSQL's placeholders are `$1`, `$2`, …; SQLite's are plain `?`
+/// (binding by name costs SQLite a scan of every name per parameter: quadratic in a statement
+/// this size). Each text is built once.
+fn insert_sql(backend: Backend, rows: usize) -> &'static str {
+    static TEXTS: [[std::sync::OnceLock<String>; SIZES]; 2] =
+        [const { [const { std::sync::OnceLock::new() }; SIZES] }; 2];
+    let build = || {
         use std::fmt::Write as _;
         let mut sql = String::from(
             "INSERT INTO request_log (trace_id, time_ms, key_id, team_id, route, op, provider, \
@@ -211,26 +227,25 @@ fn insert_sql(backend: Backend, rows: usize) -> std::borrow::Cow<'static, str> {
         }
         sql
     };
-    if rows == INSERT_CHUNK {
-        let i = usize::from(backend == Backend::Postgres);
-        std::borrow::Cow::Borrowed(FULL[i].get_or_init(|| build(INSERT_CHUNK)).as_str())
-    } else {
-        std::borrow::Cow::Owned(build(rows))
-    }
+    let b = usize::from(backend == Backend::Postgres);
+    let size = (rows.trailing_zeros() as usize).min(SIZES - 1);
+    TEXTS[b][size].get_or_init(build).as_str()
 }
 
 impl Store {
-    /// Writes `rows`, all in one transaction: one multi-row `INSERT` per [`INSERT_CHUNK`] rows
-    /// (a statement per row costs a round trip to the database, or to SQLite's worker thread,
-    /// each).
+    /// Writes `rows`, all in one transaction, in multi-row `INSERT`s of at most
+    /// [`INSERT_CHUNK`] rows (a statement per row costs a round trip to the database, or to
+    /// SQLite's worker thread, each).
     pub async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         let mut tx = self.write_tx().await?;
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let sql = insert_sql(self.backend, chunk.len());
-            let mut q = sqlx::query(&sql);
+        let mut left = rows;
+        while !left.is_empty() {
+            let (chunk, rest) = left.split_at(chunk_len(left.len()));
+            left = rest;
+            let mut q = sqlx::query(insert_sql(self.backend, chunk.len()));
             for r in chunk {
                 let targets = serde_json::to_string(&r.targets).map_err(|e| {
                     StoreError::Database(format!("cannot encode a log row's targets: {e}"))
@@ -498,7 +513,40 @@ fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::*;
+
+    #[test]
+    fn a_batch_is_cut_into_power_of_two_statements_of_at_most_a_chunk() {
+        for n in 1..=300usize {
+            let (mut left, mut sizes) = (n, Vec::new());
+            while left > 0 {
+                let k = chunk_len(left);
+                assert!(
+                    k.is_power_of_two() && k <= INSERT_CHUNK && k <= left,
+                    "{n}: {k}"
+                );
+                sizes.push(k);
+                left -= k;
+            }
+            assert!(sizes.len() < n / INSERT_CHUNK + SIZES, "{n}: {sizes:?}");
+        }
+        assert_eq!(chunk_len(28), 16);
+    }
+
+    #[test]
+    fn each_statement_text_has_its_rows_placeholders() {
+        for rows in [1, 2, 4, 32, INSERT_CHUNK] {
+            let sqlite = insert_sql(Backend::Sqlite, rows);
+            assert_eq!(sqlite.matches('?').count(), rows * INSERT_COLUMNS);
+            let pg = insert_sql(Backend::Postgres, rows);
+            let last = format!("${})", rows * INSERT_COLUMNS);
+            assert!(pg.ends_with(&last), "{pg}");
+            assert!(
+                std::ptr::eq(pg, insert_sql(Backend::Postgres, rows)),
+                "built once"
+            );
+        }
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

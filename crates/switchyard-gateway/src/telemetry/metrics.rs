@@ -7,11 +7,13 @@
 //! then `other` — a client can't grow the series without bound), the operation, a status
 //! class, an error type from the gateway's closed list of labels, the cache status, stream or
 //! not. Names are interned (`Arc<str>`), so a warm series is found and updated without
-//! allocating.
+//! allocating; the series of one (operation, provider, model) are resolved from their families
+//! once and kept together ([`ModelSeries`]), so a request updates them after one lookup.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -80,6 +82,42 @@ impl Interner {
             .or_insert_with(|| Name(Arc::from(s)))
             .clone()
     }
+}
+
+/// Which [`ModelSeries`]: the operation and the interned names, compared and hashed by address
+/// (an interned value has one; were two equal values ever at two addresses, they would only
+/// share their series through two entries).
+#[derive(Clone)]
+struct SeriesKey(&'static str, Name, Name);
+
+impl PartialEq for SeriesKey {
+    fn eq(&self, o: &Self) -> bool {
+        std::ptr::eq(self.0, o.0)
+            && Arc::ptr_eq(&self.1 .0, &o.1 .0)
+            && Arc::ptr_eq(&self.2 .0, &o.2 .0)
+    }
+}
+
+impl Eq for SeriesKey {}
+
+impl Hash for SeriesKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_usize(self.0.as_ptr() as usize);
+        h.write_usize(Arc::as_ptr(&self.1 .0).cast::<u8>() as usize);
+        h.write_usize(Arc::as_ptr(&self.2 .0).cast::<u8>() as usize);
+    }
+}
+
+/// One (operation, provider, model)'s series, each taken from its family on first use (a series
+/// nobody observed stays out of the exposition) and kept: the handles share the family's
+/// values.
+#[derive(Default)]
+struct ModelSeries {
+    duration: OnceLock<Histogram>,
+    overhead: OnceLock<Histogram>,
+    /// Input, output, cached input.
+    tokens: [OnceLock<Histogram>; 3],
+    cost: OnceLock<Counter<f64, AtomicU64>>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -177,6 +215,7 @@ pub struct Metrics {
     in_flight: Gauge,
     circuits: Family<StateLabels, Gauge>,
     dropped_spans: Counter,
+    series: RwLock<HashMap<SeriesKey, Arc<ModelSeries>>>,
 }
 
 impl Default for Metrics {
@@ -207,6 +246,7 @@ impl Metrics {
             in_flight: Gauge::default(),
             circuits: Family::default(),
             dropped_spans: Counter::default(),
+            series: RwLock::new(HashMap::new()),
             registry: Registry::default(),
         };
         registry.register(
@@ -310,6 +350,25 @@ impl Metrics {
             return Bytes::new();
         }
         Bytes::from(out)
+    }
+
+    /// The series of (`op`, `provider`, `model`), found once.
+    fn model_series(&self, op: &'static str, provider: &Name, model: &Name) -> Arc<ModelSeries> {
+        let key = SeriesKey(op, provider.clone(), model.clone());
+        if let Some(s) = self
+            .series
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return s.clone();
+        }
+        self.series
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .clone()
     }
 
     /// Counts a guardrail check's verdict.
@@ -460,17 +519,24 @@ impl Hook for MetricsHook {
         if r.provider.is_none() {
             return;
         }
-        let labels = ModelLabels {
+        let labels = || ModelLabels {
             operation: op,
             provider: provider.clone(),
             model: model.clone(),
         };
-        m.duration
-            .get_or_create(&labels)
+        let series = m.model_series(op, &provider, &model);
+        series
+            .duration
+            .get_or_init(|| m.duration.get_or_create(&labels()).clone())
             .observe(r.duration.as_secs_f64());
         if !r.stream {
-            m.overhead
-                .get_or_create(&OperationLabels { operation: op })
+            series
+                .overhead
+                .get_or_init(|| {
+                    m.overhead
+                        .get_or_create(&OperationLabels { operation: op })
+                        .clone()
+                })
                 .observe(r.duration.saturating_sub(r.upstream_wait).as_secs_f64());
         }
         if r.attempts > 1 && i64::from(r.attempts) - 1 > i64::from(r.retries.max(0)) {
@@ -481,33 +547,38 @@ impl Hook for MetricsHook {
                 .inc();
         }
         if let Some(u) = r.usage {
-            observe_tokens(m, op, &provider, &model, &u);
+            for ((token_type, n), slot) in [
+                ("input", u.input),
+                ("output", u.output),
+                ("cached_input", u.cached_input),
+            ]
+            .into_iter()
+            .zip(&series.tokens)
+            {
+                if n == 0 && token_type == "cached_input" {
+                    continue;
+                }
+                slot.get_or_init(|| {
+                    m.tokens
+                        .get_or_create(&TokenLabels {
+                            operation: op,
+                            provider: provider.clone(),
+                            model: model.clone(),
+                            token_type,
+                        })
+                        .clone()
+                })
+                .observe(n as f64);
+            }
         }
         if r.status.is_success() {
             if let Some(c) = self.governance.cost(r) {
-                m.cost.get_or_create(&labels).inc_by(c);
+                series
+                    .cost
+                    .get_or_init(|| m.cost.get_or_create(&labels()).clone())
+                    .inc_by(c);
             }
         }
-    }
-}
-
-fn observe_tokens(m: &Metrics, op: &'static str, provider: &Name, model: &Name, u: &TokenUsage) {
-    for (token_type, n) in [
-        ("input", u.input),
-        ("output", u.output),
-        ("cached_input", u.cached_input),
-    ] {
-        if n == 0 && token_type == "cached_input" {
-            continue;
-        }
-        m.tokens
-            .get_or_create(&TokenLabels {
-                operation: op,
-                provider: provider.clone(),
-                model: model.clone(),
-                token_type,
-            })
-            .observe(n as f64);
     }
 }
 
@@ -557,6 +628,32 @@ mod tests {
         assert_eq!(&*i.get("b").0, "b");
         assert_eq!(&*i.get("c").0, "other");
         assert_eq!(&*i.get("a").0, "a", "known names stay");
+    }
+
+    #[test]
+    fn a_model_series_is_found_once_and_shares_its_familys_values() {
+        let m = Metrics::new();
+        let (p, model) = (m.names.get("openai"), m.models.get("gpt-4o"));
+        let a = m.model_series("chat", &p, &model);
+        let b = m.model_series("chat", &m.names.get("openai"), &m.models.get("gpt-4o"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &m.model_series("embeddings", &p, &model)));
+        let labels = ModelLabels {
+            operation: "chat",
+            provider: p.clone(),
+            model: model.clone(),
+        };
+        a.duration
+            .get_or_init(|| m.duration.get_or_create(&labels).clone())
+            .observe(0.5);
+        let text = String::from_utf8(m.render((0, 0, 0)).to_vec()).unwrap();
+        assert!(text.contains(
+            "gen_ai_client_operation_duration_seconds_count{operation=\"chat\",provider=\"openai\",model=\"gpt-4o\"} 1"
+        ));
+        assert!(
+            !text.contains("gen_ai_client_token_usage_count"),
+            "a series never observed is not exported"
+        );
     }
 
     #[test]

@@ -120,36 +120,96 @@ impl Writer {
         }
     }
 
-    /// A `KeyValue` in `field`; `value` writes the `AnyValue`'s one field.
-    pub fn kv(&mut self, field: u32, key: &str, value: impl FnOnce(&mut Writer)) {
-        self.begin(field);
-        self.str(1, key);
-        self.begin(2);
-        value(self);
-        self.end();
-        self.end();
+    /// A `KeyValue` in `field` whose `AnyValue` holds one field: `value_key` (its tag) and
+    /// `value_body` (the field's bytes after the tag, length prefix included for strings). The
+    /// lengths are known up front, so nothing is written twice (the nested messages are small
+    /// and many: two per attribute).
+    fn kv(&mut self, field: u32, key: &str, value_key: u8, value_body: &[&[u8]]) {
+        let value_len: usize = 1 + value_body.iter().map(|p| p.len()).sum::<usize>();
+        let kv_len = 1 + varint_len(key.len()) + key.len() + 1 + varint_len(value_len) + value_len;
+        self.key(field, LEN);
+        self.varint(kv_len as u64);
+        self.key(1, LEN);
+        self.varint(key.len() as u64);
+        self.buf.extend_from_slice(key.as_bytes());
+        self.key(2, LEN);
+        self.varint(value_len as u64);
+        self.buf.push(value_key);
+        for p in value_body {
+            self.buf.extend_from_slice(p);
+        }
     }
 
     #[inline]
     pub fn kv_str(&mut self, field: u32, key: &str, v: &str) {
-        self.kv(field, key, |w| w.str(1, v));
+        let (len, n) = varint(v.len() as u64);
+        let len = len.get(..n).unwrap_or(&len[..]);
+        self.kv(field, key, (1 << 3 | LEN) as u8, &[len, v.as_bytes()]);
     }
 
     #[inline]
     pub fn kv_int(&mut self, field: u32, key: &str, v: i64) {
-        self.kv(field, key, |w| w.uint(3, v as u64));
+        let (b, n) = varint(v as u64);
+        self.kv(
+            field,
+            key,
+            (3 << 3 | VARINT) as u8,
+            &[b.get(..n).unwrap_or(&b[..])],
+        );
     }
 
     #[inline]
     pub fn kv_bool(&mut self, field: u32, key: &str, v: bool) {
-        self.kv(field, key, |w| w.uint(2, u64::from(v)));
+        self.kv(field, key, (2 << 3 | VARINT) as u8, &[&[u8::from(v)]]);
     }
+}
+
+/// How many bytes `v` takes as a varint.
+fn varint_len(v: usize) -> usize {
+    let bits = usize::BITS - (v | 1).leading_zeros();
+    (bits as usize).div_ceil(7)
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn a_key_value_is_the_same_as_written_nested() {
+        for v in [
+            "",
+            "x",
+            &"y".repeat(127),
+            &"z".repeat(128),
+            &"w".repeat(20_000),
+        ] {
+            let key = "k".repeat(v.len() % 200);
+            let mut flat = Writer::default();
+            flat.kv_str(9, &key, v);
+            flat.kv_int(9, &key, -5);
+            flat.kv_int(9, &key, 1 << 40);
+            flat.kv_bool(9, &key, true);
+            let mut nested = Writer::default();
+            for value in [
+                &(|w: &mut Writer| w.str(1, v)) as &dyn Fn(&mut Writer),
+                &|w: &mut Writer| w.uint(3, -5i64 as u64),
+                &|w: &mut Writer| w.uint(3, 1 << 40),
+                &|w: &mut Writer| w.uint(2, 1),
+            ] {
+                nested.begin(9);
+                nested.str(1, &key);
+                nested.begin(2);
+                value(&mut nested);
+                nested.end();
+                nested.end();
+            }
+            assert_eq!(flat.finish(), nested.finish(), "value of {} bytes", v.len());
+        }
+        for (v, n) in [(0, 1), (127, 1), (128, 2), (16_383, 2), (16_384, 3)] {
+            assert_eq!(varint_len(v), n);
+        }
+    }
 
     #[test]
     fn varints_and_nested_lengths() {
