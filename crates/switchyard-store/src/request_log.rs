@@ -171,12 +171,20 @@ pub struct AnalyticsRow {
     pub cost_usd: f64,
 }
 
-const COLUMNS: &str = "seq, trace_id, time_ms, key_id, team_id, route, op, provider, model, \
-     model_sent, status, error, latency_ms, upstream_ms, overhead_ms, input_tokens, \
-     output_tokens, cached_tokens, cost_usd, cache_status, stream, retries, attempts, \
-     client_gone, stream_error, targets, request_body";
+/// The columns a row is written with, in the order `insert_logs` binds them.
+macro_rules! inserted_columns {
+    () => {
+        "trace_id, time_ms, key_id, team_id, route, op, provider, model, model_sent, status, \
+         error, latency_ms, upstream_ms, overhead_ms, input_tokens, output_tokens, \
+         cached_tokens, cost_usd, cache_status, stream, retries, attempts, client_gone, \
+         stream_error, targets, request_body"
+    };
+}
 
-/// Columns an inserted row binds.
+/// The columns a row is read with: the database's `seq`, then the written ones.
+const COLUMNS: &str = concat!("seq, ", inserted_columns!());
+
+/// Columns an inserted row binds (a test checks it against the list).
 const INSERT_COLUMNS: usize = 26;
 /// Rows per `INSERT` statement, at most (26 × 64 parameters: under SQLite's and PostgreSQL's
 /// limits).
@@ -206,12 +214,11 @@ fn insert_sql(backend: Backend, rows: usize) -> &'static str {
         [const { [const { std::sync::OnceLock::new() }; SIZES] }; 2];
     let build = || {
         use std::fmt::Write as _;
-        let mut sql = String::from(
-            "INSERT INTO request_log (trace_id, time_ms, key_id, team_id, route, op, provider, \
-             model, model_sent, status, error, latency_ms, upstream_ms, overhead_ms, \
-             input_tokens, output_tokens, cached_tokens, cost_usd, cache_status, stream, \
-             retries, attempts, client_gone, stream_error, targets, request_body) VALUES ",
-        );
+        let mut sql = String::from(concat!(
+            "INSERT INTO request_log (",
+            inserted_columns!(),
+            ") VALUES "
+        ));
         for row in 0..rows {
             sql.push_str(if row == 0 { "(" } else { ", (" });
             for col in 0..INSERT_COLUMNS {
@@ -531,6 +538,11 @@ mod tests {
             assert!(sizes.len() < n / INSERT_CHUNK + SIZES, "{n}: {sizes:?}");
         }
         assert_eq!(chunk_len(28), 16);
+    }
+
+    #[test]
+    fn the_bound_column_count_matches_the_column_list() {
+        assert_eq!(inserted_columns!().split(',').count(), INSERT_COLUMNS);
     }
 
     #[test]
