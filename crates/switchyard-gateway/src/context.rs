@@ -57,6 +57,8 @@ pub struct RequestContext {
     /// The server file's route the request takes (`default` for the default route), when
     /// gateway keys are on (their `routes` globs read it).
     pub route_name: Option<Arc<str>>,
+    /// A Responses-API request: its id, conversation and translation (`crate::responses`).
+    pub responses: Option<Arc<crate::responses::Turn>>,
     params: OnceLock<Option<Value>>,
     /// Per-request state of pipeline hooks (what a per-attempt hook decided, for its tap or
     /// on-complete to read). Moved into the request's record when the response is built.
@@ -94,6 +96,7 @@ impl RequestContext {
             metadata: Map::new(),
             principal: None,
             route_name: None,
+            responses: None,
             params: OnceLock::new(),
             scratch: Mutex::new(http::Extensions::new()),
             rewrite: Mutex::new(None),

@@ -12,6 +12,7 @@ pub mod guardrails;
 pub mod health;
 pub mod http;
 pub mod pipeline;
+pub mod responses;
 pub mod routing;
 pub mod ssrf;
 pub mod telemetry;

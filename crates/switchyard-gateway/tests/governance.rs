@@ -533,17 +533,20 @@ async fn cached_answers_are_shared_within_a_team_and_not_across_keys() {
 }
 
 #[tokio::test]
-async fn pass_through_requests_are_metered_from_their_answers_usage() {
-    let s = setup("  claude:\n    provider: openai\n    allow_proxy_paths: [messages]\n").await;
+async fn messages_requests_are_metered_from_their_answers_usage() {
+    let s = setup("  claude:\n    provider: openai\n").await;
     let (k, _) = key(
         &s.store,
         json!({"rate_limits": [{"type": "tokens", "unit": "rpm", "value": 1000}]}),
         None,
     )
     .await;
+    // Anthropic's Messages API on an OpenAI-compatible target: translated through chat.
     s.mock.push(switchyard_mock::Reply::status(
         200,
-        json!({"type": "message", "content": [], "usage": {"input_tokens": 300, "output_tokens": 200}}),
+        json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
+               "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+               "usage": {"prompt_tokens": 300, "completion_tokens": 200, "total_tokens": 500}}),
     ));
     let body = json!({"model": "claude", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
     let resp = s.gw.post("/v1/messages", body, &[("x-api-key", &k)]).await;

@@ -3,7 +3,9 @@
 //! By default it answers like OpenAI: `POST /v1/chat/completions` (JSON, or SSE when the body
 //! asks for `"stream": true`), `/v1/completions`, `/v1/embeddings`, `GET /v1/models`. Embeddings
 //! are a fixed vector, except for the model [`BAG_OF_WORDS`]: a vector of the input's words, so
-//! texts with the same words get the same direction (for semantic cache tests). Tests can
+//! texts with the same words get the same direction (for semantic cache tests). A chat request
+//! that forces a tool (`tool_choice` `required` or a named function) gets a call of that tool
+//! (each required parameter `"mock"`) until its last message is the tool's result. Tests can
 //! script the next replies ([`Reply`]: any status and body, event streams that end cleanly, get
 //! cut, or stall, delays, hangs, connection resets, malformed bodies) and read back every request
 //! the mock received.
@@ -696,6 +698,103 @@ pub fn chat_chunks(name: &str, model: &str, include_usage: bool) -> Vec<String> 
     out
 }
 
+/// The tool call a chat request forces (`tool_choice` `required` or naming a function) while
+/// its last message is not already a tool result: the tool's name and arguments giving each
+/// required parameter the string `"mock"`.
+fn forced_tool_call(req: &Value) -> Option<(String, String)> {
+    let tools = req.get("tools")?.as_array()?;
+    let last_is_result = req
+        .get("messages")
+        .and_then(Value::as_array)
+        .and_then(|m| m.last())
+        .and_then(|m| m.get("role"))
+        .is_some_and(|r| r == "tool");
+    if last_is_result {
+        return None;
+    }
+    let function = match req.get("tool_choice")? {
+        Value::String(s) if s == "required" => tools.first()?.get("function")?,
+        Value::Object(o) => {
+            let wanted = o.get("function")?.get("name")?;
+            tools
+                .iter()
+                .filter_map(|t| t.get("function"))
+                .find(|f| f.get("name") == Some(wanted))?
+        }
+        _ => return None,
+    };
+    let name = function.get("name")?.as_str()?.to_owned();
+    let mut args = serde_json::Map::new();
+    for p in function
+        .pointer("/parameters/required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        args.insert(p.to_owned(), json!("mock"));
+    }
+    Some((name, Value::Object(args).to_string()))
+}
+
+/// A chat answer that calls `call` (name, arguments), whole or streamed (arguments in two
+/// pieces).
+fn tool_reply(
+    counters: &Arc<Counters>,
+    model: &str,
+    (name, args): (String, String),
+    stream: bool,
+    usage: bool,
+) -> Response {
+    let id = "call_mock_1";
+    if !stream {
+        let body = json!({
+            "id": "chatcmpl-mock", "object": "chat.completion", "created": 1_700_000_000u64, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": null,
+                "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": args}}]},
+                "logprobs": null, "finish_reason": "tool_calls"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+        });
+        return json_response(200, body.to_string().into());
+    }
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+               "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        .to_string()
+    };
+    let half = args.len() / 2;
+    let (a, b) = args.split_at(
+        args.char_indices()
+            .map(|(i, _)| i)
+            .find(|i| *i >= half)
+            .unwrap_or(0),
+    );
+    let mut events = vec![
+        chunk(json!({"role": "assistant", "content": null}), Value::Null),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]}),
+            Value::Null,
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": a}}]}),
+            Value::Null,
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": b}}]}),
+            Value::Null,
+        ),
+        chunk(json!({}), json!("tool_calls")),
+    ];
+    if usage {
+        events.push(
+            json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+                   "model": model, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}})
+            .to_string(),
+        );
+    }
+    sse_response(counters, events, Duration::ZERO, StreamEnd::Done)
+}
+
 fn default_reply(counters: &Arc<Counters>, name: &str, path: &str, body: &Bytes) -> Response {
     let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let model = req
@@ -704,11 +803,15 @@ fn default_reply(counters: &Arc<Counters>, name: &str, path: &str, body: &Bytes)
         .unwrap_or("mock-model");
     let path = path.split('?').next().unwrap_or(path);
     if path.ends_with("/chat/completions") {
-        if req.get("stream").and_then(Value::as_bool) == Some(true) {
-            let usage = req
-                .pointer("/stream_options/include_usage")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+        let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
+        let usage = req
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if let Some(call) = forced_tool_call(&req) {
+            return tool_reply(counters, model, call, stream, usage);
+        }
+        if stream {
             return sse_response(
                 counters,
                 chat_chunks(name, model, usage),

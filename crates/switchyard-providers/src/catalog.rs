@@ -43,12 +43,21 @@ pub enum Native {
     Cohere,
 }
 
-/// The OpenAI endpoints the gateway understands; anything else is proxied as-is.
+/// The endpoints the gateway understands; anything else is proxied as-is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     ChatCompletions,
     Completions,
     Embeddings,
+    /// Anthropic's Messages API: native on Claude targets, served through the chat path
+    /// (`dialect::anthropic`) on every other.
+    Messages,
+    /// `images/generations`: passed to OpenAI-compatible hosts as it is, translated for native
+    /// providers that have an image API.
+    ImageGenerations,
+    /// OpenAI's Responses API: native on OpenAI and Azure OpenAI, served through the chat path
+    /// (`dialect::responses`) on every other target.
+    Responses,
 }
 
 impl Endpoint {
@@ -58,6 +67,9 @@ impl Endpoint {
             Endpoint::ChatCompletions => "chat/completions",
             Endpoint::Completions => "completions",
             Endpoint::Embeddings => "embeddings",
+            Endpoint::Messages => "messages",
+            Endpoint::ImageGenerations => "images/generations",
+            Endpoint::Responses => "responses",
         }
     }
 
@@ -67,6 +79,9 @@ impl Endpoint {
             Endpoint::ChatCompletions => "chat_completions",
             Endpoint::Completions => "completions",
             Endpoint::Embeddings => "embeddings",
+            Endpoint::Messages => "messages",
+            Endpoint::ImageGenerations => "image_generations",
+            Endpoint::Responses => "responses",
         }
     }
 }

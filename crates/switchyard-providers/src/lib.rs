@@ -11,6 +11,7 @@ pub mod anthropic;
 pub mod bedrock;
 pub mod catalog;
 pub mod cohere;
+pub mod dialect;
 pub mod google;
 pub mod native;
 

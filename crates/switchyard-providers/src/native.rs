@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use switchyard_types::chat::{ChatChunk, ChatRequest, ChatResponse};
 use switchyard_types::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use switchyard_types::images::{ImagesRequest, ImagesResponse};
 use switchyard_types::ErrorEnvelope;
 
 /// Provider-specific settings for one target, by Portkey's snake_case names without the
@@ -141,6 +142,28 @@ pub trait NativeAdapter: Sync {
     ) -> Result<EmbeddingsResponse, TranslateError> {
         Err(TranslateError::InvalidResponse(
             "this provider does not offer embeddings".into(),
+        ))
+    }
+
+    /// Image generation (`/v1/images/generations`), for providers with a native image API.
+    fn images_request(
+        &self,
+        _req: &ImagesRequest,
+        _cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError> {
+        Err(TranslateError::invalid_request(
+            "this provider does not offer image generation",
+            Some("model"),
+        ))
+    }
+
+    fn images_response(
+        &self,
+        _body: &[u8],
+        _cx: &WireContext<'_>,
+    ) -> Result<ImagesResponse, TranslateError> {
+        Err(TranslateError::InvalidResponse(
+            "this provider does not offer image generation".into(),
         ))
     }
 

@@ -21,6 +21,7 @@ mod credentials;
 mod crypto;
 mod keys;
 mod request_log;
+mod responses;
 mod schema;
 mod spend;
 mod teams;
@@ -32,6 +33,7 @@ pub use request_log::{
     AnalyticsQuery, AnalyticsRow, Bucket, GroupBy, LogFilter, LogRow, StatusFilter, TargetTry,
     INSERT_CHUNK,
 };
+pub use responses::StoredResponse;
 pub use spend::{Spend, SpendDelta, SpendRow, UsageFilter};
 pub use teams::{NewTeam, TeamPatch, TeamRecord};
 

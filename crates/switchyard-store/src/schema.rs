@@ -118,6 +118,25 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX request_log_key_id ON request_log (key_id, time_ms)",
         ],
     },
+    Migration {
+        version: 3,
+        name: "responses",
+        statements: &[
+            // Responses the gateway answered for `/v1/responses` with `store` on, for
+            // `previous_response_id` and `GET /v1/responses/{id}`. JSON is TEXT; times are unix
+            // seconds.
+            "CREATE TABLE responses (
+            id TEXT PRIMARY KEY,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            previous_id TEXT,
+            owner TEXT,
+            input_items TEXT NOT NULL,
+            response TEXT NOT NULL
+        )",
+            "CREATE INDEX responses_expires_at ON responses (expires_at)",
+        ],
+    },
 ];
 
 /// Brings the schema up to date; safe to run from several processes at once.

@@ -11,6 +11,7 @@
 pub mod chat;
 pub mod embeddings;
 pub mod error;
+pub mod images;
 pub mod json;
 pub mod sse;
 pub mod usage;

@@ -250,6 +250,11 @@ fn answer(
             headers.insert(CACHE_SIMILARITY, v);
         }
     }
+    if req.stream && endpoint == Endpoint::Messages {
+        // A stored message is not replayed as an Anthropic event stream (yet): the stream
+        // goes to the target.
+        return None;
+    }
     let body = if req.stream && endpoint != Endpoint::Embeddings {
         headers.insert(
             header::CONTENT_TYPE,

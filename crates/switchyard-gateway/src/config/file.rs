@@ -241,6 +241,8 @@ pub struct GatewayConfig {
     pub governance: GovernanceSettings,
     /// Metrics, traces and the request log (`metrics:`, `traces:`, `request_log:`).
     pub telemetry: super::telemetry::TelemetrySettings,
+    /// Conversation state of the Responses API (`responses:`).
+    pub responses: super::responses::ResponsesSettings,
 }
 
 impl GatewayConfig {
@@ -299,10 +301,11 @@ impl GatewayConfig {
                     | "metrics"
                     | "traces"
                     | "request_log"
+                    | "responses"
             ) {
                 errs.push(
                     key,
-                    "unknown section (expected server, providers, routes, default_route, cache, redis, guardrails, auth, database, virtual_keys, pricing, metrics, traces, request_log)",
+                    "unknown section (expected server, providers, routes, default_route, cache, redis, guardrails, auth, database, virtual_keys, pricing, metrics, traces, request_log, responses)",
                 );
             }
         }
@@ -331,6 +334,7 @@ impl GatewayConfig {
             root.get("request_log"),
             &mut errs,
         );
+        let responses = super::responses::parse(root.get("responses"), &mut errs);
         let mut config = GatewayConfig {
             server,
             providers,
@@ -342,6 +346,7 @@ impl GatewayConfig {
             guardrails,
             governance,
             telemetry,
+            responses,
         };
 
         if let Some(routes) = root.get("routes") {

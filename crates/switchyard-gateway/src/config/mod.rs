@@ -7,6 +7,7 @@ pub mod gateway;
 pub mod governance;
 pub mod keys;
 pub mod providers;
+pub mod responses;
 pub mod secret;
 pub mod stores;
 pub mod telemetry;

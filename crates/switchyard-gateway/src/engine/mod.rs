@@ -2,7 +2,9 @@
 //! group's strategy (single, fallback, loadbalance, conditional).
 
 mod attempt;
+mod messages;
 pub mod native;
+pub mod responses;
 pub mod stream;
 pub mod wire;
 

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,6 +12,7 @@ use bytes::{Bytes, BytesMut};
 use http_body::Body as _;
 use serde::de::DeserializeOwned;
 use switchyard_providers::bedrock::EventStreamDecoder;
+use switchyard_providers::dialect::{self, ChunkEncoder, EventRelay};
 use switchyard_providers::native::{
     ChunkTranslator, Frame, NativeAdapter, ProviderOptions, StreamFraming, TranslateError,
     WireContext,
@@ -18,7 +20,7 @@ use switchyard_providers::native::{
 use switchyard_types::chat::{ChatChunk, ChatRequest};
 use switchyard_types::embeddings::EmbeddingsRequest;
 use switchyard_types::sse::SseDecoder;
-use switchyard_types::usage::TokenUsage;
+use switchyard_types::usage::{scan_body, TokenUsage};
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 use tokio::time::{Instant, Sleep};
 
@@ -31,12 +33,45 @@ use crate::upstream::UpstreamBody;
 pub enum NativeOp {
     Chat,
     Embeddings,
+    Images,
+}
+
+/// The shape a call's answer is given to the client in.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// OpenAI's (chat completion, embeddings).
+    OpenAi,
+    /// Anthropic's Messages, written from the chat answer (`dialect::anthropic`).
+    Messages,
+    /// A Response object or event stream, written from the chat answer (`dialect::responses`).
+    Responses(Arc<ResponseOut>),
+    /// The provider's own answer, already in the client's dialect: a whole body passes as it
+    /// is, a stream is relayed.
+    Relay(Relay),
+}
+
+/// What a Response written from a chat answer repeats of its request.
+#[derive(Debug)]
+pub struct ResponseOut {
+    pub id: String,
+    pub created_at: u64,
+    pub echo: dialect::responses::Echo,
+}
+
+/// Which relay passes a provider's native stream on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relay {
+    /// Anthropic's SSE (api.anthropic.com, Vertex AI `:streamRawPredict`).
+    AnthropicSse,
+    /// Bedrock's `InvokeModelWithResponseStream` of a Claude model.
+    BedrockClaude,
 }
 
 /// Everything needed to translate one native call's response.
 pub struct NativeCall {
     pub adapter: &'static dyn NativeAdapter,
     pub op: NativeOp,
+    pub shape: Shape,
     pub model: String,
     pub stream: bool,
     pub include_usage: bool,
@@ -61,16 +96,49 @@ impl NativeCall {
     /// Translates a whole 2xx response body to OpenAI JSON, with the usage it reports.
     pub fn translate_body(&self, body: &[u8]) -> Result<(Bytes, Option<TokenUsage>), GatewayError> {
         let cx = self.cx();
-        let (json, usage) = match self.op {
-            NativeOp::Chat => {
+        let (json, usage) = match (self.op, &self.shape) {
+            (_, Shape::Relay(_)) => {
+                // Already the client's shape: checked to be JSON, its usage read.
+                let usage = scan_body(body).map_err(|_| {
+                    GatewayError::UpstreamStream(
+                        "the upstream answered 2xx with a body that is not valid JSON".into(),
+                    )
+                })?;
+                return Ok((Bytes::copy_from_slice(body), usage));
+            }
+            (NativeOp::Chat, shape) => {
                 let resp = self
                     .adapter
                     .chat_response(body, &cx)
                     .map_err(translate_error)?;
                 let usage = resp.usage.as_ref().map(TokenUsage::from);
-                (serde_json::to_vec(&resp), usage)
+                match shape {
+                    Shape::Messages => {
+                        let bytes = dialect::anthropic::response_from_chat(&resp)
+                            .map_err(translate_error)?;
+                        return Ok((Bytes::from(bytes), usage));
+                    }
+                    Shape::Responses(out) => {
+                        let object = dialect::responses::response_from_chat(
+                            &resp,
+                            &out.echo,
+                            &out.id,
+                            out.created_at,
+                        )
+                        .map_err(translate_error)?;
+                        (serde_json::to_vec(&object), usage)
+                    }
+                    _ => (serde_json::to_vec(&resp), usage),
+                }
             }
-            NativeOp::Embeddings => {
+            (NativeOp::Images, _) => {
+                let resp = self
+                    .adapter
+                    .images_response(body, &cx)
+                    .map_err(translate_error)?;
+                (serde_json::to_vec(&resp), None)
+            }
+            (NativeOp::Embeddings, _) => {
                 let resp = self
                     .adapter
                     .embeddings_response(body, &cx)
@@ -145,7 +213,7 @@ enum Decoder {
 pub struct NativeStream {
     body: UpstreamBody,
     decoder: Decoder,
-    translator: Box<dyn ChunkTranslator>,
+    source: Source,
     idle: Duration,
     /// The commit deadline, then the idle bound (reset by every frame).
     timer: Pin<Box<Sleep>>,
@@ -155,8 +223,18 @@ pub struct NativeStream {
     error: Option<String>,
 }
 
+/// What reads the provider's frames.
+enum Source {
+    /// Frames become chat chunks (written out by [`Output`]).
+    Chat(Box<dyn ChunkTranslator>),
+    /// Frames are already the client's dialect: passed on (re-framed when needed).
+    Relay(Box<dyn EventRelay>),
+}
+
 /// Translated chunks waiting to be sent.
 struct Output {
+    /// Writes chunks in the client's dialect (`None`: OpenAI's `data:` events).
+    encoder: Option<Box<dyn ChunkEncoder>>,
     queue: VecDeque<Bytes>,
     /// Bytes queued (bounded before the commit by `max_held`).
     bytes: usize,
@@ -196,14 +274,36 @@ impl NativeStream {
         };
         let mut cx = call.cx();
         cx.include_usage = true;
+        let (source, encoder) = match &call.shape {
+            Shape::Relay(Relay::AnthropicSse) => {
+                (Source::Relay(dialect::anthropic::sse_relay()), None)
+            }
+            Shape::Relay(Relay::BedrockClaude) => {
+                (Source::Relay(dialect::anthropic::bedrock_relay()), None)
+            }
+            Shape::Messages => (
+                Source::Chat(call.adapter.chat_stream(&cx)),
+                Some(dialect::anthropic::encoder()),
+            ),
+            Shape::Responses(out) => (
+                Source::Chat(call.adapter.chat_stream(&cx)),
+                Some(dialect::responses::encoder(
+                    out.echo.clone(),
+                    out.id.clone(),
+                    out.created_at,
+                )),
+            ),
+            Shape::OpenAi => (Source::Chat(call.adapter.chat_stream(&cx)), None),
+        };
         let mut s = Box::new(NativeStream {
             body,
             decoder,
-            translator: call.adapter.chat_stream(&cx),
+            source,
             idle: limits.idle,
             timer: Box::pin(tokio::time::sleep_until(limits.commit_by)),
             committed: false,
             out: Output {
+                encoder,
                 queue: VecDeque::new(),
                 bytes: 0,
                 substantive: false,
@@ -259,7 +359,7 @@ impl NativeStream {
                 Step::Failed(e) => {
                     self.finished = true;
                     self.error = Some(e.to_string());
-                    return Poll::Ready(Some(error_event_for(&e.envelope())));
+                    return Poll::Ready(Some(self.error_event(&e.envelope())));
                 }
                 Step::TimedOut => {
                     self.finished = true;
@@ -268,7 +368,7 @@ impl NativeStream {
                     let env = ErrorEnvelope::new(ErrorKind::TimeoutError, msg.clone())
                         .with_code("upstream_stream_error");
                     self.error = Some(msg);
-                    return Poll::Ready(Some(error_event_for(&env)));
+                    return Poll::Ready(Some(self.error_event(&env)));
                 }
             }
         }
@@ -302,13 +402,9 @@ impl NativeStream {
                         }
                     }
                 }
-                match self.translator.finish() {
-                    Ok(chunks) => {
-                        self.out.push_chunks(chunks);
-                        self.out.push(Bytes::from_static(b"data: [DONE]\n\n"));
-                        Step::Progress
-                    }
-                    Err(e) => Step::Failed(translate_error(e)),
+                match self.end() {
+                    Ok(()) => Step::Progress,
+                    Err(e) => Step::Failed(e),
                 }
             }
             Some(Err(e)) => Step::Failed(GatewayError::UpstreamStream(format!(
@@ -332,15 +428,12 @@ impl NativeStream {
                     let ev = ev.map_err(|e| {
                         GatewayError::UpstreamStream(format!("malformed event stream: {e}"))
                     })?;
-                    let chunks = self
-                        .translator
-                        .on_frame(Frame {
-                            event: ev.event.as_deref(),
-                            data: ev.data.as_bytes(),
-                            message_type: None,
-                        })
-                        .map_err(translate_error)?;
-                    self.out.push_chunks(chunks);
+                    let f = Frame {
+                        event: ev.event.as_deref(),
+                        data: ev.data.as_bytes(),
+                        message_type: None,
+                    };
+                    Self::take(&mut self.source, &mut self.out, f)?;
                 }
             }
             Decoder::Aws(dec) => {
@@ -349,11 +442,7 @@ impl NativeStream {
                     let frame = frame.map_err(|e| {
                         GatewayError::UpstreamStream(format!("malformed AWS event stream: {e}"))
                     })?;
-                    let chunks = self
-                        .translator
-                        .on_frame(frame.as_frame())
-                        .map_err(translate_error)?;
-                    self.out.push_chunks(chunks);
+                    Self::take(&mut self.source, &mut self.out, frame.as_frame())?;
                 }
             }
         }
@@ -361,9 +450,61 @@ impl NativeStream {
     }
 
     fn on_frame(&mut self, f: Frame<'_>) -> Result<(), GatewayError> {
-        let chunks = self.translator.on_frame(f).map_err(translate_error)?;
-        self.out.push_chunks(chunks);
+        Self::take(&mut self.source, &mut self.out, f)
+    }
+
+    /// One provider frame, through the source into the output.
+    fn take(source: &mut Source, out: &mut Output, f: Frame<'_>) -> Result<(), GatewayError> {
+        match source {
+            Source::Chat(t) => {
+                let chunks = t.on_frame(f).map_err(translate_error)?;
+                out.push_chunks(chunks);
+            }
+            Source::Relay(r) => {
+                let mut buf = Vec::new();
+                let content = r.on_frame(f, &mut buf).map_err(translate_error)?;
+                out.substantive |= content;
+                out.usage = r.usage().or(out.usage);
+                out.push_vec(buf);
+            }
+        }
         Ok(())
+    }
+
+    /// The provider's stream ended: its final output, and the client's closing events.
+    fn end(&mut self) -> Result<(), GatewayError> {
+        match &mut self.source {
+            Source::Chat(t) => {
+                let chunks = t.finish().map_err(translate_error)?;
+                self.out.push_chunks(chunks);
+                match &mut self.out.encoder {
+                    Some(enc) => {
+                        let mut buf = Vec::new();
+                        enc.finish(&mut buf);
+                        self.out.push_vec(buf);
+                    }
+                    None => self.out.push(Bytes::from_static(b"data: [DONE]\n\n")),
+                }
+            }
+            Source::Relay(r) => {
+                let mut buf = Vec::new();
+                r.finish(&mut buf).map_err(translate_error)?;
+                self.out.usage = r.usage().or(self.out.usage);
+                self.out.push_vec(buf);
+            }
+        }
+        Ok(())
+    }
+
+    /// The client's error event for a failure after the commit, in its dialect.
+    fn error_event(&mut self, env: &ErrorEnvelope) -> Bytes {
+        let mut buf = Vec::new();
+        match (&mut self.source, &mut self.out.encoder) {
+            (Source::Relay(r), _) => r.error(env, &mut buf),
+            (Source::Chat(_), Some(enc)) => enc.error(env, &mut buf),
+            (Source::Chat(_), None) => return error_event_for(env),
+        }
+        Bytes::from(buf)
     }
 }
 
@@ -376,17 +517,31 @@ impl Output {
     /// Queues the chunks as SSE events, taking their usage for the gateway's record. Usage the
     /// client did not ask for is not sent: a usage-only chunk is dropped, and usage on a content
     /// chunk is removed from it.
+    fn push_vec(&mut self, buf: Vec<u8>) {
+        if !buf.is_empty() {
+            self.push(Bytes::from(buf));
+        }
+    }
+
     fn push_chunks(&mut self, chunks: Vec<ChatChunk>) {
         for mut c in chunks {
             self.substantive |= is_substantive(&c);
             if let Some(u) = &c.usage {
                 self.usage = Some(TokenUsage::from(u));
-                if !self.client_usage {
-                    if c.choices.is_empty() {
-                        continue;
-                    }
-                    c.usage = None;
+            }
+            if let Some(enc) = &mut self.encoder {
+                // The dialect decides what of the usage it shows.
+                let mut buf = Vec::new();
+                enc.chunk(&c, &mut buf);
+                self.push_vec(buf);
+                continue;
+            }
+            // Usage the client did not ask for is not sent.
+            if c.usage.is_some() && !self.client_usage {
+                if c.choices.is_empty() {
+                    continue;
                 }
+                c.usage = None;
             }
             if let Ok(json) = serde_json::to_vec(&c) {
                 let mut b = BytesMut::with_capacity(json.len() + 8);

@@ -15,12 +15,14 @@ use switchyard_providers::{Endpoint, Native, ProviderKind};
 use switchyard_types::json::patch_object;
 
 use super::native::{
-    parse_chat, parse_embeddings, translate_error, unix_now, NativeCall, NativeOp,
+    parse_chat, parse_embeddings, parse_typed, translate_error, unix_now, NativeCall, NativeOp,
+    Shape,
 };
 use crate::context::{Operation, RequestContext};
 use crate::error::GatewayError;
 use crate::routing::tree::Leaf;
 use crate::upstream::headers::proxy_request_headers;
+use switchyard_types::images::ImagesRequest;
 
 /// The request to send, prepared once per leaf and replayed on each retry.
 pub struct Wire {
@@ -38,9 +40,47 @@ pub struct Wire {
 /// Builds `leaf`'s request for `req`, without credentials. `stream_usage`: the server lets the
 /// gateway ask OpenAI-compatible hosts for a stream's usage (`server.stream_usage`).
 pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wire, GatewayError> {
+    match req.op {
+        Operation::Endpoint(Endpoint::Messages) => {
+            return super::messages::build(leaf, req, stream_usage)
+        }
+        Operation::Endpoint(Endpoint::Responses) => {
+            return super::responses::build(leaf, req, stream_usage)
+        }
+        _ => {}
+    }
+    let input = Input {
+        op: &req.op,
+        body: req.attempt_body(),
+        include_usage: req.include_usage,
+        has_stream_options: req.has_stream_options,
+    };
+    build_as(leaf, req, &input, stream_usage)
+}
+
+/// What a leaf's request is built from: the client's request, or its translation to another
+/// endpoint (a dialect bridged through chat completions).
+pub(super) struct Input<'a> {
+    pub op: &'a Operation,
+    /// The body before `model` rewriting and `override_params`.
+    pub body: Bytes,
+    pub include_usage: bool,
+    pub has_stream_options: bool,
+}
+
+/// [`build`], for `input` instead of the request's own operation and body.
+pub(super) fn build_as(
+    leaf: &Leaf,
+    req: &RequestContext,
+    input: &Input<'_>,
+    stream_usage: bool,
+) -> Result<Wire, GatewayError> {
     let spec = leaf.provider.spec;
-    if let Operation::Endpoint(e) = &req.op {
-        if !spec.supports(*e) {
+    if let Operation::Endpoint(e) = input.op {
+        // Image generation goes to any OpenAI-compatible host as it is (the host answers or
+        // refuses); a native provider's adapter says whether it has an image API.
+        let passed_on = matches!(e, Endpoint::ImageGenerations | Endpoint::Responses);
+        if !spec.supports(*e) && !passed_on {
             return Err(GatewayError::bad_request(
                 format!(
                     "provider `{}` does not support {}",
@@ -53,17 +93,17 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
     }
     let inject_usage = stream_usage
         && req.stream
-        && !req.include_usage
+        && !input.include_usage
         && req.json_body
         && spec.stream_usage
         && !matches!(spec.kind, ProviderKind::Native(_))
         && matches!(
-            req.op,
+            input.op,
             Operation::Endpoint(Endpoint::ChatCompletions | Endpoint::Completions)
         );
-    let body = patched_body(leaf, req, inject_usage)?;
+    let body = patched_body(leaf, req, input, inject_usage)?;
     let mut headers = HeaderMap::with_capacity(8);
-    match &req.op {
+    match input.op {
         Operation::Endpoint(_) => {
             headers.insert(
                 header::CONTENT_TYPE,
@@ -82,7 +122,7 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
         HeaderValue::from_static("identity"),
     );
 
-    let (method, url, body, native) = match (spec.kind, &req.op) {
+    let (method, url, body, native) = match (spec.kind, input.op) {
         (ProviderKind::Native(kind), Operation::Endpoint(endpoint)) => {
             let (call, wire) = native_request(kind, *endpoint, leaf, &body)?;
             let base = match leaf.custom_host.as_deref() {
@@ -147,7 +187,7 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
             (method_of(op), Url::Built(spec.url(&base, path)), body, None)
         }
     };
-    if req.stream && native.is_none() && matches!(req.op, Operation::Endpoint(_)) {
+    if req.stream && native.is_none() && matches!(input.op, Operation::Endpoint(_)) {
         headers.insert(
             header::ACCEPT,
             HeaderValue::from_static("text/event-stream"),
@@ -235,21 +275,28 @@ fn openai_account_headers(leaf: &Leaf, headers: &mut HeaderMap) -> Result<(), Ga
 /// The body as it is sent to an OpenAI-compatible target: the client's, with `model` rewritten
 /// and `override_params` applied (what the cache keys on).
 pub(crate) fn upstream_body(leaf: &Leaf, req: &RequestContext) -> Result<Bytes, GatewayError> {
-    patched_body(leaf, req, false)
+    let input = Input {
+        op: &req.op,
+        body: req.attempt_body(),
+        include_usage: req.include_usage,
+        has_stream_options: req.has_stream_options,
+    };
+    patched_body(leaf, req, &input, false)
 }
 
-fn patched_body(
+pub(super) fn patched_body(
     leaf: &Leaf,
     req: &RequestContext,
+    input: &Input<'_>,
     inject_usage: bool,
 ) -> Result<Bytes, GatewayError> {
     if !req.json_body
         || (req.model_rewrite.is_none() && leaf.override_params.is_empty() && !inject_usage)
     {
-        return Ok(req.attempt_body());
+        return Ok(input.body.clone());
     }
     let stream_options = if inject_usage {
-        Some(stream_options_with_usage(req)?)
+        Some(stream_options_with_usage(input)?)
     } else {
         None
     };
@@ -272,20 +319,20 @@ fn patched_body(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_ref())),
     );
-    Ok(patch_object(&req.attempt_body(), &patches)?.into())
+    Ok(patch_object(&input.body, &patches)?.into())
 }
 
 /// The client's `stream_options` with `include_usage: true` added (its other members kept).
-fn stream_options_with_usage(req: &RequestContext) -> Result<Box<RawValue>, GatewayError> {
+fn stream_options_with_usage(input: &Input<'_>) -> Result<Box<RawValue>, GatewayError> {
     let internal = |e: serde_json::Error| GatewayError::Internal(e.to_string());
-    if !req.has_stream_options {
+    if !input.has_stream_options {
         return RawValue::from_string(r#"{"include_usage":true}"#.to_owned()).map_err(internal);
     }
     #[derive(serde::Deserialize)]
     struct Body {
         stream_options: serde_json::Map<String, serde_json::Value>,
     }
-    let mut so = serde_json::from_slice::<Body>(&req.attempt_body())
+    let mut so = serde_json::from_slice::<Body>(&input.body)
         .map_err(|e| {
             GatewayError::bad_request(format!("`stream_options`: {e}"), Some("stream_options"))
         })?
@@ -304,6 +351,7 @@ fn native_request(
     let call = |adapter, op, model: String, stream, include_usage| NativeCall {
         adapter,
         op,
+        shape: Shape::OpenAi,
         model,
         stream,
         include_usage,
@@ -344,13 +392,27 @@ fn native_request(
                 .map_err(translate_error)?;
             Ok((c, wire))
         }
-        Endpoint::Completions => Err(GatewayError::bad_request(
-            format!(
-                "provider `{}` does not support completions",
-                leaf.provider.slug
-            ),
-            Some("model"),
-        )),
+        Endpoint::ImageGenerations => {
+            let images: ImagesRequest = parse_typed(body)?;
+            let asked = images.model.clone().unwrap_or_default();
+            let (adapter, model) =
+                switchyard_providers::adapter(kind, &asked).map_err(translate_error)?;
+            let c = call(adapter, NativeOp::Images, model.to_owned(), false, false);
+            let wire = adapter
+                .images_request(&images, &c.cx())
+                .map_err(translate_error)?;
+            Ok((c, wire))
+        }
+        Endpoint::Completions | Endpoint::Messages | Endpoint::Responses => {
+            Err(GatewayError::bad_request(
+                format!(
+                    "provider `{}` does not support {}",
+                    leaf.provider.slug,
+                    endpoint_label(endpoint)
+                ),
+                Some("model"),
+            ))
+        }
     }
 }
 
@@ -419,6 +481,13 @@ fn azure_url(leaf: &Leaf, op: &Operation, req: &RequestContext) -> Result<String
     let version =
         option_value(opts, &["azure_api_version", "api_version"]).unwrap_or(AZURE_API_VERSION);
     match op {
+        // The Responses API is addressed by resource, not deployment (the body's `model` names
+        // the deployment), and needs a newer API version than the other endpoints.
+        Operation::Endpoint(Endpoint::Responses) => {
+            let version = option_value(opts, &["azure_api_version", "api_version"])
+                .unwrap_or(AZURE_RESPONSES_API_VERSION);
+            Ok(format!("{base}/responses?api-version={version}"))
+        }
         Operation::Endpoint(e) => {
             let from_body = leaf
                 .model_override()
@@ -457,6 +526,8 @@ fn azure_url(leaf: &Leaf, op: &Operation, req: &RequestContext) -> Result<String
 
 /// The Azure OpenAI API version used when the target names none.
 pub(crate) const AZURE_API_VERSION: &str = "2024-10-21";
+/// The same, for the Responses API (which needs a newer one).
+const AZURE_RESPONSES_API_VERSION: &str = "2025-04-01-preview";
 
 pub(crate) const USER_AGENT: &str = concat!("switchyard/", env!("CARGO_PKG_VERSION"));
 
@@ -465,6 +536,9 @@ fn endpoint_label(e: Endpoint) -> &'static str {
         Endpoint::ChatCompletions => "chat completions",
         Endpoint::Completions => "completions",
         Endpoint::Embeddings => "embeddings",
+        Endpoint::Messages => "messages",
+        Endpoint::ImageGenerations => "image generation",
+        Endpoint::Responses => "responses",
     }
 }
 

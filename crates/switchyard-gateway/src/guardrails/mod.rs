@@ -111,6 +111,8 @@ fn request_type(req: &RequestContext) -> RequestType {
         Operation::Endpoint(Endpoint::ChatCompletions) => RequestType::ChatComplete,
         Operation::Endpoint(Endpoint::Completions) => RequestType::Complete,
         Operation::Endpoint(Endpoint::Embeddings) => RequestType::Embed,
+        Operation::Endpoint(Endpoint::Messages) => RequestType::Messages,
+        Operation::Endpoint(Endpoint::ImageGenerations | Endpoint::Responses) => RequestType::Other,
         Operation::Proxy { .. } => RequestType::Other,
     }
 }

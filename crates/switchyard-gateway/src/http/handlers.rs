@@ -38,6 +38,21 @@ pub async fn embeddings(State(app): State<Arc<App>>, req: Request) -> Response {
     handle(app, Some(Endpoint::Embeddings), req).await
 }
 
+/// `POST /v1/images/generations`: OpenAI's image API, natively for providers that have one.
+pub async fn image_generations(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, Some(Endpoint::ImageGenerations), req).await
+}
+
+/// `POST /v1/responses`: OpenAI's Responses API, on any target.
+pub async fn responses(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, Some(Endpoint::Responses), req).await
+}
+
+/// `POST /v1/messages`: Anthropic's Messages API, on any target.
+pub async fn messages(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, Some(Endpoint::Messages), req).await
+}
+
 /// Any other `/v1/*` request: proxied as-is to the selected provider.
 pub async fn proxy(State(app): State<Arc<App>>, req: Request) -> Response {
     handle(app, None, req).await
@@ -278,6 +293,11 @@ async fn prepare_and_run(
         ctx.route_name = route_name.map(Arc::from);
     }
     ctx.metadata = metadata;
+    if endpoint == Some(Endpoint::Responses) {
+        let turn = Arc::new(app.responses.prepare(&ctx.body, principal.as_ref()).await?);
+        ctx.with_scratch(|s| s.insert(turn.clone()));
+        ctx.responses = Some(turn);
+    }
     ctx.principal = principal;
 
     if let Some(a) = app.pipeline.on_request(&ctx, route.node()).await {

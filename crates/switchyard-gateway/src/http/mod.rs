@@ -2,7 +2,7 @@
 
 pub mod admin;
 pub mod console;
-mod handlers;
+pub(crate) mod handlers;
 pub mod headers;
 pub mod layers;
 mod metrics;

@@ -6,7 +6,12 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
+use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde_json::{Map, Value};
+use switchyard_providers::dialect::anthropic;
+use switchyard_providers::Endpoint;
+use switchyard_types::ErrorEnvelope;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::headers::{
@@ -76,6 +81,30 @@ fn cache_status(headers: &HeaderMap) -> &'static str {
         .find(|k| v == Some(k.as_bytes()))
         .copied()
         .unwrap_or("DISABLED")
+}
+
+/// An error body in the dialect of the endpoint the client called: Anthropic's on
+/// `/v1/messages` (other members, such as guardrails' `hook_results`, kept), OpenAI's
+/// elsewhere.
+fn in_dialect(op: &str, status: StatusCode, body: Bytes) -> Bytes {
+    let error = status.is_client_error() || status.is_server_error();
+    if op != Endpoint::Messages.name() || !error {
+        return body;
+    }
+    let Ok(mut obj) = serde_json::from_slice::<Map<String, Value>>(&body) else {
+        return body;
+    };
+    let Some(envelope) = ErrorEnvelope::from_upstream(&body) else {
+        return body;
+    };
+    let Ok(Value::Object(anthropic)) =
+        serde_json::from_slice::<Value>(&anthropic::error_body(status.as_u16(), &envelope))
+    else {
+        return body;
+    };
+    obj.remove("error");
+    obj.extend(anthropic);
+    serde_json::to_vec(&obj).map(Bytes::from).unwrap_or(body)
 }
 
 fn respond(
@@ -184,7 +213,8 @@ pub fn failure(f: Failure, mut done: Completion<'_>) -> Response {
     r.attempts = f.attempts;
     r.upstream_wait = f.upstream_wait;
     r.tries = f.tries;
-    respond(status, headers, ResponseBody::full(f.error.body()), done)
+    let body = in_dialect(done.record.op, status, f.error.body());
+    respond(status, headers, ResponseBody::full(body), done)
 }
 
 /// A gateway error before any routing, with the trace id.
@@ -198,7 +228,8 @@ pub fn early_error(err: GatewayError, mut done: Completion<'_>) -> Response {
     set(&mut headers, TRACE_ID, &done.record.trace_id);
     done.record.status = status;
     done.record.error = Some(err.metric_label());
-    respond(status, headers, ResponseBody::full(err.body()), done)
+    let body = in_dialect(done.record.op, status, err.body());
+    respond(status, headers, ResponseBody::full(body), done)
 }
 
 /// An answer a hook gave in the on-request phase.
@@ -206,5 +237,6 @@ pub fn answer(a: EarlyAnswer, mut done: Completion<'_>) -> Response {
     let mut headers = a.headers;
     set(&mut headers, TRACE_ID, &done.record.trace_id);
     done.record.status = a.status;
-    respond(a.status, headers, ResponseBody::full(a.body), done)
+    let body = in_dialect(done.record.op, a.status, a.body);
+    respond(a.status, headers, ResponseBody::full(body), done)
 }

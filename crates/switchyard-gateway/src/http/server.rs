@@ -37,6 +37,8 @@ use crate::governance::Governance;
 use crate::guardrails::GuardrailHook;
 use crate::pipeline::access_log::AccessLog;
 use crate::pipeline::{Hook, Pipeline};
+use crate::responses::hook::ResponsesHook;
+use crate::responses::Responses;
 use crate::telemetry::live::LiveFeed;
 use crate::telemetry::metrics::{Metrics, MetricsHook};
 use crate::upstream::Upstreams;
@@ -55,6 +57,8 @@ pub struct App {
     pub semantic: Option<Arc<Semantic>>,
     /// Gateway keys, virtual keys, limits, budgets and cost.
     pub governance: Arc<Governance>,
+    /// Conversation state of the Responses API (`crate::responses`).
+    pub responses: Arc<Responses>,
     /// Prometheus metrics (`None`: `metrics.enabled: false`).
     pub metrics: Option<Arc<Metrics>>,
     /// Requests as they complete, for `GET /admin/live` (`None`: the admin API is off).
@@ -83,6 +87,28 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/v1/embeddings",
             post(handlers::embeddings).fallback(handlers::method_not_allowed),
+        )
+        .route(
+            "/v1/images/generations",
+            post(handlers::image_generations).fallback(handlers::method_not_allowed),
+        )
+        .route(
+            "/v1/responses",
+            post(handlers::responses).fallback(handlers::method_not_allowed),
+        )
+        .route(
+            "/v1/responses/{id}",
+            get(crate::responses::http::one)
+                .delete(crate::responses::http::one)
+                .fallback(handlers::method_not_allowed),
+        )
+        .route(
+            "/v1/responses/{id}/input_items",
+            get(crate::responses::http::input_items).fallback(handlers::method_not_allowed),
+        )
+        .route(
+            "/v1/messages",
+            post(handlers::messages).fallback(handlers::method_not_allowed),
         )
         .route(
             "/v1/models",
@@ -202,6 +228,12 @@ impl Server {
             config.cache.shared_namespaces.clone(),
             config.cache.max_entry_bytes,
         )));
+        // Conversation state of the Responses API for targets that are not OpenAI: a tap on
+        // `/v1/responses` answers only (one check per response elsewhere).
+        let responses = Arc::new(Responses::new(&config, governance.store().cloned()));
+        if config.responses.store {
+            pipeline.register(Arc::new(ResponsesHook::new(responses.clone())));
+        }
         // The access log is registered only when its lines would be written: with the log
         // level below info (or no subscriber), a request keeps no record for it.
         if settings.access_log && AccessLog::enabled() {
@@ -219,6 +251,7 @@ impl Server {
                 cache,
                 semantic,
                 governance,
+                responses,
                 metrics,
                 live,
                 features,

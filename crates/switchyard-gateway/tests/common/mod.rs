@@ -96,6 +96,24 @@ impl Gateway {
         rb.send().await.expect("request")
     }
 
+    /// `POST` of `body` as it is, with `content-type: application/json`.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut rb = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        rb.send().await.expect("request")
+    }
+
     pub fn shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

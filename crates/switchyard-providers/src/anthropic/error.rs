@@ -100,7 +100,7 @@ pub(super) fn error_response(status: u16, body: &[u8]) -> ErrorEnvelope {
 }
 
 /// An `error` event inside a 200 stream (or an error body where a message was expected).
-pub(super) fn upstream_error(event: &Value) -> TranslateError {
+pub(crate) fn upstream_error(event: &Value) -> TranslateError {
     let error = event.get("error").cloned().unwrap_or(Value::Null);
     let kind = error
         .get("type")

@@ -6,7 +6,7 @@
 //! `response_format` (`json_object` / `json_schema`) is implemented with a forced tool whose
 //! `input_schema` is the requested schema; its input comes back as message content.
 
-mod error;
+pub(crate) mod error;
 mod request;
 mod response;
 mod stream;

@@ -8,12 +8,14 @@
 
 mod embeddings;
 pub mod eventstream;
+mod images;
 mod request;
 mod response;
 mod stream;
 
 use switchyard_types::chat::{ChatRequest, ChatResponse};
 use switchyard_types::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use switchyard_types::images::{ImagesRequest, ImagesResponse};
 use switchyard_types::ErrorEnvelope;
 
 use crate::native::{
@@ -137,6 +139,23 @@ impl NativeAdapter for Bedrock {
         cx: &WireContext<'_>,
     ) -> Result<EmbeddingsResponse, TranslateError> {
         embeddings::response(body, cx)
+    }
+
+    fn images_request(
+        &self,
+        req: &ImagesRequest,
+        cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError> {
+        model_required(cx)?;
+        images::request(req, cx)
+    }
+
+    fn images_response(
+        &self,
+        body: &[u8],
+        cx: &WireContext<'_>,
+    ) -> Result<ImagesResponse, TranslateError> {
+        images::response(body, cx)
     }
 
     fn error_response(&self, status: u16, body: &[u8]) -> ErrorEnvelope {

@@ -4,6 +4,7 @@
 //! addressing (and embeddings) differ. Rules and sources: `docs/providers/google.md`.
 
 mod embeddings;
+mod images;
 mod request;
 mod response;
 mod schema;
@@ -14,6 +15,8 @@ mod tests_chat;
 #[cfg(test)]
 mod tests_config;
 #[cfg(test)]
+mod tests_images;
+#[cfg(test)]
 mod tests_misc;
 #[cfg(test)]
 mod tests_schema;
@@ -22,6 +25,7 @@ mod tests_stream;
 
 use switchyard_types::chat::{ChatRequest, ChatResponse};
 use switchyard_types::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use switchyard_types::images::{ImagesRequest, ImagesResponse};
 use switchyard_types::ErrorEnvelope;
 
 use crate::native::{
@@ -172,6 +176,25 @@ impl NativeAdapter for Gemini {
         embeddings::gemini_response(body, cx.model)
     }
 
+    fn images_request(
+        &self,
+        req: &ImagesRequest,
+        cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError> {
+        let model = model_segment(cx.model)?;
+        images::check_model(model)?;
+        let body = images::body(req, images::Host::GeminiApi)?;
+        wire(format!("/v1beta/models/{model}:predict"), &body)
+    }
+
+    fn images_response(
+        &self,
+        body: &[u8],
+        cx: &WireContext<'_>,
+    ) -> Result<ImagesResponse, TranslateError> {
+        images::response(body, cx)
+    }
+
     fn error_response(&self, status: u16, body: &[u8]) -> ErrorEnvelope {
         response::error_response(status, body)
     }
@@ -220,6 +243,25 @@ impl NativeAdapter for VertexGemini {
         cx: &WireContext<'_>,
     ) -> Result<EmbeddingsResponse, TranslateError> {
         embeddings::vertex_response(body, cx.model)
+    }
+
+    fn images_request(
+        &self,
+        req: &ImagesRequest,
+        cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError> {
+        let path = vertex_model_path(cx.options, cx.model)?;
+        images::check_model(model_segment(cx.model)?)?;
+        let body = images::body(req, images::Host::Vertex)?;
+        wire(format!("{path}:predict"), &body)
+    }
+
+    fn images_response(
+        &self,
+        body: &[u8],
+        cx: &WireContext<'_>,
+    ) -> Result<ImagesResponse, TranslateError> {
+        images::response(body, cx)
     }
 
     fn error_response(&self, status: u16, body: &[u8]) -> ErrorEnvelope {

@@ -10,4 +10,5 @@ mod credentials;
 mod keys;
 mod open;
 mod request_log;
+mod responses;
 mod spend;

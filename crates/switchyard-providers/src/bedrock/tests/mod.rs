@@ -9,6 +9,7 @@ use super::*;
 use crate::native::{Frame, ProviderOptions, WireContext};
 
 mod embeddings;
+mod images;
 mod request;
 mod response;
 mod stream;
