@@ -169,3 +169,28 @@ def test_file_routes_reject_a_client_custom_host(file_gateway, mock_a):
     with pytest.raises(openai.BadRequestError) as exc:
         c.chat.completions.create(model="fast", messages=MESSAGES)
     assert isinstance(exc.value.body["message"], str)
+
+
+def test_images_generate(client, mock_a):
+    r = client.images.generate(model="gpt-image-1", prompt="a lighthouse", n=1, size="1024x1024")
+    assert r.data[0].b64_json.startswith("iVBOR")
+    assert r.data[0].revised_prompt == "drawn by mock-a"
+
+
+def test_speech_is_streamed_back_as_bytes(client):
+    with client.audio.speech.with_streaming_response.create(
+            model="gpt-4o-mini-tts", voice="alloy", input="Hello there") as resp:
+        assert resp.headers["content-type"] == "audio/mpeg"
+        audio = b"".join(resp.iter_bytes())
+    assert audio.startswith(b"ID3mock-a")
+    assert len(audio) == 16 * 1024
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks translations deprecated
+@pytest.mark.parametrize("endpoint", ["transcriptions", "translations"])
+def test_transcription_uploads_the_whole_file(client, mock_a, endpoint):
+    audio = b"RIFF" + bytes(range(256)) * 400  # ~100 KiB "wav"
+    r = getattr(client.audio, endpoint).create(model="whisper-1", file=("clip.wav", audio, "audio/wav"))
+    assert r.text == mock_a.greeting
+    extra = r.model_extra or {}
+    assert extra["bytes_received"] > len(audio)  # the multipart body around the file

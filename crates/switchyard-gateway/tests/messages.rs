@@ -389,3 +389,70 @@ async fn the_chat_endpoint_keeps_openai_errors() {
     let (status, _) = error_of(resp).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn tokens_are_counted_by_claude_hosts_and_refused_elsewhere() {
+    let claude = MockServer::start("anthropic").await;
+    claude.push(Reply::Json {
+        status: 200,
+        body: json!({"input_tokens": 17}).to_string(),
+        headers: vec![],
+    });
+    let gw = Gateway::start("").await;
+    let body =
+        json!({"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}]});
+    let resp = gw
+        .post(
+            "/v1/messages/count_tokens",
+            body.clone(),
+            &refs(&anthropic_headers(&claude)),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"input_tokens": 17})
+    );
+    assert_eq!(claude.requests()[0].path, "/v1/messages/count_tokens");
+
+    let bedrock = MockServer::start("bedrock").await;
+    bedrock.push(Reply::Json {
+        status: 200,
+        body: json!({"inputTokens": 23}).to_string(),
+        headers: vec![],
+    });
+    let h = [
+        ("x-portkey-provider", "bedrock".to_owned()),
+        (
+            "x-portkey-custom-host",
+            format!("http://{}", bedrock.addr()),
+        ),
+        ("x-portkey-aws-access-key-id", "AKIDEXAMPLE".to_owned()),
+        ("x-portkey-aws-secret-access-key", "secret".to_owned()),
+        ("x-portkey-aws-region", "us-east-1".to_owned()),
+    ];
+    let mut b = body.clone();
+    b["model"] = json!("anthropic.claude-3-haiku-20240307-v1:0");
+    let resp = gw.post("/v1/messages/count_tokens", b, &refs(&h)).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"input_tokens": 23})
+    );
+    assert_eq!(
+        bedrock.requests()[0].path,
+        "/model/anthropic.claude-3-haiku-20240307-v1%3A0/count-tokens"
+    );
+
+    let openai = MockServer::start("openai").await;
+    let resp = gw
+        .post("/v1/messages/count_tokens", body, &refs(&via(&openai)))
+        .await;
+    let (status, e) = anthropic_error(resp).await;
+    assert_eq!(status, 400);
+    assert!(
+        e["message"].as_str().unwrap().contains("Claude targets"),
+        "{e}"
+    );
+    assert!(openai.requests().is_empty());
+}

@@ -5,7 +5,8 @@
 //! are a fixed vector, except for the model [`BAG_OF_WORDS`]: a vector of the input's words, so
 //! texts with the same words get the same direction (for semantic cache tests). A chat request
 //! that forces a tool (`tool_choice` `required` or a named function) gets a call of that tool
-//! (each required parameter `"mock"`) until its last message is the tool's result. Tests can
+//! (each required parameter `"mock"`) until its last message is the tool's result. Images,
+//! speech (bytes) and transcriptions get fixed answers. Tests can
 //! script the next replies ([`Reply`]: any status and body, event streams that end cleanly, get
 //! cut, or stall, delays, hangs, connection resets, malformed bodies) and read back every request
 //! the mock received.
@@ -864,6 +865,36 @@ fn default_reply(counters: &Arc<Counters>, name: &str, path: &str, body: &Bytes)
         let body = json!({"object": "list", "data": [{"id": "mock-model", "object": "model", "created": 0, "owned_by": name}]});
         return json_response(200, body.to_string().into());
     }
+    if path.ends_with("/images/generations") {
+        let body = json!({"created": 1_700_000_000u64, "data": [{"b64_json": TINY_PNG_B64, "revised_prompt": format!("drawn by {name}")}]});
+        return json_response(200, body.to_string().into());
+    }
+    if path.ends_with("/audio/speech") {
+        // Audio bytes, as OpenAI streams them (the content is not real audio).
+        let mut resp = Response::new(Body::from(speech_bytes(name)));
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("audio/mpeg"),
+        );
+        return resp;
+    }
+    if path.ends_with("/audio/transcriptions") || path.ends_with("/audio/translations") {
+        // The multipart upload's size proves the file arrived whole.
+        let body = json!({"text": format!("Hello from {name}"), "bytes_received": body.len()});
+        return json_response(200, body.to_string().into());
+    }
     let body = json!({"echo": {"path": path, "name": name}});
     json_response(200, body.to_string().into())
+}
+
+/// A 1×1 PNG, base64: what the mock "draws".
+pub const TINY_PNG_B64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+/// The mock's "speech": 16 KiB of bytes starting with an ID3 tag and the mock's name.
+pub fn speech_bytes(name: &str) -> Vec<u8> {
+    let mut out = b"ID3".to_vec();
+    out.extend_from_slice(name.as_bytes());
+    out.resize(16 << 10, 0x55);
+    out
 }

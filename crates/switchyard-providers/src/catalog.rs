@@ -58,6 +58,8 @@ pub enum Endpoint {
     /// OpenAI's Responses API: native on OpenAI and Azure OpenAI, served through the chat path
     /// (`dialect::responses`) on every other target.
     Responses,
+    /// Anthropic's `messages/count_tokens`, on Claude targets.
+    CountTokens,
 }
 
 impl Endpoint {
@@ -70,6 +72,7 @@ impl Endpoint {
             Endpoint::Messages => "messages",
             Endpoint::ImageGenerations => "images/generations",
             Endpoint::Responses => "responses",
+            Endpoint::CountTokens => "messages/count_tokens",
         }
     }
 
@@ -82,6 +85,7 @@ impl Endpoint {
             Endpoint::Messages => "messages",
             Endpoint::ImageGenerations => "image_generations",
             Endpoint::Responses => "responses",
+            Endpoint::CountTokens => "count_tokens",
         }
     }
 }

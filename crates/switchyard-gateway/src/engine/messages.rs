@@ -41,8 +41,16 @@ pub(super) fn build(
         _ => None,
     }
     .filter(|h| claude::is_claude_on(*h, &model));
+    let counting = req.op == Operation::Endpoint(Endpoint::CountTokens);
     match host {
-        Some(host) => native(leaf, req, host, &model),
+        Some(host) => native(leaf, req, host, &model, counting),
+        None if counting => Err(GatewayError::bad_request(
+            format!(
+                "counting tokens is served by Claude targets (Anthropic, Vertex AI, Bedrock); `{}` has no such API",
+                leaf.provider.slug
+            ),
+            Some("model"),
+        )),
         None => bridged(leaf, req, &model, stream_usage),
     }
 }
@@ -53,6 +61,7 @@ fn native(
     req: &RequestContext,
     host: ClaudeHost,
     model: &str,
+    counting: bool,
 ) -> Result<Wire, GatewayError> {
     let op = Operation::Endpoint(Endpoint::Messages);
     let input = Input {
@@ -104,7 +113,12 @@ fn native(
         betas,
         vertex,
     };
-    let wire = claude::native_request(host, &body, &call).map_err(translate_error)?;
+    let wire = if counting {
+        claude::count_tokens_request(host, &body, &call)
+    } else {
+        claude::native_request(host, &body, &call)
+    }
+    .map_err(translate_error)?;
     let base = match leaf.custom_host.as_deref() {
         Some(h) => h.trim_end_matches('/').to_owned(),
         None if leaf.provider.base_url().is_empty() => {
@@ -137,7 +151,11 @@ fn native(
         ClaudeHost::Bedrock => Relay::BedrockClaude,
         _ => Relay::AnthropicSse,
     };
-    if req.stream {
+    let shape = match (counting, host) {
+        (true, ClaudeHost::Bedrock) => Shape::BedrockTokenCount,
+        _ => Shape::Relay(relay),
+    };
+    if req.stream && !counting {
         let accept = match relay {
             Relay::BedrockClaude => "application/vnd.amazon.eventstream",
             Relay::AnthropicSse => "text/event-stream",
@@ -159,9 +177,9 @@ fn native(
         native: Some(NativeCall {
             adapter,
             op: NativeOp::Chat,
-            shape: Shape::Relay(relay),
+            shape,
             model: model.to_owned(),
-            stream: req.stream,
+            stream: req.stream && !counting,
             include_usage: true,
             response_id: String::new(),
             created: unix_now(),

@@ -48,6 +48,8 @@ pub enum Shape {
     /// The provider's own answer, already in the client's dialect: a whole body passes as it
     /// is, a stream is relayed.
     Relay(Relay),
+    /// Bedrock's `CountTokens` answer, in Anthropic's `count_tokens` shape.
+    BedrockTokenCount,
 }
 
 /// What a Response written from a chat answer repeats of its request.
@@ -97,6 +99,11 @@ impl NativeCall {
     pub fn translate_body(&self, body: &[u8]) -> Result<(Bytes, Option<TokenUsage>), GatewayError> {
         let cx = self.cx();
         let (json, usage) = match (self.op, &self.shape) {
+            (_, Shape::BedrockTokenCount) => {
+                let bytes =
+                    dialect::claude::bedrock_count_response(body).map_err(translate_error)?;
+                return Ok((Bytes::from(bytes), None));
+            }
             (_, Shape::Relay(_)) => {
                 // Already the client's shape: checked to be JSON, its usage read.
                 let usage = scan_body(body).map_err(|_| {
@@ -293,7 +300,9 @@ impl NativeStream {
                     out.created_at,
                 )),
             ),
-            Shape::OpenAi => (Source::Chat(call.adapter.chat_stream(&cx)), None),
+            Shape::OpenAi | Shape::BedrockTokenCount => {
+                (Source::Chat(call.adapter.chat_stream(&cx)), None)
+            }
         };
         let mut s = Box::new(NativeStream {
             body,

@@ -41,7 +41,7 @@ pub struct Wire {
 /// gateway ask OpenAI-compatible hosts for a stream's usage (`server.stream_usage`).
 pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wire, GatewayError> {
     match req.op {
-        Operation::Endpoint(Endpoint::Messages) => {
+        Operation::Endpoint(Endpoint::Messages | Endpoint::CountTokens) => {
             return super::messages::build(leaf, req, stream_usage)
         }
         Operation::Endpoint(Endpoint::Responses) => {
@@ -403,16 +403,17 @@ fn native_request(
                 .map_err(translate_error)?;
             Ok((c, wire))
         }
-        Endpoint::Completions | Endpoint::Messages | Endpoint::Responses => {
-            Err(GatewayError::bad_request(
-                format!(
-                    "provider `{}` does not support {}",
-                    leaf.provider.slug,
-                    endpoint_label(endpoint)
-                ),
-                Some("model"),
-            ))
-        }
+        Endpoint::Completions
+        | Endpoint::Messages
+        | Endpoint::Responses
+        | Endpoint::CountTokens => Err(GatewayError::bad_request(
+            format!(
+                "provider `{}` does not support {}",
+                leaf.provider.slug,
+                endpoint_label(endpoint)
+            ),
+            Some("model"),
+        )),
     }
 }
 
@@ -539,6 +540,7 @@ fn endpoint_label(e: Endpoint) -> &'static str {
         Endpoint::Messages => "messages",
         Endpoint::ImageGenerations => "image generation",
         Endpoint::Responses => "responses",
+        Endpoint::CountTokens => "token counting",
     }
 }
 

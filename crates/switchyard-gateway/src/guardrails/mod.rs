@@ -112,7 +112,9 @@ fn request_type(req: &RequestContext) -> RequestType {
         Operation::Endpoint(Endpoint::Completions) => RequestType::Complete,
         Operation::Endpoint(Endpoint::Embeddings) => RequestType::Embed,
         Operation::Endpoint(Endpoint::Messages) => RequestType::Messages,
-        Operation::Endpoint(Endpoint::ImageGenerations | Endpoint::Responses) => RequestType::Other,
+        Operation::Endpoint(
+            Endpoint::ImageGenerations | Endpoint::Responses | Endpoint::CountTokens,
+        ) => RequestType::Other,
         Operation::Proxy { .. } => RequestType::Other,
     }
 }

@@ -48,6 +48,11 @@ pub async fn responses(State(app): State<Arc<App>>, req: Request) -> Response {
     handle(app, Some(Endpoint::Responses), req).await
 }
 
+/// `POST /v1/messages/count_tokens`: Anthropic's token counting, on Claude targets.
+pub async fn count_tokens(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, Some(Endpoint::CountTokens), req).await
+}
+
 /// `POST /v1/messages`: Anthropic's Messages API, on any target.
 pub async fn messages(State(app): State<Arc<App>>, req: Request) -> Response {
     handle(app, Some(Endpoint::Messages), req).await

@@ -88,7 +88,8 @@ fn cache_status(headers: &HeaderMap) -> &'static str {
 /// elsewhere.
 fn in_dialect(op: &str, status: StatusCode, body: Bytes) -> Bytes {
     let error = status.is_client_error() || status.is_server_error();
-    if op != Endpoint::Messages.name() || !error {
+    let anthropic = op == Endpoint::Messages.name() || op == Endpoint::CountTokens.name();
+    if !anthropic || !error {
         return body;
     }
     let Ok(mut obj) = serde_json::from_slice::<Map<String, Value>>(&body) else {

@@ -107,6 +107,10 @@ pub fn router(app: Arc<App>) -> Router {
             get(crate::responses::http::input_items).fallback(handlers::method_not_allowed),
         )
         .route(
+            "/v1/messages/count_tokens",
+            post(handlers::count_tokens).fallback(handlers::method_not_allowed),
+        )
+        .route(
             "/v1/messages",
             post(handlers::messages).fallback(handlers::method_not_allowed),
         )

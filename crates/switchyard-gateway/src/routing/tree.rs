@@ -130,7 +130,7 @@ pub struct LeafMemo {
     /// The target's circuit-breaker identity (`health::HealthTracker::identity`).
     pub circuit: OnceLock<crate::health::TargetId>,
     /// The upstream URI of each endpoint, for OpenAI-compatible targets.
-    uris: [OnceLock<Uri>; 6],
+    uris: [OnceLock<Uri>; 7],
     /// The static credential header (`Authorization: Bearer …`, `x-api-key: …`), marked
     /// sensitive; `None` for credentials computed per request (SigV4, OAuth tokens).
     pub auth: OnceLock<Option<(HeaderName, HeaderValue)>>,
@@ -146,6 +146,7 @@ impl LeafMemo {
             Endpoint::Messages => 3,
             Endpoint::ImageGenerations => 4,
             Endpoint::Responses => 5,
+            Endpoint::CountTokens => 6,
         }]
     }
 }

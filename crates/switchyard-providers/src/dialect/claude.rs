@@ -146,6 +146,65 @@ pub fn native_request(
     })
 }
 
+/// The wire request counting the tokens of `body` (a Messages request) on `host`:
+/// Anthropic's `/messages/count_tokens`, Vertex AI's `count-tokens:rawPredict` (the model stays
+/// in the body), Bedrock's `CountTokens` (the InvokeModel body, base64, in
+/// `input.invokeModel.body`; its answer is read by [`bedrock_count_response`]).
+pub fn count_tokens_request(
+    host: ClaudeHost,
+    body: &[u8],
+    call: &ClaudeCall<'_>,
+) -> Result<WireRequest, TranslateError> {
+    use base64::Engine as _;
+    let invoke = ClaudeCall {
+        stream: false,
+        betas: call.betas.clone(),
+        ..*call
+    };
+    let mut wire = native_request(host, body, &invoke)?;
+    match host {
+        ClaudeHost::Anthropic => wire.path = "/messages/count_tokens".to_owned(),
+        ClaudeHost::Vertex => {
+            let (project, region) = call.vertex.unwrap_or_default();
+            let mut obj: Map<String, Value> = serde_json::from_slice(&wire.body)
+                .map_err(|e| TranslateError::invalid_request(e.to_string(), None))?;
+            obj.insert("model".into(), Value::String(call.model.to_owned()));
+            wire.body = serde_json::to_vec(&obj)
+                .map_err(|e| TranslateError::invalid_request(e.to_string(), None))?;
+            wire.path = format!(
+                "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/count-tokens:rawPredict"
+            );
+        }
+        ClaudeHost::Bedrock => {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&wire.body);
+            let outer = serde_json::json!({"input": {"invokeModel": {"body": encoded}}});
+            wire.body = serde_json::to_vec(&outer)
+                .map_err(|e| TranslateError::invalid_request(e.to_string(), None))?;
+            wire.path = format!(
+                "/model/{}/count-tokens",
+                crate::bedrock::encode_model_id(call.model)
+            );
+        }
+    }
+    Ok(wire)
+}
+
+/// Bedrock's `CountTokens` answer (`{"inputTokens": n}`) in Anthropic's shape
+/// (`{"input_tokens": n}`).
+pub fn bedrock_count_response(body: &[u8]) -> Result<Vec<u8>, TranslateError> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| TranslateError::InvalidResponse(format!("not a CountTokens answer: {e}")))?;
+    let n = v
+        .get("inputTokens")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| {
+            TranslateError::InvalidResponse("CountTokens answer without inputTokens".into())
+        })?;
+    Ok(serde_json::json!({"input_tokens": n})
+        .to_string()
+        .into_bytes())
+}
+
 /// A Vertex AI model id goes into the URL path as it is: only characters that need no escape.
 fn check_segment(model: &str) -> Result<(), TranslateError> {
     let ok = model
@@ -286,6 +345,51 @@ mod tests {
             .unwrap()
             .path
             .ends_with("/invoke-with-response-stream"));
+    }
+
+    #[test]
+    fn token_counts_go_to_each_hosts_counting_api() {
+        let call = ClaudeCall {
+            model: "claude-sonnet-4-5",
+            stream: true,
+            version: None,
+            betas: vec![],
+            vertex: Some(("proj", "us-east5")),
+        };
+        let a = count_tokens_request(ClaudeHost::Anthropic, REQ, &call).unwrap();
+        assert_eq!(a.path, "/messages/count_tokens");
+        assert_eq!(body(&a)["model"], "claude-sonnet-4-5");
+        let v = count_tokens_request(ClaudeHost::Vertex, REQ, &call).unwrap();
+        assert_eq!(
+            v.path,
+            "/v1/projects/proj/locations/us-east5/publishers/anthropic/models/count-tokens:rawPredict"
+        );
+        assert_eq!(body(&v)["model"], "claude-sonnet-4-5");
+        let b = count_tokens_request(
+            ClaudeHost::Bedrock,
+            REQ,
+            &ClaudeCall {
+                model: "anthropic.claude-3-haiku-20240307-v1:0",
+                ..call
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            b.path,
+            "/model/anthropic.claude-3-haiku-20240307-v1%3A0/count-tokens"
+        );
+        use base64::Engine as _;
+        let inner = base64::engine::general_purpose::STANDARD
+            .decode(body(&b)["input"]["invokeModel"]["body"].as_str().unwrap())
+            .unwrap();
+        let inner: Value = serde_json::from_slice(&inner).unwrap();
+        assert_eq!(inner["anthropic_version"], "bedrock-2023-05-31");
+        assert!(inner.get("stream").is_none());
+        assert_eq!(
+            bedrock_count_response(br#"{"inputTokens": 42}"#).unwrap(),
+            br#"{"input_tokens":42}"#
+        );
+        assert!(bedrock_count_response(b"{}").is_err());
     }
 
     #[test]
