@@ -27,6 +27,25 @@ impl Operation {
     }
 }
 
+/// A streamed upload's state.
+#[derive(Default)]
+enum Upload {
+    #[default]
+    None,
+    Ready(http_body_util::Limited<axum::body::Body>),
+    Sent,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Upload::None => "None",
+            Upload::Ready(_) => "Ready",
+            Upload::Sent => "Sent",
+        })
+    }
+}
+
 /// One client request as the routing engine sees it.
 #[derive(Debug)]
 pub struct RequestContext {
@@ -63,6 +82,9 @@ pub struct RequestContext {
     /// Per-request state of pipeline hooks (what a per-attempt hook decided, for its tap or
     /// on-complete to read). Moved into the request's record when the response is built.
     scratch: Mutex<http::Extensions>,
+    /// A client's upload streamed through instead of read (`server.max_upload_size`): sent
+    /// once, by the first try.
+    upload: Mutex<Upload>,
     /// The body a per-attempt hook rewrote for the target being tried (`rewritten` says
     /// whether there is one, so the common case takes no lock).
     rewrite: Mutex<Option<Bytes>>,
@@ -99,6 +121,7 @@ impl RequestContext {
             responses: None,
             params: OnceLock::new(),
             scratch: Mutex::new(http::Extensions::new()),
+            upload: Mutex::new(Upload::None),
             rewrite: Mutex::new(None),
             rewritten: AtomicBool::new(false),
         }
@@ -118,6 +141,29 @@ impl RequestContext {
             }
         }
         self.body.clone()
+    }
+
+    /// Makes the request's body an upload streamed to the upstream as it arrives.
+    pub fn set_upload(&self, body: http_body_util::Limited<axum::body::Body>) {
+        *self.upload.lock().unwrap_or_else(PoisonError::into_inner) = Upload::Ready(body);
+    }
+
+    /// The streamed upload for a try: `Ok(None)` when the request has none, an error when an
+    /// earlier try already sent it.
+    pub fn take_upload(
+        &self,
+    ) -> Result<Option<http_body_util::Limited<axum::body::Body>>, crate::error::GatewayError> {
+        let mut u = self.upload.lock().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *u, Upload::Sent) {
+            Upload::None => {
+                *u = Upload::None;
+                Ok(None)
+            }
+            Upload::Ready(body) => Ok(Some(body)),
+            Upload::Sent => Err(crate::error::GatewayError::UpstreamStream(
+                "the upload was streamed to an earlier try; a streamed upload is sent once (no retry or fallback)".into(),
+            )),
+        }
     }
 
     /// Sets (or clears) the rewritten body of the target being tried.

@@ -456,3 +456,20 @@ async fn tokens_are_counted_by_claude_hosts_and_refused_elsewhere() {
     );
     assert!(openai.requests().is_empty());
 }
+
+#[tokio::test]
+async fn the_anthropic_sdks_x_api_key_is_the_provider_key() {
+    let openai = MockServer::start("openai").await;
+    let gw = Gateway::start("").await;
+    let h = [
+        ("x-portkey-provider", "openai".to_owned()),
+        ("x-portkey-custom-host", openai.url()),
+        ("x-api-key", "sk-from-anthropic-sdk".to_owned()),
+    ];
+    let resp = messages(&gw, claude_code_request(false), &refs(&h)).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        openai.requests()[0].header("authorization"),
+        Some("Bearer sk-from-anthropic-sdk")
+    );
+}

@@ -517,9 +517,47 @@ async fn a_client_cannot_redirect_server_routes_or_keys_to_its_own_host() {
 }
 
 #[tokio::test]
-async fn models_endpoint_lists_aliases_and_configured_providers() {
+async fn models_endpoint_lists_aliases_and_the_configured_providers_models() {
     let a = MockServer::start("a").await;
     let b = MockServer::start("b").await;
+    let gw = file_gateway(&a, &b).await;
+    let list = || async {
+        let v: Value = gw
+            .http
+            .get(gw.url("/v1/models"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list().await,
+        ["fast", "local/mock-model", "openai/mock-model"]
+    );
+    // Read from each provider's `models` on the operator's key, then kept.
+    assert_eq!(a.requests()[0].path, "/v1/models");
+    assert_eq!(
+        a.requests()[0].header("authorization"),
+        Some("Bearer sk-server")
+    );
+    assert_eq!(list().await.len(), 3);
+    assert_eq!(a.requests().len(), 1, "the list is cached");
+    assert_eq!(b.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_provider_whose_list_cannot_be_read_shows_as_a_wildcard() {
+    let a = MockServer::start("a").await;
+    let b = MockServer::start("b").await;
+    a.push(Reply::error(500, "no list"));
     let gw = file_gateway(&a, &b).await;
     let v: Value = gw
         .http
@@ -536,5 +574,5 @@ async fn models_endpoint_lists_aliases_and_configured_providers() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["fast", "local/*", "openai/*"]);
+    assert_eq!(ids, ["fast", "local/mock-model", "openai/*"]);
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
-use http_body_util::Full;
 use switchyard_gateway::config::DnsSettings;
 use switchyard_gateway::ssrf::TrustedHosts;
 use switchyard_gateway::upstream::{
@@ -36,8 +35,10 @@ fn client(dns: &MockDns) -> UpstreamClient {
     build_client(&settings, resolver).unwrap()
 }
 
-fn get(url: &str) -> Request<Full<Bytes>> {
-    Request::get(url).body(Full::new(Bytes::new())).unwrap()
+fn get(url: &str) -> Request<switchyard_gateway::upstream::RequestBody> {
+    Request::get(url)
+        .body(switchyard_gateway::upstream::full(Bytes::new()))
+        .unwrap()
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use serde_json::Value;
@@ -325,7 +325,7 @@ async fn exchange(
         .uri(&sa.token_uri)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
-        .body(Full::new(Bytes::from(body)))
+        .body(crate::upstream::full(Bytes::from(body)))
         .map_err(|_| AuthError::InvalidCredentials("token_uri is not a valid URL".into()))?;
     let response = clients
         .send(request, client_host)

@@ -76,6 +76,11 @@ impl CacheHook {
             return AttemptDecision::Proceed;
         };
         let endpoint = *endpoint;
+        // A Response has an id of its own and may be continued: an earlier one is not an
+        // answer to give again.
+        if endpoint == Endpoint::Responses {
+            return AttemptDecision::Proceed;
+        }
         let d = Directives::of(&req.client_headers);
         let namespace = d.namespace.as_deref();
         let names = req

@@ -31,6 +31,10 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
+    /// Largest upload streamed through to a pass-through path (a body that is not JSON, such as
+    /// a multipart audio file): it is not read into memory, so it may be larger than
+    /// `max_body_bytes`.
+    pub max_upload_bytes: usize,
     /// How long in-flight requests may run after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
     pub trusted_hosts: TrustedHosts,
@@ -141,6 +145,7 @@ impl Default for ServerSettings {
         ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
             max_body_bytes: 10 << 20,
+            max_upload_bytes: 512 << 20,
             shutdown_grace: Duration::from_secs(30),
             trusted_hosts: TrustedHosts::default(),
             retry_base_delay: Duration::from_secs(1),
@@ -173,6 +178,7 @@ impl Default for ServerSettings {
 struct RawServer {
     listen: Option<String>,
     max_body_size: Option<ByteSize>,
+    max_upload_size: Option<ByteSize>,
     shutdown_grace: Option<HumanDuration>,
     trusted_hosts: Option<Vec<String>>,
     retry_base_delay: Option<HumanDuration>,
@@ -485,6 +491,9 @@ fn parse_server(v: Option<&Value>, errs: &mut ConfigErrors) -> ServerSettings {
     }
     if let Some(ByteSize(b)) = raw.max_body_size {
         s.max_body_bytes = b;
+    }
+    if let Some(ByteSize(b)) = raw.max_upload_size {
+        s.max_upload_bytes = b;
     }
     if let Some(hosts) = raw.trusted_hosts {
         let all = DEFAULT_TRUSTED_HOSTS

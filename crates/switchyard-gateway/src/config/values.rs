@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::errors::ConfigErrors;
 
-/// Parses `250ms`, `30s`, `5m`, `1h`, or a bare number of milliseconds.
+/// Parses `250ms`, `30s`, `5m`, `1h`, `7d`, or a bare number of milliseconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -20,6 +20,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "s" => n.checked_mul(1_000),
         "m" => n.checked_mul(60_000),
         "h" => n.checked_mul(3_600_000),
+        "d" => n.checked_mul(86_400_000),
         _ => return Err(format!("`{s}` is not a duration like 500ms, 30s or 5m")),
     };
     ms.map(Duration::from_millis)

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::header;
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Either, Limited};
 use switchyard_types::usage::{scan_body, TokenUsage};
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 use tokio::time::Instant;
@@ -408,7 +408,12 @@ impl Engine {
         if let Some(h) = builder.headers_mut() {
             h.clone_from(&wire.headers);
         }
-        let request = builder.body(Full::new(wire.body.clone())).map_err(|e| {
+        let body = match req.take_upload() {
+            Ok(Some(upload)) => Either::Right(upload),
+            Ok(None) => crate::upstream::full(wire.body.clone()),
+            Err(e) => return Err(TryFailure::new(e, FailKind::Final)),
+        };
+        let request = builder.body(body).map_err(|e| {
             TryFailure::new(
                 GatewayError::bad_request(format!("cannot build the upstream request: {e}"), None),
                 FailKind::Final,

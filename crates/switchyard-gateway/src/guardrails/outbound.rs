@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
 use switchyard_guardrails::CheckError;
 
@@ -58,7 +58,7 @@ pub async fn send(
     let mut req = Request::builder()
         .method(method)
         .uri(uri.clone())
-        .body(Full::new(body.unwrap_or_default()))
+        .body(crate::upstream::full(body.unwrap_or_default()))
         .map_err(|e| format!("cannot build the {what} request: {e}"))?;
     let h = req.headers_mut();
     if json {

@@ -10,7 +10,6 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{header, HeaderMap, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use serde_json::json;
 use switchyard_providers::Endpoint;
 use switchyard_types::json::{inspect, RequestHead};
 
@@ -68,7 +67,7 @@ pub async fn health() -> Response {
 }
 
 /// `GET /v1/models`: with routing headers, the provider's own list (proxied); otherwise the
-/// models this gateway's config routes.
+/// routes of the gateway's config and its providers' models (`super::models`).
 pub async fn models(State(app): State<Arc<App>>, req: Request) -> Response {
     let routes_itself = req.headers().contains_key(super::headers::PROVIDER)
         || req.headers().contains_key(super::headers::CONFIG);
@@ -92,23 +91,7 @@ pub async fn models(State(app): State<Arc<App>>, req: Request) -> Response {
             .and_then(|p| p.key())
             .is_none_or(|k| crate::governance::policy::allowed(&k.policy.models, id))
     };
-    let config = &app.config;
-    let mut ids: Vec<&str> = config
-        .routes
-        .keys()
-        .map(String::as_str)
-        .filter(|id| visible(id))
-        .collect();
-    ids.sort_unstable();
-    let data: Vec<_> = ids
-        .iter()
-        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "switchyard"}))
-        .chain(config.providers.configured().iter().map(|p| {
-            json!({"id": format!("{}/*", p.slug), "object": "model", "created": 0, "owned_by": p.slug})
-        }))
-        .collect();
-    let body = json!({"object": "list", "data": data});
-    json_response(StatusCode::OK, Bytes::from(body.to_string()))
+    super::models::merged(&app, visible).await
 }
 
 pub async fn not_found(State(app): State<Arc<App>>, req: Request) -> Response {
@@ -213,13 +196,26 @@ async fn prepare_and_run(
         }
     }
     let settings = app.engine.settings();
-    let body = read_body(
-        body,
-        &parts.headers,
-        settings.max_body_bytes,
-        settings.body_read_timeout,
-    )
-    .await?;
+    // An upload to a pass-through path (audio, files: any body that is not JSON) is streamed
+    // to the upstream as it arrives rather than read.
+    let streamed =
+        endpoint.is_none() && parts.headers.contains_key(header::CONTENT_TYPE) && !json_body;
+    let (body, upload) = if streamed {
+        let limit = settings.max_upload_bytes;
+        if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
+            return Err(GatewayError::PayloadTooLarge { limit });
+        }
+        (Bytes::new(), Some(Limited::new(body, limit)))
+    } else {
+        let bytes = read_body(
+            body,
+            &parts.headers,
+            settings.max_body_bytes,
+            settings.body_read_timeout,
+        )
+        .await?;
+        (bytes, None)
+    };
 
     let head = if endpoint.is_some() || (json_body && !body.is_empty()) {
         if endpoint.is_some() && body.is_empty() {
@@ -281,6 +277,9 @@ async fn prepare_and_run(
         parts.headers,
     );
     ctx.started = record.started;
+    if let Some(u) = upload {
+        ctx.set_upload(u);
+    }
     ctx.include_usage = head.include_usage;
     ctx.has_stream_options = head.has_stream_options;
     ctx.model = head.model.map(Cow::into_owned);
@@ -371,17 +370,21 @@ fn proxy_path(uri: &http::Uri) -> String {
     rest.trim_start_matches('/').to_owned()
 }
 
+/// The body length the client declared (`content-length`).
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse::<u64>().ok())
+}
+
 async fn read_body(
     body: Body,
     headers: &HeaderMap,
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, GatewayError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared_length(headers).is_some_and(|n| n > limit as u64) {
         return Err(GatewayError::PayloadTooLarge { limit });
     }
     let collect = tokio::time::timeout(timeout, Limited::new(body, limit).collect());

@@ -95,6 +95,13 @@ impl<'h> PortkeyHeaders<'h> {
                 out.bearer = Some(key);
             }
         }
+        // Anthropic's SDKs send their key as `x-api-key`: the provider key when there is no
+        // bearer token (a gateway key sent there was taken out by authentication already).
+        if out.bearer.is_none() {
+            out.bearer = text(headers, "x-api-key")?
+                .map(str::trim)
+                .filter(|k| !k.is_empty());
+        }
         if let Some(t) = text(headers, REQUEST_TIMEOUT)? {
             match t.parse::<u64>() {
                 Ok(ms) if ms > 0 => out.request_timeout = Some(Duration::from_millis(ms)),

@@ -6,6 +6,7 @@ pub(crate) mod handlers;
 pub mod headers;
 pub mod layers;
 mod metrics;
+pub mod models;
 mod response;
 pub mod route;
 pub mod server;

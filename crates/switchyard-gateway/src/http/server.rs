@@ -59,6 +59,8 @@ pub struct App {
     pub governance: Arc<Governance>,
     /// Conversation state of the Responses API (`crate::responses`).
     pub responses: Arc<Responses>,
+    /// Providers' model lists for `GET /v1/models` (`super::models`).
+    pub model_lists: super::models::ListCache,
     /// Prometheus metrics (`None`: `metrics.enabled: false`).
     pub metrics: Option<Arc<Metrics>>,
     /// Requests as they complete, for `GET /admin/live` (`None`: the admin API is off).
@@ -256,6 +258,7 @@ impl Server {
                 semantic,
                 governance,
                 responses,
+                model_lists: super::models::list_cache(),
                 metrics,
                 live,
                 features,

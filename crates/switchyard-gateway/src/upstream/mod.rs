@@ -14,7 +14,7 @@ pub mod resolver;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -30,7 +30,16 @@ pub use resolver::{blocked_in, lookup_failed_in, Blocked, DnsError, FilteringRes
 
 /// One pooled client.
 pub type UpstreamClient =
-    Decompression<Client<HttpsConnector<HttpConnector<FilteringResolver>>, Full<Bytes>>>;
+    Decompression<Client<HttpsConnector<HttpConnector<FilteringResolver>>, RequestBody>>;
+
+/// A request body: bytes in hand (replayed on each retry), or a client's upload streamed
+/// through as it arrives (`server.max_upload_size`), sent once.
+pub type RequestBody = Either<Full<Bytes>, Limited<axum::body::Body>>;
+
+/// A request body of bytes in hand.
+pub fn full(bytes: Bytes) -> RequestBody {
+    Either::Left(Full::new(bytes))
+}
 
 /// The error of an upstream request (hyper-util's, with the connector's cause inside).
 pub type UpstreamError = hyper_util::client::legacy::Error;
@@ -58,7 +67,7 @@ impl Upstreams {
     /// Sends `request` through the operator's client, or the public one when `client_host`.
     pub async fn send(
         &self,
-        request: Request<Full<Bytes>>,
+        request: Request<RequestBody>,
         client_host: bool,
     ) -> Result<http::Response<UpstreamBody>, UpstreamError> {
         let client = if client_host {
