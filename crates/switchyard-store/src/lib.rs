@@ -11,9 +11,12 @@
 //! `credentials`, `spend`, `request_log` (one per kind of record, each adding its methods to [`Store`]).
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use sqlx::any::{AnyArguments, AnyPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::AnyPool;
 use sqlx::{Any, Arguments as _, Executor as _, Transaction};
 
@@ -73,6 +76,18 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     cipher: Cipher,
+    /// The request log's writer: one connection of the backend's own driver, opened on its
+    /// first batch (`None` for an in-memory SQLite database, which has only its one connection).
+    /// Binding through `AnyPool` converts every value twice (to `Any`'s values, then to the
+    /// driver's), and copies every string.
+    log_pool: Option<LogPool>,
+}
+
+/// A pool of the backend's own driver (see [`Store::log_pool`]).
+#[derive(Clone)]
+pub(crate) enum LogPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
 }
 
 /// Shows the backend, the pool's state and the cipher's fingerprint; never the URL (it may hold a
@@ -136,15 +151,42 @@ impl Store {
             Target::Postgres(_) => Backend::Postgres,
             _ => Backend::Sqlite,
         };
-        let pool = options.connect(&target.sqlx_url()?).await.map_err(db_err)?;
+        let url = target.sqlx_url()?;
+        let pool = options.connect(&url).await.map_err(db_err)?;
         if let Target::SqliteFile(_) = target {
             use_wal(&pool).await?;
         }
         schema::migrate(&pool, backend).await?;
+        // Connects lazily: no connection until the first batch of the request log.
+        let log_pool = match target {
+            Target::SqliteMemory => None,
+            Target::SqliteFile(_) => {
+                let opts = SqliteConnectOptions::from_str(&url)
+                    .map_err(db_err)?
+                    .busy_timeout(Duration::from_millis(u64::from(SQLITE_BUSY_TIMEOUT_MS)))
+                    .synchronous(SqliteSynchronous::Normal);
+                Some(LogPool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
+                        .connect_lazy_with(opts),
+                ))
+            }
+            Target::Postgres(_) => {
+                let opts = PgConnectOptions::from_str(&url).map_err(db_err)?;
+                Some(LogPool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(1)
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
+                        .connect_lazy_with(opts),
+                ))
+            }
+        };
         Ok(Store {
             pool,
             backend,
             cipher,
+            log_pool,
         })
     }
 
@@ -164,6 +206,11 @@ impl Store {
     /// Closes the pool's connections and waits for the ones in use to come back. The store (and
     /// its clones) cannot be used afterwards.
     pub async fn close(&self) {
+        match &self.log_pool {
+            Some(LogPool::Sqlite(p)) => p.close().await,
+            Some(LogPool::Postgres(p)) => p.close().await,
+            None => {}
+        }
         self.pool.close().await;
     }
 

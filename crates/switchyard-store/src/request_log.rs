@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Arguments as _, Row as _};
 
-use crate::{db_err, Backend, Store, StoreError};
+use crate::{db_err, Backend, LogPool, Store, StoreError};
 
 /// One upstream try of a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,36 +239,32 @@ fn insert_sql(backend: Backend, rows: usize) -> &'static str {
     TEXTS[b][size].get_or_init(build).as_str()
 }
 
-impl Store {
-    /// Writes `rows`, all in one transaction, in multi-row `INSERT`s of at most
-    /// [`INSERT_CHUNK`] rows (a statement per row costs a round trip to the database, or to
-    /// SQLite's worker thread, each).
-    pub async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.write_tx().await?;
-        let mut left = rows;
-        while !left.is_empty() {
-            let (chunk, rest) = left.split_at(chunk_len(left.len()));
-            left = rest;
-            let mut q = sqlx::query(insert_sql(self.backend, chunk.len()));
-            for r in chunk {
-                let targets = serde_json::to_string(&r.targets).map_err(|e| {
-                    StoreError::Database(format!("cannot encode a log row's targets: {e}"))
-                })?;
+/// Binds `rows` (an owned iterator of [`LogRow`]s) in multi-row `INSERT`s of
+/// [`chunk_len`] rows each, executed on `$tx`. A macro rather than a generic function: the same
+/// binding code for `Any`, SQLite's and PostgreSQL's own drivers. The rows' strings are moved
+/// into the arguments (SQLite's driver keeps them as they are; PostgreSQL's encodes them).
+macro_rules! insert_rows {
+    ($tx:expr, $backend:expr, $rows:expr) => {{
+        let mut rows = $rows.into_iter();
+        let mut left = rows.len();
+        while left > 0 {
+            let n = chunk_len(left);
+            left -= n;
+            let mut q = sqlx::query(insert_sql($backend, n));
+            for r in rows.by_ref().take(n) {
+                let targets = targets_json(&r.targets)?;
                 q = q
-                    .bind(&r.trace_id)
+                    .bind(r.trace_id)
                     .bind(r.time)
-                    .bind(&r.key_id)
-                    .bind(&r.team_id)
-                    .bind(&r.route)
-                    .bind(&r.op)
-                    .bind(&r.provider)
-                    .bind(&r.model)
-                    .bind(&r.model_sent)
+                    .bind(r.key_id)
+                    .bind(r.team_id)
+                    .bind(r.route)
+                    .bind(r.op)
+                    .bind(r.provider)
+                    .bind(r.model)
+                    .bind(r.model_sent)
                     .bind(i64::from(r.status))
-                    .bind(&r.error)
+                    .bind(r.error)
                     .bind(r.latency_ms)
                     .bind(r.upstream_ms)
                     .bind(r.overhead_ms)
@@ -276,18 +272,59 @@ impl Store {
                     .bind(r.output_tokens)
                     .bind(r.cached_tokens)
                     .bind(r.cost_usd)
-                    .bind(&r.cache_status)
+                    .bind(r.cache_status)
                     .bind(i64::from(r.stream))
                     .bind(r.retries)
                     .bind(r.attempts)
                     .bind(i64::from(r.client_gone))
-                    .bind(&r.stream_error)
+                    .bind(r.stream_error)
                     .bind(targets)
-                    .bind(&r.request_body);
+                    .bind(r.request_body);
             }
-            q.execute(&mut *tx).await.map_err(db_err)?;
+            q.execute(&mut *$tx).await.map_err(db_err)?;
         }
-        tx.commit().await.map_err(db_err)
+    }};
+}
+
+/// A row's `targets` column: its tries as a JSON array.
+fn targets_json(targets: &[TargetTry]) -> Result<String, StoreError> {
+    serde_json::to_string(targets)
+        .map_err(|e| StoreError::Database(format!("cannot encode a log row's targets: {e}")))
+}
+
+impl Store {
+    /// Writes `rows`, all in one transaction, in multi-row `INSERT`s of at most
+    /// [`INSERT_CHUNK`] rows (a statement per row costs a round trip to the database, or to
+    /// SQLite's worker thread, each).
+    pub async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError> {
+        self.write_logs(rows.to_vec()).await
+    }
+
+    /// [`Store::insert_logs`], taking the rows: their strings are handed to the driver instead
+    /// of copied. Written through a connection of the backend's own driver (not the `Any`
+    /// pool's), except for an in-memory SQLite database.
+    pub async fn write_logs(&self, rows: Vec<LogRow>) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match &self.log_pool {
+            Some(LogPool::Sqlite(pool)) => {
+                // The write lock up front, as `write_tx` takes it.
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+                insert_rows!(tx, Backend::Sqlite, rows);
+                tx.commit().await.map_err(db_err)
+            }
+            Some(LogPool::Postgres(pool)) => {
+                let mut tx = pool.begin().await.map_err(db_err)?;
+                insert_rows!(tx, Backend::Postgres, rows);
+                tx.commit().await.map_err(db_err)
+            }
+            None => {
+                let mut tx = self.write_tx().await?;
+                insert_rows!(tx, self.backend, rows);
+                tx.commit().await.map_err(db_err)
+            }
+        }
     }
 
     /// Rows matching the filter, newest first (by time, then insertion order).

@@ -119,12 +119,18 @@ impl Governance {
 
     /// What `record`'s response cost, in US dollars (`None`: no usage, or an unpriced
     /// model).
+    ///
+    /// Computed once per request and kept in the record (`RequestRecord::cost`) for the
+    /// other hooks that report it, as long as its usage and answering target stay the same.
     pub fn cost(&self, record: &crate::pipeline::RequestRecord) -> Option<f64> {
         let usage = record.usage?;
         let provider = record.provider.as_ref()?;
         let leaf = record.leaf.as_ref()?;
-        let model = leaf.model_sent(record.model.as_deref())?;
-        Some(self.prices.price(&provider.slug, &model)?.cost(&usage))
+        let inputs = crate::pipeline::record::CostInputs::new(usage, provider, leaf);
+        record.cost.get_or(inputs, || {
+            let model = leaf.model_sent(record.model.as_deref())?;
+            Some(self.prices.price(&provider.slug, &model)?.cost(&usage))
+        })
     }
 
     /// Gateway keys are required.

@@ -64,6 +64,51 @@ pub struct RequestRecord {
     /// What hooks kept for this request (`RequestContext::with_scratch`), for their taps and
     /// on-complete.
     pub extensions: http::Extensions,
+    /// The response's cost, once computed (`Governance::cost`): the response head, metrics,
+    /// the request log and the live feed all report it, and each would otherwise look the
+    /// price up again.
+    pub cost: CostMemo,
+}
+
+/// A computed cost and what it was computed from: the usage and the answering target (a
+/// stream's usage is only known at its end, so a cost computed earlier from other inputs is
+/// not reused).
+#[derive(Debug, Clone, Default)]
+pub struct CostMemo(std::sync::OnceLock<(CostInputs, Option<f64>)>);
+
+/// What a cost depends on that can change while a request goes: its usage, the provider and
+/// the target that answered (by identity: their addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CostInputs {
+    pub usage: TokenUsage,
+    pub provider: usize,
+    pub leaf: usize,
+}
+
+impl CostInputs {
+    pub fn new(usage: TokenUsage, provider: &Arc<ProviderEntry>, leaf: &Arc<Leaf>) -> Self {
+        CostInputs {
+            usage,
+            provider: Arc::as_ptr(provider).addr(),
+            leaf: Arc::as_ptr(leaf).addr(),
+        }
+    }
+}
+
+impl CostMemo {
+    /// The cost for `inputs`: the one kept when it was computed from the same inputs, else
+    /// `compute()` (kept when nothing is yet).
+    pub fn get_or(&self, inputs: CostInputs, compute: impl FnOnce() -> Option<f64>) -> Option<f64> {
+        if let Some((kept, cost)) = self.0.get() {
+            if *kept == inputs {
+                return *cost;
+            }
+            return compute();
+        }
+        let cost = compute();
+        let _ = self.0.set((inputs, cost));
+        cost
+    }
 }
 
 impl RequestRecord {
@@ -94,6 +139,7 @@ impl RequestRecord {
             client_gone: false,
             duration: Duration::ZERO,
             extensions: http::Extensions::new(),
+            cost: CostMemo::default(),
         }
     }
 

@@ -191,10 +191,12 @@ async fn write(store: &Store, batch: &mut Vec<LogRow>) {
     if batch.is_empty() {
         return;
     }
-    if let Err(e) = store.insert_logs(batch).await {
-        tracing::warn!(error = %e, rows = batch.len(), "request log: a batch could not be written and was dropped");
+    // The rows are handed over (their strings go to the driver as they are).
+    let rows = std::mem::replace(batch, Vec::with_capacity(BATCH_ROWS));
+    let n = rows.len();
+    if let Err(e) = store.write_logs(rows).await {
+        tracing::warn!(error = %e, rows = n, "request log: a batch could not be written and was dropped");
     }
-    batch.clear();
 }
 
 /// The request body kept for the log (in the request's scratch).

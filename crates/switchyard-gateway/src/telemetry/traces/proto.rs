@@ -44,15 +44,13 @@ impl Writer {
     }
 
     #[inline]
-    pub fn varint(&mut self, v: u64) {
+    pub fn varint(&mut self, mut v: u64) {
         // Tags, kinds and most lengths fit in one byte.
-        if v < 0x80 {
-            self.buf.push(v as u8);
-            return;
+        while v >= 0x80 {
+            self.buf.push((v as u8) | 0x80);
+            v >>= 7;
         }
-        let (head, n) = varint(v);
-        self.buf
-            .extend_from_slice(head.get(..n).unwrap_or(&head[..]));
+        self.buf.push(v as u8);
     }
 
     #[inline]
@@ -120,13 +118,19 @@ impl Writer {
         }
     }
 
-    /// A `KeyValue` in `field` whose `AnyValue` holds one field: `value_key` (its tag) and
-    /// `value_body` (the field's bytes after the tag, length prefix included for strings). The
+    /// The head of a `KeyValue` in `field` whose `AnyValue` takes `value_len` bytes (its one
+    /// field: tag, and length prefix for strings, included), up to that value's field. The
     /// lengths are known up front, so nothing is written twice (the nested messages are small
-    /// and many: two per attribute).
-    fn kv(&mut self, field: u32, key: &str, value_key: u8, value_body: &[&[u8]]) {
-        let value_len: usize = 1 + value_body.iter().map(|p| p.len()).sum::<usize>();
-        let kv_len = 1 + varint_len(key.len()) + key.len() + 1 + varint_len(value_len) + value_len;
+    /// and many: two per attribute), and the buffer grows at most once per attribute.
+    #[inline]
+    fn kv_head(&mut self, field: u32, key: &str, value_len: usize) {
+        let kv_len = 1
+            + varint_len(key.len() as u64)
+            + key.len()
+            + 1
+            + varint_len(value_len as u64)
+            + value_len;
+        self.buf.reserve(kv_len + 6);
         self.key(field, LEN);
         self.varint(kv_len as u64);
         self.key(1, LEN);
@@ -134,39 +138,36 @@ impl Writer {
         self.buf.extend_from_slice(key.as_bytes());
         self.key(2, LEN);
         self.varint(value_len as u64);
-        self.buf.push(value_key);
-        for p in value_body {
-            self.buf.extend_from_slice(p);
-        }
     }
 
     #[inline]
     pub fn kv_str(&mut self, field: u32, key: &str, v: &str) {
-        let (len, n) = varint(v.len() as u64);
-        let len = len.get(..n).unwrap_or(&len[..]);
-        self.kv(field, key, (1 << 3 | LEN) as u8, &[len, v.as_bytes()]);
+        self.kv_head(field, key, 1 + varint_len(v.len() as u64) + v.len());
+        self.buf.push((1 << 3 | LEN) as u8);
+        self.varint(v.len() as u64);
+        self.buf.extend_from_slice(v.as_bytes());
     }
 
     #[inline]
     pub fn kv_int(&mut self, field: u32, key: &str, v: i64) {
-        let (b, n) = varint(v as u64);
-        self.kv(
-            field,
-            key,
-            (3 << 3 | VARINT) as u8,
-            &[b.get(..n).unwrap_or(&b[..])],
-        );
+        let v = v as u64;
+        self.kv_head(field, key, 1 + varint_len(v));
+        self.buf.push((3 << 3 | VARINT) as u8);
+        self.varint(v);
     }
 
     #[inline]
     pub fn kv_bool(&mut self, field: u32, key: &str, v: bool) {
-        self.kv(field, key, (2 << 3 | VARINT) as u8, &[&[u8::from(v)]]);
+        self.kv_head(field, key, 2);
+        self.buf.push((2 << 3 | VARINT) as u8);
+        self.buf.push(u8::from(v));
     }
 }
 
 /// How many bytes `v` takes as a varint.
-fn varint_len(v: usize) -> usize {
-    let bits = usize::BITS - (v | 1).leading_zeros();
+#[inline]
+fn varint_len(v: u64) -> usize {
+    let bits = u64::BITS - (v | 1).leading_zeros();
     (bits as usize).div_ceil(7)
 }
 
