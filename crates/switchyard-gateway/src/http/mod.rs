@@ -7,6 +7,7 @@ pub mod headers;
 pub mod layers;
 mod metrics;
 pub mod models;
+pub mod ready;
 mod response;
 pub mod route;
 pub mod server;

@@ -67,6 +67,8 @@ pub struct App {
     pub live: Option<Arc<LiveFeed>>,
     /// What is on, for `GET /admin/info`.
     pub features: Features,
+    /// Shutting down: `/ready` answers 503 so load balancers stop sending new requests.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 /// The router, for serving or for in-process tests.
@@ -74,6 +76,10 @@ pub fn router(app: Arc<App>) -> Router {
     let shed = LoadShedLayer::new(app.config.server.max_concurrent_requests);
     Router::new()
         .route("/health", get(handlers::health))
+        .route(
+            "/ready",
+            get(super::ready::ready).fallback(handlers::method_not_allowed),
+        )
         .route(
             "/metrics",
             get(super::metrics::metrics).fallback(handlers::method_not_allowed),
@@ -262,6 +268,7 @@ impl Server {
                 metrics,
                 live,
                 features,
+                draining: std::sync::atomic::AtomicBool::new(false),
                 config,
                 engine,
                 pipeline,
@@ -310,7 +317,10 @@ impl Server {
                         continue;
                     }
                 },
-                () = &mut shutdown => break,
+                () = &mut shutdown => {
+                    self.app.draining.store(true, std::sync::atomic::Ordering::Release);
+                    break;
+                }
             };
             // Small writes (a response head, one stream event) go out at once, not after
             // Nagle's algorithm waits for an ACK.
