@@ -355,6 +355,9 @@ impl Server {
                 tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace period over; closing remaining connections");
             }
         }
+        // What hooks still hold (the request log's last batch) is written before the process
+        // goes.
+        self.app.pipeline.shutdown(Duration::from_secs(5)).await;
         Ok(())
     }
 }

@@ -193,6 +193,12 @@ pub trait Hook: Send + Sync + 'static {
 
     /// Exactly once per request, when its response is over.
     fn on_complete(&self, _record: &RequestRecord) {}
+
+    /// Once, when the server stops, after the last request ended: write out what is still
+    /// held (batched records).
+    fn shutdown(&self) -> HookFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// The registered hooks, one list per phase. Built once at start-up.
@@ -205,6 +211,8 @@ pub struct Pipeline {
     response_head: Vec<Arc<dyn Hook>>,
     per_chunk: Vec<Arc<dyn Hook>>,
     on_complete: Vec<Arc<dyn Hook>>,
+    /// Every hook, for the shutdown.
+    all: Vec<Arc<dyn Hook>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -225,6 +233,7 @@ impl std::fmt::Debug for Pipeline {
 impl Pipeline {
     /// Adds `hook` to every phase it names, after the hooks already registered there.
     pub fn register(&mut self, hook: Arc<dyn Hook>) {
+        self.all.push(hook.clone());
         let p = hook.phases();
         for (wanted, list) in [
             (p.on_request, &mut self.on_request),
@@ -332,6 +341,18 @@ impl Pipeline {
     pub fn on_complete(&self, record: &RequestRecord) {
         for h in &self.on_complete {
             h.on_complete(record);
+        }
+    }
+
+    /// Runs every hook's shutdown, each for at most `limit`.
+    pub async fn shutdown(&self, limit: std::time::Duration) {
+        for h in &self.all {
+            if tokio::time::timeout(limit, h.shutdown()).await.is_err() {
+                tracing::warn!(
+                    hook = h.name(),
+                    "a hook did not finish its shutdown in time"
+                );
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 use switchyard_store::{LogRow, Store, TargetTry};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::errors::read_section;
 use crate::config::GatewayConfig;
@@ -142,9 +142,11 @@ pub async fn start(
         CHANNEL_CAPACITY
     };
     let (tx, rx) = mpsc::channel(capacity);
-    tokio::spawn(writer(store, rx, settings.retention));
+    let (flush_tx, flush_rx) = mpsc::channel(4);
+    tokio::spawn(writer(store, rx, flush_rx, settings.retention));
     Ok(Some(Arc::new(RequestLogHook {
         tx,
+        flush: flush_tx,
         governance: governance.clone(),
         bodies: settings.bodies,
         dropped: AtomicU64::new(0),
@@ -153,8 +155,14 @@ pub async fn start(
     })))
 }
 
-/// Writes batches until every sender is gone; prunes old rows every hour.
-async fn writer(store: Store, mut rx: mpsc::Receiver<LogRow>, retention: Duration) {
+/// Writes batches until every sender is gone; prunes old rows every hour. A flush request
+/// (shutdown) writes every row sent before it, then answers.
+async fn writer(
+    store: Store,
+    mut rx: mpsc::Receiver<LogRow>,
+    mut flushes: mpsc::Receiver<oneshot::Sender<()>>,
+    retention: Duration,
+) {
     let mut flush = tokio::time::interval(FLUSH_EVERY);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut prune = tokio::time::interval(PRUNE_EVERY);
@@ -175,6 +183,13 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<LogRow>, retention: Duratio
                 }
             },
             _ = flush.tick() => write(&store, &mut batch).await,
+            Some(done) = flushes.recv() => {
+                while let Ok(row) = rx.try_recv() {
+                    batch.push(row);
+                }
+                write(&store, &mut batch).await;
+                let _ = done.send(());
+            }
             _ = prune.tick() => {
                 let cutoff = now_ms().saturating_sub(millis(retention));
                 match store.prune_logs(cutoff).await {
@@ -206,6 +221,8 @@ struct LoggedBody(Bytes);
 /// The pipeline hook.
 pub struct RequestLogHook {
     tx: mpsc::Sender<LogRow>,
+    /// Asks the writer to write what it holds now (at shutdown).
+    flush: mpsc::Sender<oneshot::Sender<()>>,
     governance: Arc<Governance>,
     bodies: bool,
     /// Rows dropped because the writer fell behind.
@@ -256,6 +273,15 @@ impl RequestLogHook {
 impl Hook for RequestLogHook {
     fn name(&self) -> &'static str {
         "request_log"
+    }
+
+    fn shutdown(&self) -> HookFuture<'_, ()> {
+        Box::pin(async move {
+            let (done, written) = oneshot::channel();
+            if self.flush.send(done).await.is_ok() {
+                let _ = written.await;
+            }
+        })
     }
 
     fn phases(&self) -> Phases {
