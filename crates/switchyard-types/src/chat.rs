@@ -323,7 +323,9 @@ pub struct Choice {
     pub logprobs: Option<Value>,
 }
 
+/// Read through [`ResponseMessageWire`], which takes the reasoning under either name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ResponseMessageWire")]
 pub struct ResponseMessage {
     pub role: Role,
     pub content: Option<String>,
@@ -332,6 +334,56 @@ pub struct ResponseMessage {
     /// Always written, `null` when there is none: OpenAI's spec requires the member.
     #[serde(default)]
     pub refusal: Option<String>,
+    /// The model's reasoning text. Read from `reasoning_content` (DeepSeek, vLLM, Together, …)
+    /// or `reasoning` (Groq, OpenRouter, newer vLLM); written as `reasoning_content`, and only
+    /// when there is some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+}
+
+/// [`ResponseMessage`] as received. Hosts send the reasoning as `reasoning_content`, as
+/// `reasoning`, or under both names (vLLM and mlx servers during their rename), which a serde
+/// `alias` would refuse as a duplicate field; a non-string value (an object some hosts use) is
+/// ignored rather than failing the whole answer.
+#[derive(Deserialize)]
+struct ResponseMessageWire {
+    role: Role,
+    content: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCall>>,
+    #[serde(default)]
+    refusal: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<Value>,
+    #[serde(default)]
+    reasoning: Option<Value>,
+}
+
+impl From<ResponseMessageWire> for ResponseMessage {
+    fn from(w: ResponseMessageWire) -> Self {
+        ResponseMessage {
+            role: w.role,
+            content: w.content,
+            tool_calls: w.tool_calls,
+            refusal: w.refusal,
+            reasoning_content: reasoning_text(w.reasoning_content, w.reasoning),
+        }
+    }
+}
+
+/// The reasoning text of a message or delta that may carry it as `reasoning_content`, as
+/// `reasoning`, or both: the first non-empty string, else the first string.
+fn reasoning_text(reasoning_content: Option<Value>, reasoning: Option<Value>) -> Option<String> {
+    let as_string = |v: Option<Value>| match v {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let (a, b) = (as_string(reasoning_content), as_string(reasoning));
+    match (a, b) {
+        (Some(a), _) if !a.is_empty() => Some(a),
+        (_, Some(b)) if !b.is_empty() => Some(b),
+        (a, b) => a.or(b),
+    }
 }
 
 impl ResponseMessage {
@@ -348,6 +400,7 @@ impl ResponseMessage {
             },
             tool_calls: has_calls.then_some(tool_calls),
             refusal: None,
+            reasoning_content: None,
         }
     }
 }
@@ -452,7 +505,9 @@ pub struct ChunkChoice {
     pub finish_reason: Option<FinishReason>,
 }
 
+/// Read through [`DeltaWire`], which takes the reasoning under either name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "DeltaWire")]
 pub struct Delta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
@@ -460,6 +515,35 @@ pub struct Delta {
     pub content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallDelta>>,
+    /// A fragment of the model's reasoning, as in [`ResponseMessage::reasoning_content`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+}
+
+/// [`Delta`] as received (see [`ResponseMessageWire`]).
+#[derive(Deserialize)]
+struct DeltaWire {
+    #[serde(default)]
+    role: Option<Role>,
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCallDelta>>,
+    #[serde(default)]
+    reasoning_content: Option<Value>,
+    #[serde(default)]
+    reasoning: Option<Value>,
+}
+
+impl From<DeltaWire> for Delta {
+    fn from(w: DeltaWire) -> Self {
+        Delta {
+            role: w.role,
+            content: w.content,
+            tool_calls: w.tool_calls,
+            reasoning_content: reasoning_text(w.reasoning_content, w.reasoning),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -524,6 +608,52 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&m).unwrap(),
             serde_json::json!({"role": "assistant", "content": "hi", "refusal": null})
+        );
+    }
+
+    #[test]
+    fn reasoning_is_read_under_either_name_and_written_only_when_present() {
+        let m: ResponseMessage = serde_json::from_value(serde_json::json!({
+            "role": "assistant", "content": "4", "reasoning_content": "2+2"
+        }))
+        .unwrap();
+        assert_eq!(m.reasoning_content.as_deref(), Some("2+2"));
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            serde_json::json!({"role": "assistant", "content": "4", "refusal": null,
+                "reasoning_content": "2+2"})
+        );
+        let m: ResponseMessage = serde_json::from_value(serde_json::json!({
+            "role": "assistant", "content": "4", "reasoning": "think"
+        }))
+        .unwrap();
+        assert_eq!(m.reasoning_content.as_deref(), Some("think"));
+        // Both names (vLLM during its rename), one of them null, or a non-string value.
+        for (delta, want) in [
+            (
+                serde_json::json!({"reasoning_content": "a", "reasoning": "a"}),
+                Some("a"),
+            ),
+            (
+                serde_json::json!({"reasoning_content": null, "reasoning": "b"}),
+                Some("b"),
+            ),
+            (
+                serde_json::json!({"reasoning_content": "", "reasoning": "c"}),
+                Some("c"),
+            ),
+            (serde_json::json!({"reasoning": {"effort": "low"}}), None),
+            (serde_json::json!({"content": "x"}), None),
+        ] {
+            let d: Delta = serde_json::from_value(delta.clone()).unwrap();
+            assert_eq!(d.reasoning_content.as_deref(), want, "{delta}");
+        }
+        // A chunk without reasoning serialises as before.
+        let d: Delta = serde_json::from_value(serde_json::json!({"content": "x"})).unwrap();
+        assert_eq!(serde_json::to_string(&d).unwrap(), r#"{"content":"x"}"#);
+        // The other members are read as before: `role` is required on a message.
+        assert!(
+            serde_json::from_value::<ResponseMessage>(serde_json::json!({"content": "x"})).is_err()
         );
     }
 

@@ -444,8 +444,10 @@ mod tests {
         let config = GatewayConfig::from_yaml("", &|_| None).unwrap();
         let governance = Governance::start(&config).await.unwrap();
         let (tx, mut rx) = mpsc::channel(1);
+        let (flush, _) = mpsc::channel(1);
         let hook = RequestLogHook {
             tx,
+            flush,
             governance,
             bodies: false,
             dropped: AtomicU64::new(0),

@@ -269,6 +269,7 @@ pub(super) fn chat_response(
                 content: text,
                 tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
                 refusal: None,
+                reasoning_content: None,
             },
             logprobs: c.logprobs_result.as_ref().map(logprobs),
         });
@@ -293,6 +294,7 @@ pub(super) fn chat_response(
                 content: None,
                 tool_calls: None,
                 refusal: None,
+                reasoning_content: None,
             },
             logprobs: None,
         });

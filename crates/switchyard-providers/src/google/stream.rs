@@ -139,6 +139,7 @@ impl GeminiStream {
                     role,
                     content: text,
                     tool_calls: (!tool_deltas.is_empty()).then_some(tool_deltas),
+                    reasoning_content: None,
                 },
                 finish_reason: finish,
             };

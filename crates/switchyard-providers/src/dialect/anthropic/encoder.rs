@@ -1,7 +1,7 @@
 //! OpenAI `chat.completion.chunk`s -> Anthropic Messages SSE events.
 //!
-//! `message_start` goes out with the first content (or at the end of an empty stream); text
-//! deltas open a `text` block, each tool call (by its OpenAI `index`, or a new `id` at a known
+//! `message_start` goes out with the first content (or at the end of an empty stream); reasoning
+//! deltas open a `thinking` block (empty `signature`), text deltas a `text` block, each tool call (by its OpenAI `index`, or a new `id` at a known
 //! index) opens a `tool_use` block; opening a block closes the previous one. The finish reason
 //! and the usage-only chunk may come in either order, so `message_delta` and `message_stop` are
 //! written by [`ChunkEncoder::finish`].
@@ -15,6 +15,14 @@ use super::response::{
 };
 use super::write_event;
 use crate::dialect::ChunkEncoder;
+
+/// The kind of the open content block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Thinking,
+    Text,
+    ToolUse,
+}
 
 /// A tool call seen in the stream.
 struct ToolState {
@@ -32,8 +40,8 @@ pub(super) struct Encoder {
     started: bool,
     done: bool,
     next_block: u32,
-    /// The open content block: its index and whether it is a text block.
-    open: Option<(u32, bool)>,
+    /// The open content block: its index and kind.
+    open: Option<(u32, Block)>,
     tools: Vec<ToolState>,
     finish: Option<FinishReason>,
     usage: Option<Usage>,
@@ -86,7 +94,7 @@ impl Encoder {
     }
 
     /// Closes the open block and opens a new one; returns its index.
-    fn open_block(&mut self, block: Value, text: bool, out: &mut Vec<u8>) -> u32 {
+    fn open_block(&mut self, block: Value, kind: Block, out: &mut Vec<u8>) -> u32 {
         self.ensure_started(out);
         self.close_block(out);
         let index = self.next_block;
@@ -96,7 +104,7 @@ impl Encoder {
             "content_block_start",
             &json!({"type": "content_block_start", "index": index, "content_block": block}),
         );
-        self.open = Some((index, text));
+        self.open = Some((index, kind));
         index
     }
 
@@ -108,10 +116,26 @@ impl Encoder {
         );
     }
 
+    fn thinking(&mut self, thinking: &str, out: &mut Vec<u8>) {
+        let index = match self.open {
+            Some((index, Block::Thinking)) => index,
+            _ => self.open_block(
+                json!({"type": "thinking", "thinking": "", "signature": ""}),
+                Block::Thinking,
+                out,
+            ),
+        };
+        Self::delta(
+            out,
+            index,
+            json!({"type": "thinking_delta", "thinking": thinking}),
+        );
+    }
+
     fn text(&mut self, text: &str, out: &mut Vec<u8>) {
         let index = match self.open {
-            Some((index, true)) => index,
-            _ => self.open_block(json!({"type": "text", "text": ""}), true, out),
+            Some((index, Block::Text)) => index,
+            _ => self.open_block(json!({"type": "text", "text": ""}), Block::Text, out),
         };
         Self::delta(out, index, json!({"type": "text_delta", "text": text}));
     }
@@ -136,7 +160,7 @@ impl Encoder {
                 let name = call.function.name.clone().unwrap_or_default();
                 let block = self.open_block(
                     json!({"type": "tool_use", "id": id, "name": name, "input": {}}),
-                    false,
+                    Block::ToolUse,
                     out,
                 );
                 self.tools.push(ToolState {
@@ -191,6 +215,10 @@ impl ChunkEncoder for Encoder {
         };
         if let Some(reason) = choice.finish_reason {
             self.finish = Some(reason);
+        }
+        let reasoning = choice.delta.reasoning_content.as_deref();
+        if let Some(thinking) = reasoning.filter(|t| !t.is_empty()) {
+            self.thinking(thinking, out);
         }
         if let Some(text) = choice.delta.content.as_deref().filter(|t| !t.is_empty()) {
             self.text(text, out);

@@ -50,8 +50,9 @@
 //! # Response: chat completion -> Message
 //!
 //! - `id` is kept when it starts with `msg_`, else it is `msg_` + the chat id.
-//! - `content`: a `text` block for non-empty text (or the refusal), then a `tool_use` block per
-//!   tool call; an empty answer is `content: []`. A tool call's `input` is its `arguments`
+//! - `content`: a `thinking` block (`"signature": ""`: only Claude signs its thinking) for
+//!   non-empty reasoning (`reasoning_content`), then a `text` block for non-empty text (or the
+//!   refusal), then a `tool_use` block per tool call; an empty answer is `content: []`. A tool call's `input` is its `arguments`
 //!   parsed: `{}` for an empty string, the object for a JSON object, and
 //!   `{"arguments": "<raw string>"}` for anything else (invalid or non-object JSON). A tool call
 //!   without an id gets `toolu_<chat id>_<n>`.
@@ -65,7 +66,8 @@
 //!
 //! # Stream: chat chunks -> Messages events
 //!
-//! `message_start` (usage zero unless already known) comes with the first content; text opens a
+//! `message_start` (usage zero unless already known) comes with the first content; reasoning
+//! opens a `thinking` block (`thinking_delta`, empty `signature`, no `signature_delta`), text a
 //! `text` block (`text_delta`), each tool call a `tool_use` block (`input_json_delta` with the
 //! argument fragments); a new block closes the previous one (`content_block_stop`). At the end:
 //! `message_delta` (stop reason as above, usage with `output_tokens`, `input_tokens` and

@@ -146,6 +146,10 @@ pub(super) fn response_from_chat(resp: &ChatResponse) -> Result<Vec<u8>, Transla
         })?;
     let msg = &choice.message;
     let mut content = Vec::new();
+    // Non-Claude models have no signature to give; the SDKs accept an empty one.
+    if let Some(thinking) = msg.reasoning_content.as_deref().filter(|t| !t.is_empty()) {
+        content.push(json!({"type": "thinking", "thinking": thinking, "signature": ""}));
+    }
     let text = msg
         .content
         .as_deref()

@@ -5,9 +5,10 @@ use switchyard_types::chat::{ChatChunk, FinishReason, ToolCallDelta, Usage};
 use switchyard_types::ErrorEnvelope;
 
 use super::response::{
-    call_item, finish_status, message_item, response_object, text_part, Snapshot,
+    call_item, finish_status, message_item, reasoning_item, response_object, summary_part,
+    text_part, Snapshot,
 };
-use super::{call_item_id, message_id, Echo};
+use super::{call_item_id, message_id, reasoning_id, Echo};
 use crate::dialect::ChunkEncoder;
 
 /// The Responses event stream for a stream of chat chunks.
@@ -23,6 +24,7 @@ pub fn encoder(echo: Echo, id: String, created_at: u64) -> Box<dyn ChunkEncoder>
         items: Vec::new(),
         messages: 0,
         calls: 0,
+        reasonings: 0,
         finish: None,
         usage: None,
     })
@@ -62,9 +64,10 @@ struct Encoder {
     ended: bool,
     /// Output items in `output_index` order.
     items: Vec<Item>,
-    /// Message and function call items opened so far (for their ids).
+    /// Message, function call and reasoning items opened so far (for their ids).
     messages: usize,
     calls: usize,
+    reasonings: usize,
     finish: Option<FinishReason>,
     usage: Option<Usage>,
 }
@@ -78,6 +81,10 @@ struct Item {
 }
 
 enum Kind {
+    /// The chat `reasoning_content`, as one summary part.
+    Reasoning {
+        text: String,
+    },
     Message {
         text: String,
     },
@@ -146,6 +153,7 @@ impl Encoder {
 
     fn item_json(&self, item: &Item, status: &str) -> Value {
         match &item.kind {
+            Kind::Reasoning { text } => reasoning_item(&item.id, text, status),
             Kind::Message { text } => message_item(&item.id, vec![text_part(text)], status),
             Kind::Call {
                 call_id,
@@ -154,6 +162,62 @@ impl Encoder {
                 ..
             } => call_item(&item.id, call_id, name, arguments, status),
         }
+    }
+
+    fn reasoning(&mut self, delta: &str, out: &mut Vec<u8>) {
+        let open_reasoning = self
+            .items
+            .last()
+            .is_some_and(|it| it.open && matches!(it.kind, Kind::Reasoning { .. }));
+        if !open_reasoning {
+            self.close_all("completed", out);
+            let id = reasoning_id(&self.id, self.reasonings);
+            self.reasonings = self.reasonings.saturating_add(1);
+            let output_index = self.items.len();
+            let mut added = reasoning_item(&id, "", "in_progress");
+            added["summary"] = json!([]);
+            self.emit(
+                "response.output_item.added",
+                json!({"output_index": output_index, "item": added}),
+                out,
+            );
+            self.emit(
+                "response.reasoning_summary_part.added",
+                json!({
+                    "item_id": id,
+                    "output_index": output_index,
+                    "summary_index": 0,
+                    "part": summary_part(""),
+                }),
+                out,
+            );
+            self.items.push(Item {
+                id,
+                open: true,
+                status: "in_progress",
+                kind: Kind::Reasoning {
+                    text: String::new(),
+                },
+            });
+        }
+        let output_index = self.items.len().saturating_sub(1);
+        let Some(item) = self.items.last_mut() else {
+            return;
+        };
+        if let Kind::Reasoning { text } = &mut item.kind {
+            text.push_str(delta);
+        }
+        let item_id = item.id.clone();
+        self.emit(
+            "response.reasoning_summary_text.delta",
+            json!({
+                "item_id": item_id,
+                "output_index": output_index,
+                "summary_index": 0,
+                "delta": delta,
+            }),
+            out,
+        );
     }
 
     fn text(&mut self, delta: &str, out: &mut Vec<u8>) {
@@ -221,7 +285,7 @@ impl Encoder {
             Kind::Call { index, call_id, .. } => {
                 *index == tc.index && tc.id.as_deref().is_none_or(|id| id == call_id)
             }
-            Kind::Message { .. } => false,
+            Kind::Message { .. } | Kind::Reasoning { .. } => false,
         });
         let fragment = tc.function.arguments.as_deref().unwrap_or("");
         let pos = match existing {
@@ -312,6 +376,31 @@ impl Encoder {
             item.status = status;
             let item_id = item.id.clone();
             let done = match &item.kind {
+                Kind::Reasoning { text } => {
+                    let text = text.clone();
+                    self.emit(
+                        "response.reasoning_summary_text.done",
+                        json!({
+                            "item_id": item_id,
+                            "output_index": pos,
+                            "summary_index": 0,
+                            "text": text,
+                        }),
+                        out,
+                    );
+                    let mut part_done = json!({
+                        "item_id": item_id,
+                        "output_index": pos,
+                        "summary_index": 0,
+                        "part": summary_part(&text),
+                    });
+                    // The SDK's marker for a part cut short (absent when it completed).
+                    if status == "incomplete" {
+                        part_done["status"] = json!("incomplete");
+                    }
+                    self.emit("response.reasoning_summary_part.done", part_done, out);
+                    reasoning_item(&item_id, &text, status)
+                }
                 Kind::Message { text } => {
                     let text = text.clone();
                     self.emit(
@@ -380,6 +469,10 @@ impl ChunkEncoder for Encoder {
             self.usage = Some(u.clone());
         }
         for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+            let reasoning = choice.delta.reasoning_content.as_deref();
+            if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
+                self.reasoning(r, out);
+            }
             if let Some(text) = choice.delta.content.as_deref() {
                 if !text.is_empty() {
                     self.text(text, out);

@@ -44,11 +44,12 @@
 //! - `status` is `completed`; a `length` finish is `incomplete` with reason
 //!   `max_output_tokens`, a `content_filter` finish `incomplete` with reason `content_filter`
 //!   (the last output item is then `incomplete` too).
-//! - `output`: one assistant `message` item with an `output_text` part when there is text (and
-//!   a `refusal` part for a refusal), then one `function_call` item per tool call
-//!   (`call_id` = the chat tool call id). Item ids derive from the response id:
-//!   `msg_<id>` (`msg_<id>_<n>` for a later message of a stream) and `fc_<id>_<n>`, where
-//!   `<id>` is the response id without its `resp_` prefix.
+//! - `output`: a `reasoning` item (the chat `reasoning_content` as its one `summary_text`
+//!   part, no `encrypted_content`) when there is reasoning, then one assistant `message` item
+//!   with an `output_text` part when there is text (and a `refusal` part for a refusal), then
+//!   one `function_call` item per tool call (`call_id` = the chat tool call id). Item ids derive
+//!   from the response id: `rs_<id>`, `msg_<id>` (`rs_<id>_<n>`, `msg_<id>_<n>` for a later one
+//!   of a stream) and `fc_<id>_<n>`, where `<id>` is the response id without its `resp_` prefix.
 //! - `usage`: `prompt_tokens` -> `input_tokens`, `completion_tokens` -> `output_tokens`,
 //!   cached and reasoning tokens from the chat details (0 when absent), `cache_write_tokens` 0.
 //! - The request's `instructions`, `tools`, `tool_choice`, `temperature`, `top_p`,
@@ -57,7 +58,9 @@
 //!   `safety_identifier`, `max_tool_calls`, `top_logprobs` when given) are echoed as written.
 //!
 //! Stream: `response.created`, `response.in_progress`, then per item `output_item.added`,
-//! (`content_part.added`, `output_text.delta`…, `output_text.done`, `content_part.done` |
+//! (`reasoning_summary_part.added`, `reasoning_summary_text.delta`…,
+//! `reasoning_summary_text.done`, `reasoning_summary_part.done` |
+//! `content_part.added`, `output_text.delta`…, `output_text.done`, `content_part.done` |
 //! `function_call_arguments.delta`…, `function_call_arguments.done`), `output_item.done`, and
 //! last `response.completed` (or `response.incomplete`) carrying the whole Response. A failure
 //! after the stream started ends it with `response.failed`.
@@ -130,6 +133,16 @@ pub(crate) fn message_id(response_id: &str, n: usize) -> String {
         format!("msg_{stem}")
     } else {
         format!("msg_{stem}_{n}")
+    }
+}
+
+/// The id of the `n`th (from 0) reasoning item of a response.
+pub(crate) fn reasoning_id(response_id: &str, n: usize) -> String {
+    let stem = id_stem(response_id);
+    if n == 0 {
+        format!("rs_{stem}")
+    } else {
+        format!("rs_{stem}_{n}")
     }
 }
 

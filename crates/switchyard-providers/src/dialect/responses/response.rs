@@ -3,7 +3,7 @@
 use serde_json::{json, Map, Value};
 use switchyard_types::chat::{ChatResponse, FinishReason, Usage};
 
-use super::{call_item_id, message_id, Echo};
+use super::{call_item_id, message_id, reasoning_id, Echo};
 use crate::native::TranslateError;
 
 /// The Response object (`"object": "response"`) for a chat completion. Only choice 0 is read.
@@ -26,6 +26,9 @@ pub fn response_from_chat(
     let text = msg.content.as_deref().unwrap_or("");
     let refusal = msg.refusal.as_deref().filter(|r| !r.is_empty());
     let mut output = Vec::new();
+    if let Some(r) = msg.reasoning_content.as_deref().filter(|r| !r.is_empty()) {
+        output.push(reasoning_item(&reasoning_id(id, 0), r, "completed"));
+    }
     if !text.is_empty() || refusal.is_some() {
         let mut content = Vec::new();
         if !text.is_empty() {
@@ -83,6 +86,22 @@ pub(crate) fn finish_status(finish: Option<FinishReason>) -> (&'static str, Opti
 /// An `output_text` content part.
 pub(crate) fn text_part(text: &str) -> Value {
     json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []})
+}
+
+/// A `summary_text` part of a reasoning item.
+pub(crate) fn summary_part(text: &str) -> Value {
+    json!({"type": "summary_text", "text": text})
+}
+
+/// A `reasoning` output item: the model's reasoning text as its one summary part. There is no
+/// `encrypted_content`: the reasoning of other providers cannot be handed back to OpenAI.
+pub(crate) fn reasoning_item(id: &str, text: &str, status: &str) -> Value {
+    json!({
+        "id": id,
+        "type": "reasoning",
+        "summary": [summary_part(text)],
+        "status": status,
+    })
 }
 
 /// An assistant `message` output item.

@@ -117,6 +117,68 @@ fn length_and_content_filter_are_incomplete() {
 }
 
 #[test]
+fn reasoning_is_a_leading_reasoning_item_and_is_dropped_as_history() {
+    let mut message = ResponseMessage::assistant("It is 4.".into(), vec![]);
+    message.reasoning_content = Some("2 + 2 = 4".into());
+    let chat = ChatResponse::single(
+        "c".into(),
+        1,
+        "deepseek-reasoner".into(),
+        message,
+        Some(FinishReason::Stop),
+        Some(Usage::new(5, 3)),
+    );
+    let r = response_from_chat(&chat, &Echo::default(), "resp_x", 1).unwrap();
+    assert_eq!(
+        r["output"],
+        json!([
+            {"id": "rs_x", "type": "reasoning", "status": "completed",
+                "summary": [{"type": "summary_text", "text": "2 + 2 = 4"}]},
+            {"id": "msg_x", "type": "message", "role": "assistant", "status": "completed",
+                "content": [{"type": "output_text", "text": "It is 4.", "annotations": [], "logprobs": []}]}
+        ])
+    );
+    // The next turn sends the answer's text, not its reasoning.
+    let t = request_to_chat(
+        json!({"model": "m", "input": "and 3 + 3?"})
+            .to_string()
+            .as_bytes(),
+        &output_items(&r),
+    )
+    .unwrap();
+    let chat_messages = serde_json::to_value(&t.chat.messages).unwrap();
+    assert_eq!(
+        chat_messages,
+        json!([
+            {"role": "assistant", "content": "It is 4."},
+            {"role": "user", "content": "and 3 + 3?"}
+        ])
+    );
+
+    // Reasoning alone, cut short: the reasoning item is the incomplete one. Empty reasoning is
+    // no item.
+    let mut only = ResponseMessage::assistant(String::new(), vec![]);
+    only.reasoning_content = Some("Let me think".into());
+    let chat = ChatResponse::single(
+        "c".into(),
+        1,
+        "m".into(),
+        only,
+        Some(FinishReason::Length),
+        None,
+    );
+    let r = response_from_chat(&chat, &Echo::default(), "resp_x", 1).unwrap();
+    assert_eq!(r["output"].as_array().unwrap().len(), 1);
+    assert_eq!(r["output"][0]["type"], "reasoning");
+    assert_eq!(r["output"][0]["status"], "incomplete");
+    let mut empty = ResponseMessage::assistant("x".into(), vec![]);
+    empty.reasoning_content = Some(String::new());
+    let chat = ChatResponse::single("c".into(), 1, "m".into(), empty, None, None);
+    let r = response_from_chat(&chat, &Echo::default(), "resp_x", 1).unwrap();
+    assert_eq!(r["output"][0]["type"], "message");
+}
+
+#[test]
 fn new_ids_differ_by_seed() {
     let a = new_id(1);
     let b = new_id(2);

@@ -25,6 +25,16 @@ fn text(s: &str) -> ChatChunk {
     )
 }
 
+fn reasoning(s: &str) -> ChatChunk {
+    chunk(
+        Delta {
+            reasoning_content: Some(s.into()),
+            ..Delta::default()
+        },
+        None,
+    )
+}
+
 fn call(index: u32, id: Option<&str>, name: Option<&str>, args: &str) -> ChatChunk {
     chunk(
         Delta {
@@ -414,4 +424,113 @@ fn a_call_without_an_id_gets_one() {
     );
     let item = &events[2]["item"];
     assert_eq!(item["call_id"], "call_abc_0");
+}
+
+#[test]
+fn reasoning_streams_as_a_reasoning_item_before_the_message() {
+    let chunks = [
+        role(),
+        reasoning("The user "),
+        reasoning("greets me."),
+        text("Hello!"),
+        finish_chunk(FinishReason::Stop),
+        usage_chunk(Usage::new(10, 8)),
+    ];
+    let events = run(Echo::default(), &chunks);
+    // Everything but the created / in_progress / completed responses, exactly.
+    let rs = json!({"id": "rs_abc", "type": "reasoning", "status": "completed",
+        "summary": [{"type": "summary_text", "text": "The user greets me."}]});
+    let msg = json!({"id": "msg_abc", "type": "message", "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": "Hello!", "annotations": [], "logprobs": []}]});
+    let want = [
+        json!({"type": "response.output_item.added", "sequence_number": 2, "output_index": 0,
+            "item": {"id": "rs_abc", "type": "reasoning", "status": "in_progress", "summary": []}}),
+        json!({"type": "response.reasoning_summary_part.added", "sequence_number": 3,
+            "item_id": "rs_abc", "output_index": 0, "summary_index": 0,
+            "part": {"type": "summary_text", "text": ""}}),
+        json!({"type": "response.reasoning_summary_text.delta", "sequence_number": 4,
+            "item_id": "rs_abc", "output_index": 0, "summary_index": 0, "delta": "The user "}),
+        json!({"type": "response.reasoning_summary_text.delta", "sequence_number": 5,
+            "item_id": "rs_abc", "output_index": 0, "summary_index": 0, "delta": "greets me."}),
+        json!({"type": "response.reasoning_summary_text.done", "sequence_number": 6,
+            "item_id": "rs_abc", "output_index": 0, "summary_index": 0,
+            "text": "The user greets me."}),
+        json!({"type": "response.reasoning_summary_part.done", "sequence_number": 7,
+            "item_id": "rs_abc", "output_index": 0, "summary_index": 0,
+            "part": {"type": "summary_text", "text": "The user greets me."}}),
+        json!({"type": "response.output_item.done", "sequence_number": 8, "output_index": 0,
+            "item": rs}),
+        json!({"type": "response.output_item.added", "sequence_number": 9, "output_index": 1,
+            "item": {"id": "msg_abc", "type": "message", "role": "assistant",
+                "status": "in_progress", "content": []}}),
+        json!({"type": "response.content_part.added", "sequence_number": 10,
+            "item_id": "msg_abc", "output_index": 1, "content_index": 0,
+            "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []}}),
+        json!({"type": "response.output_text.delta", "sequence_number": 11,
+            "item_id": "msg_abc", "output_index": 1, "content_index": 0, "delta": "Hello!",
+            "logprobs": []}),
+        json!({"type": "response.output_text.done", "sequence_number": 12,
+            "item_id": "msg_abc", "output_index": 1, "content_index": 0, "text": "Hello!",
+            "logprobs": []}),
+        json!({"type": "response.content_part.done", "sequence_number": 13,
+            "item_id": "msg_abc", "output_index": 1, "content_index": 0,
+            "part": {"type": "output_text", "text": "Hello!", "annotations": [], "logprobs": []}}),
+        json!({"type": "response.output_item.done", "sequence_number": 14, "output_index": 1,
+            "item": msg}),
+    ];
+    assert_eq!(types(&events).len(), want.len() + 3);
+    assert_eq!(events[0]["type"], "response.created");
+    assert_eq!(events[1]["type"], "response.in_progress");
+    assert_eq!(&events[2..events.len() - 1], &want[..]);
+    let done = events.last().unwrap();
+    assert_eq!(done["type"], "response.completed");
+    assert_eq!(done["response"]["output"], json!([rs, msg]));
+    assert_eq!(done["response"]["usage"]["output_tokens"], 8);
+}
+
+#[test]
+fn reasoning_after_text_is_a_new_reasoning_item_and_a_cut_is_marked() {
+    let chunks = [
+        reasoning("a"),
+        text("b"),
+        reasoning("c"),
+        finish_chunk(FinishReason::Length),
+    ];
+    let events = run(Echo::default(), &chunks);
+    let added: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_item.added")
+        .map(|e| (e["output_index"].clone(), e["item"]["id"].clone()))
+        .collect();
+    assert_eq!(
+        added,
+        [
+            (json!(0), json!("rs_abc")),
+            (json!(1), json!("msg_abc")),
+            (json!(2), json!("rs_abc_1")),
+        ]
+    );
+    let part_done: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] == "response.reasoning_summary_part.done")
+        .map(|e| e.get("status").cloned())
+        .collect();
+    assert_eq!(part_done, [None, Some(json!("incomplete"))]);
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.incomplete");
+    let statuses: Vec<_> = last["response"]["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|it| (it["type"].clone(), it["status"].clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (json!("reasoning"), json!("completed")),
+            (json!("message"), json!("completed")),
+            (json!("reasoning"), json!("incomplete")),
+        ]
+    );
 }

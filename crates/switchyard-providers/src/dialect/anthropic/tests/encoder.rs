@@ -160,6 +160,98 @@ fn a_realistic_stream_with_text_and_two_tool_calls() {
 }
 
 #[test]
+fn reasoning_then_text_is_a_thinking_block_then_a_text_block() {
+    let chunks = [
+        chunk(json!({"role": "assistant", "content": ""}), json!(null)),
+        chunk(json!({"reasoning_content": "The user "}), json!(null)),
+        chunk(
+            json!({"content": null, "reasoning_content": "greets me."}),
+            json!(null),
+        ),
+        chunk(json!({"content": "Hello!"}), json!(null)),
+        chunk(json!({"content": " Hi."}), json!(null)),
+        chunk(json!({}), json!("stop")),
+        usage_chunk(10, 8, 0),
+    ];
+    let events = encode(&chunks);
+    let want = [
+        json!({"type": "message_start", "message": {
+            "id": "msg_chatcmpl-123", "type": "message", "role": "assistant",
+            "model": "gpt-4o-mini", "content": [], "stop_reason": null, "stop_sequence": null,
+            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
+        }}),
+        json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "thinking_delta", "thinking": "The user "}}),
+        json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "thinking_delta", "thinking": "greets me."}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "content_block_start", "index": 1,
+            "content_block": {"type": "text", "text": ""}}),
+        json!({"type": "content_block_delta", "index": 1,
+            "delta": {"type": "text_delta", "text": "Hello!"}}),
+        json!({"type": "content_block_delta", "index": 1,
+            "delta": {"type": "text_delta", "text": " Hi."}}),
+        json!({"type": "content_block_stop", "index": 1}),
+        json!({"type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+            "usage": {"output_tokens": 8, "input_tokens": 10, "cache_read_input_tokens": 0}}),
+        json!({"type": "message_stop"}),
+    ];
+    let data: Vec<_> = events.iter().map(|(_, d)| d.clone()).collect();
+    assert_eq!(data, want);
+}
+
+#[test]
+fn reasoning_after_text_or_a_tool_call_opens_a_new_thinking_block() {
+    let chunks = [
+        // `reasoning` is Groq's and OpenRouter's name.
+        chunk(json!({"reasoning": "plan"}), json!(null)),
+        chunk(json!({"content": "Checking."}), json!(null)),
+        chunk(json!({"reasoning_content": "more"}), json!(null)),
+        chunk(tool_delta(0, Some("call_1"), Some("f"), "{}"), json!(null)),
+        // Reasoning and text in one chunk: the reasoning comes first.
+        chunk(
+            json!({"reasoning_content": "last", "content": "Done."}),
+            json!(null),
+        ),
+        chunk(json!({}), json!("stop")),
+    ];
+    let events = encode(&chunks);
+    let starts: Vec<_> = events
+        .iter()
+        .filter(|(n, _)| n == "content_block_start")
+        .map(|(_, d)| (d["index"].clone(), d["content_block"]["type"].clone()))
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            (json!(0), json!("thinking")),
+            (json!(1), json!("text")),
+            (json!(2), json!("thinking")),
+            (json!(3), json!("tool_use")),
+            (json!(4), json!("thinking")),
+            (json!(5), json!("text")),
+        ]
+    );
+    let thinking: Vec<_> = events
+        .iter()
+        .filter_map(|(_, d)| Some((d["index"].as_u64()?, d["delta"]["thinking"].as_str()?)))
+        .collect();
+    assert_eq!(thinking, [(0, "plan"), (2, "more"), (4, "last")]);
+    for i in 0..6u64 {
+        let stops = events
+            .iter()
+            .filter(|(n, d)| n == "content_block_stop" && d["index"] == i)
+            .count();
+        assert_eq!(stops, 1, "block {i}");
+    }
+    let stop = events.iter().find(|(n, _)| n == "message_delta").unwrap();
+    assert_eq!(stop.1["delta"]["stop_reason"], "tool_use");
+}
+
+#[test]
 fn usage_before_the_finish_chunk_is_the_same() {
     let chunks = [
         chunk(json!({"content": "Hi"}), json!(null)),

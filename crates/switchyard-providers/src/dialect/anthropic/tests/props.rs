@@ -111,12 +111,13 @@ fn frame_parts() -> impl Strategy<Value = (Option<String>, Vec<u8>, Option<Strin
 fn chunk_value() -> impl Strategy<Value = Value> {
     let delta = (
         prop::option::of(".{0,4}"),
+        prop::option::of(".{0,4}"),
         prop::option::of(prop::collection::vec(
             (0u32..3, prop::option::of("[a-c]"), prop::option::of("[fg]"), prop::option::of(".{0,4}")),
             0..3,
         )),
     )
-        .prop_map(|(content, calls)| {
+        .prop_map(|(content, reasoning, calls)| {
             let calls = calls.map(|calls| {
                 calls
                     .into_iter()
@@ -125,7 +126,7 @@ fn chunk_value() -> impl Strategy<Value = Value> {
                     })
                     .collect::<Vec<_>>()
             });
-            json!({"content": content, "tool_calls": calls})
+            json!({"content": content, "reasoning_content": reasoning, "tool_calls": calls})
         });
     let finish = prop_oneof![
         Just(Value::Null),

@@ -87,6 +87,43 @@ fn tool_calls_become_tool_use_blocks() {
 }
 
 #[test]
+fn reasoning_becomes_a_leading_thinking_block() {
+    let m = message(chat(
+        json!({"role": "assistant", "content": "It is 4.", "reasoning_content": "2 + 2 = 4",
+            "tool_calls": [{"id": "call_1", "type": "function",
+                "function": {"name": "check", "arguments": "{}"}}]}),
+        json!("tool_calls"),
+        json!(null),
+    ));
+    assert_eq!(
+        m["content"],
+        json!([
+            {"type": "thinking", "thinking": "2 + 2 = 4", "signature": ""},
+            {"type": "text", "text": "It is 4."},
+            {"type": "tool_use", "id": "call_1", "name": "check", "input": {}}
+        ])
+    );
+    // Groq and OpenRouter name it `reasoning`; only reasoning is still a message.
+    let m = message(chat(
+        json!({"role": "assistant", "content": "", "reasoning": "hmm"}),
+        json!("length"),
+        json!(null),
+    ));
+    assert_eq!(
+        m["content"],
+        json!([{"type": "thinking", "thinking": "hmm", "signature": ""}])
+    );
+    assert_eq!(m["stop_reason"], "max_tokens");
+    // Empty reasoning is no block.
+    let m = message(chat(
+        json!({"role": "assistant", "content": "x", "reasoning_content": ""}),
+        json!("stop"),
+        json!(null),
+    ));
+    assert_eq!(m["content"], json!([{"type": "text", "text": "x"}]));
+}
+
+#[test]
 fn stop_reasons() {
     let text = json!({"role": "assistant", "content": "x"});
     let calls = json!({"role": "assistant", "content": null, "tool_calls": [
