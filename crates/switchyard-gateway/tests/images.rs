@@ -44,13 +44,7 @@ async fn bedrock_titan_images_come_back_in_openais_shape() {
     let mock = MockServer::start("bedrock").await;
     mock.push(json_reply(TITAN_RESP));
     let gw = Gateway::start("").await;
-    let h = [
-        ("x-portkey-provider", "bedrock".to_owned()),
-        ("x-portkey-custom-host", format!("http://{}", mock.addr())),
-        ("x-portkey-aws-access-key-id", "AKIDEXAMPLE".to_owned()),
-        ("x-portkey-aws-secret-access-key", "secret".to_owned()),
-        ("x-portkey-aws-region", "us-east-1".to_owned()),
-    ];
+    let h = bedrock_via(&mock);
     let body = json!({"model": "amazon.titan-image-generator-v2:0", "prompt": "a lighthouse",
                       "n": 2, "size": "1024x1024", "response_format": "b64_json"});
     let resp = gw.post("/v1/images/generations", body, &refs(&h)).await;
@@ -105,13 +99,7 @@ async fn vertex_imagen_is_called_with_predict() {
 async fn a_native_provider_without_images_or_a_url_request_is_a_clear_400() {
     let mock = MockServer::start("bedrock").await;
     let gw = Gateway::start("").await;
-    let h = [
-        ("x-portkey-provider", "bedrock".to_owned()),
-        ("x-portkey-custom-host", format!("http://{}", mock.addr())),
-        ("x-portkey-aws-access-key-id", "AKIDEXAMPLE".to_owned()),
-        ("x-portkey-aws-secret-access-key", "secret".to_owned()),
-        ("x-portkey-aws-region", "us-east-1".to_owned()),
-    ];
+    let h = bedrock_via(&mock);
     let url = json!({"model": "amazon.titan-image-generator-v2:0", "prompt": "x", "response_format": "url"});
     let (status, e) = error_of(gw.post("/v1/images/generations", url, &refs(&h)).await).await;
     assert_eq!(status, 400);

@@ -206,17 +206,11 @@ async fn bedrock_claude_is_invoked_natively_and_its_event_stream_becomes_sse() {
         gap: Duration::ZERO,
     });
     let gw = Gateway::start("").await;
-    let h = [
-        ("x-portkey-provider", "bedrock".to_owned()),
-        ("x-portkey-custom-host", format!("http://{}", mock.addr())),
-        ("x-portkey-aws-access-key-id", "AKIDEXAMPLE".to_owned()),
-        ("x-portkey-aws-secret-access-key", "secret".to_owned()),
-        ("x-portkey-aws-region", "us-east-1".to_owned()),
-        (
-            "anthropic-beta",
-            "token-efficient-tools-2025-02-19".to_owned(),
-        ),
-    ];
+    let mut h = bedrock_via(&mock);
+    h.push((
+        "anthropic-beta",
+        "token-efficient-tools-2025-02-19".to_owned(),
+    ));
     let mut body = claude_code_request(true);
     body["model"] = json!("us.anthropic.claude-3-7-sonnet-20250219-v1:0");
     let resp = messages(&gw, body, &refs(&h)).await;
@@ -421,16 +415,7 @@ async fn tokens_are_counted_by_claude_hosts_and_refused_elsewhere() {
         body: json!({"inputTokens": 23}).to_string(),
         headers: vec![],
     });
-    let h = [
-        ("x-portkey-provider", "bedrock".to_owned()),
-        (
-            "x-portkey-custom-host",
-            format!("http://{}", bedrock.addr()),
-        ),
-        ("x-portkey-aws-access-key-id", "AKIDEXAMPLE".to_owned()),
-        ("x-portkey-aws-secret-access-key", "secret".to_owned()),
-        ("x-portkey-aws-region", "us-east-1".to_owned()),
-    ];
+    let h = bedrock_via(&bedrock);
     let mut b = body.clone();
     b["model"] = json!("anthropic.claude-3-haiku-20240307-v1:0");
     let resp = gw.post("/v1/messages/count_tokens", b, &refs(&h)).await;

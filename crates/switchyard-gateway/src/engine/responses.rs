@@ -31,13 +31,7 @@ pub(super) fn build(
         .as_ref()
         .ok_or_else(|| GatewayError::Internal("a Responses request without its turn".into()))?;
     if native(leaf, turn) {
-        let input = Input {
-            op: &req.op,
-            body: req.attempt_body(),
-            include_usage: req.include_usage,
-            has_stream_options: req.has_stream_options,
-        };
-        return build_as(leaf, req, &input, stream_usage);
+        return build_as(leaf, req, &Input::of(req), stream_usage);
     }
     if let (Some(id), false) = (&turn.previous_id, turn.previous_stored) {
         return Err(GatewayError::bad_request(

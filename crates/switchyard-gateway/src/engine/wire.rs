@@ -49,12 +49,7 @@ pub fn build(leaf: &Leaf, req: &RequestContext, stream_usage: bool) -> Result<Wi
         }
         _ => {}
     }
-    let input = Input {
-        op: &req.op,
-        body: req.attempt_body(),
-        include_usage: req.include_usage,
-        has_stream_options: req.has_stream_options,
-    };
+    let input = Input::of(req);
     build_as(leaf, req, &input, stream_usage)
 }
 
@@ -66,6 +61,18 @@ pub(super) struct Input<'a> {
     pub body: Bytes,
     pub include_usage: bool,
     pub has_stream_options: bool,
+}
+
+impl<'a> Input<'a> {
+    /// The request's own operation and body (as a per-attempt hook left it).
+    pub fn of(req: &'a RequestContext) -> Self {
+        Input {
+            op: &req.op,
+            body: req.attempt_body(),
+            include_usage: req.include_usage,
+            has_stream_options: req.has_stream_options,
+        }
+    }
 }
 
 /// [`build`], for `input` instead of the request's own operation and body.
@@ -275,12 +282,7 @@ fn openai_account_headers(leaf: &Leaf, headers: &mut HeaderMap) -> Result<(), Ga
 /// The body as it is sent to an OpenAI-compatible target: the client's, with `model` rewritten
 /// and `override_params` applied (what the cache keys on).
 pub(crate) fn upstream_body(leaf: &Leaf, req: &RequestContext) -> Result<Bytes, GatewayError> {
-    let input = Input {
-        op: &req.op,
-        body: req.attempt_body(),
-        include_usage: req.include_usage,
-        has_stream_options: req.has_stream_options,
-    };
+    let input = Input::of(req);
     patched_body(leaf, req, &input, false)
 }
 

@@ -142,6 +142,17 @@ pub fn refs<'a>(h: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
     h.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
+/// Header pairs routing to `mock` as Bedrock, with AWS keys (signed with SigV4).
+pub fn bedrock_via(mock: &MockServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-portkey-provider", "bedrock".to_owned()),
+        ("x-portkey-custom-host", format!("http://{}", mock.addr())),
+        ("x-portkey-aws-access-key-id", "AKIDEXAMPLE".to_owned()),
+        ("x-portkey-aws-secret-access-key", "secret".to_owned()),
+        ("x-portkey-aws-region", "us-east-1".to_owned()),
+    ]
+}
+
 /// An OpenAI target on `mock` for a Gateway Config.
 pub fn target(mock: &MockServer) -> Value {
     json!({"provider": "openai", "api_key": "sk-target", "custom_host": mock.url()})
