@@ -458,3 +458,57 @@ async fn the_anthropic_sdks_x_api_key_is_the_provider_key() {
         Some("Bearer sk-from-anthropic-sdk")
     );
 }
+
+#[tokio::test]
+async fn a_streamed_messages_answer_is_cached_and_replayed_as_events_or_a_message() {
+    let claude = MockServer::start("anthropic").await;
+    claude.push(Reply::Raw {
+        status: 200,
+        content_type: "text/event-stream".into(),
+        chunks: vec![Bytes::from(ANTHROPIC_TOOL_STREAM)],
+        gap: Duration::ZERO,
+    });
+    let gw = Gateway::start("").await;
+    let config = json!({
+        "provider": "anthropic", "api_key": "sk-ant",
+        "custom_host": format!("http://{}/v1", claude.addr()),
+        "cache": {"mode": "simple", "max_age": 600}
+    })
+    .to_string();
+    let h = [("x-portkey-config", config.as_str())];
+    let first = messages(&gw, claude_code_request(true), &h).await;
+    assert_eq!(header(&first, "x-portkey-cache-status"), "MISS");
+    let first_events = events(&first.text().await.unwrap());
+    // Stored once the stream ended (off the response's path).
+    let mut hit = None;
+    for _ in 0..50 {
+        let again = messages(&gw, claude_code_request(true), &h).await;
+        if header(&again, "x-portkey-cache-status") == "HIT" {
+            hit = Some(again);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let hit = hit.expect("the stream was cached");
+    assert_eq!(header(&hit, "content-type"), "text/event-stream");
+    let replayed = events(&hit.text().await.unwrap());
+    let names = |e: &[(String, Value)]| e.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&replayed).first().unwrap(), "message_start");
+    assert_eq!(names(&replayed).last().unwrap(), "message_stop");
+    let stop = |e: &[(String, Value)]| {
+        e.iter()
+            .find(|(n, _)| n == "message_delta")
+            .map(|(_, d)| d["delta"]["stop_reason"].clone())
+    };
+    assert_eq!(stop(&replayed), stop(&first_events));
+    // The same question without `stream` gets the assembled message.
+    let whole = messages(&gw, claude_code_request(false), &h).await;
+    assert_eq!(header(&whole, "x-portkey-cache-status"), "HIT");
+    let m: Value = whole.json().await.unwrap();
+    assert_eq!(m["type"], "message");
+    assert_eq!(
+        m["content"][1]["input"],
+        json!({"location": "San Francisco, CA"})
+    );
+    assert_eq!(claude.requests().len(), 1, "one upstream call in all");
+}

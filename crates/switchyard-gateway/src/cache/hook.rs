@@ -255,12 +255,15 @@ fn answer(
             headers.insert(CACHE_SIMILARITY, v);
         }
     }
-    if req.stream && endpoint == Endpoint::Messages {
-        // A stored message is not replayed as an Anthropic event stream (yet): the stream
-        // goes to the target.
-        return None;
-    }
-    let body = if req.stream && endpoint != Endpoint::Embeddings {
+    let body = if req.stream && endpoint == Endpoint::Messages {
+        // A stored message, replayed as Anthropic's event stream.
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        Bytes::from(switchyard_providers::dialect::anthropic::replay(&body)?)
+    } else if req.stream && endpoint != Endpoint::Embeddings {
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),

@@ -75,6 +75,10 @@ impl Assembler {
                 .ok()
                 .map(|_| Bytes::from(whole));
         }
+        if self.endpoint == Endpoint::Messages {
+            // Anthropic's event stream, assembled into its message.
+            return switchyard_providers::dialect::anthropic::assemble(&whole).map(Bytes::from);
+        }
         for event in split_events(&whole) {
             self.event(&event);
             if self.broken {

@@ -100,6 +100,7 @@
 
 mod encoder;
 mod relay;
+mod replay;
 mod request;
 mod response;
 #[cfg(test)]
@@ -137,6 +138,8 @@ pub fn encoder() -> Box<dyn ChunkEncoder> {
 pub fn sse_relay() -> Box<dyn EventRelay> {
     Box::new(relay::Relay::new(relay::Framing::Sse))
 }
+
+pub use replay::{assemble, replay};
 
 /// Passes on a Bedrock `InvokeModelWithResponseStream` stream of a Claude model as Anthropic SSE.
 pub fn bedrock_relay() -> Box<dyn EventRelay> {

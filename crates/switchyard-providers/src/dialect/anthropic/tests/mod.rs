@@ -4,6 +4,7 @@
 mod encoder;
 mod props;
 mod relay;
+mod replay;
 mod request;
 mod response;
 
