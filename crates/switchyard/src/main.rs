@@ -7,8 +7,11 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use switchyard_gateway::http::reload::Reloader;
 use switchyard_gateway::{GatewayConfig, Server};
 
 /// mimalloc: the request path allocates many small, short-lived buffers; measured in
@@ -133,8 +136,8 @@ fn check(path: &PathBuf) -> ExitCode {
     }
 }
 
-fn serve(config: Option<PathBuf>, listen: Option<SocketAddr>) -> ExitCode {
-    let config = match load(config.as_ref()) {
+fn serve(path: Option<PathBuf>, listen: Option<SocketAddr>) -> ExitCode {
+    let config = match load(path.as_ref()) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -166,6 +169,9 @@ fn serve(config: Option<PathBuf>, listen: Option<SocketAddr>) -> ExitCode {
         };
         tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "switchyard listening");
         announce(addr);
+        if let Some(path) = path {
+            tokio::spawn(watch(path, server.reloader()));
+        }
         match server.run(shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("stopped");
@@ -184,6 +190,67 @@ fn serve(config: Option<PathBuf>, listen: Option<SocketAddr>) -> ExitCode {
 fn announce(addr: SocketAddr) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "listening on http://{addr}").and_then(|()| out.flush());
+}
+
+/// How often the config file is checked for a change.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
+
+/// Reloads the config file on SIGHUP and when it changes (its modification time or size,
+/// checked every [`WATCH_EVERY`]; a Kubernetes ConfigMap update counts). The file is validated
+/// as `switchyard check` does; a bad one is logged, problem by problem, and the running config
+/// is kept.
+async fn watch(path: PathBuf, reloader: Reloader) {
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut last = stamp(&path).await;
+    let mut every = tokio::time::interval(WATCH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        #[cfg(unix)]
+        let asked = async {
+            match hup.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let asked = std::future::pending::<()>();
+        let forced = tokio::select! {
+            () = asked => true,
+            _ = every.tick() => false,
+        };
+        let now = stamp(&path).await;
+        if !forced && now == last {
+            continue;
+        }
+        last = now;
+        let file = path.clone();
+        let read = tokio::task::spawn_blocking(move || GatewayConfig::from_file(&file)).await;
+        match read {
+            Ok(Ok(config)) => {
+                let restart = reloader.reload(config);
+                tracing::info!(path = %path.display(), "config reloaded");
+                if !restart.is_empty() {
+                    tracing::warn!(sections = ?restart, "changed sections take effect after a restart; their running values are kept");
+                }
+            }
+            Ok(Err(errs)) => {
+                for e in &errs.0 {
+                    tracing::error!(path = %path.display(), problem = %e, "config not reloaded");
+                }
+                tracing::warn!(path = %path.display(), problems = errs.len(), "the config file has problems; the running config is kept");
+            }
+            Err(e) => tracing::error!(error = %e, "reading the config file failed"),
+        }
+    }
+}
+
+/// What tells a changed file: its modification time and size.
+async fn stamp(path: &PathBuf) -> Option<(std::time::SystemTime, u64)> {
+    let m = tokio::fs::metadata(path).await.ok()?;
+    Some((m.modified().ok()?, m.len()))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

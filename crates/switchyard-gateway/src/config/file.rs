@@ -249,6 +249,9 @@ pub struct GatewayConfig {
     pub telemetry: super::telemetry::TelemetrySettings,
     /// Conversation state of the Responses API (`responses:`).
     pub responses: super::responses::ResponsesSettings,
+    /// The file's sections as read (after `${VAR}` substitution), by name: a reload compares
+    /// them to tell what changed.
+    pub sections: serde_json::Map<String, Value>,
 }
 
 impl GatewayConfig {
@@ -353,6 +356,7 @@ impl GatewayConfig {
             governance,
             telemetry,
             responses,
+            sections: root.as_object().cloned().unwrap_or_default(),
         };
 
         if let Some(routes) = root.get("routes") {

@@ -8,6 +8,7 @@ pub mod layers;
 mod metrics;
 pub mod models;
 pub mod ready;
+pub mod reload;
 mod response;
 pub mod route;
 pub mod server;

@@ -8,6 +8,8 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use axum::routing::{any, get, post};
@@ -23,6 +25,7 @@ use tokio::sync::Semaphore;
 
 use super::admin::status::Features;
 use super::layers::{LoadShedLayer, RequestIdLayer};
+use super::reload::{Live, Reloader};
 use super::route::RouteCache;
 use super::{admin, console, handlers};
 use crate::cache::semantic::embed::Embedder;
@@ -46,7 +49,7 @@ use crate::upstream::Upstreams;
 /// State shared by every request.
 pub struct App {
     pub config: GatewayConfig,
-    pub engine: Engine,
+    pub engine: Arc<Engine>,
     /// The hooks of every pipeline phase (`crate::pipeline`).
     pub pipeline: Arc<Pipeline>,
     /// Trees built from request headers, reused while they are sent again.
@@ -138,7 +141,9 @@ pub fn router(app: Arc<App>) -> Router {
 /// A bound, not yet running server.
 pub struct Server {
     listener: TcpListener,
-    app: Arc<App>,
+    /// The state requests start on, and its router: replaced by a reload; a request keeps the
+    /// one it started with.
+    current: Arc<ArcSwap<Live>>,
 }
 
 impl Server {
@@ -255,25 +260,33 @@ impl Server {
             pipeline.register(h);
         }
         let pipeline = Arc::new(pipeline);
-        let engine = Engine::new(clients, settings, pipeline.clone());
+        let engine = Arc::new(Engine::new(clients, settings, pipeline.clone()));
+        let app = Arc::new(App {
+            routes: RouteCache::new(config.server.route_cache_size),
+            cache,
+            semantic,
+            governance,
+            responses,
+            model_lists: super::models::list_cache(),
+            metrics,
+            live,
+            features,
+            draining: std::sync::atomic::AtomicBool::new(false),
+            config,
+            engine,
+            pipeline,
+        });
         Ok(Server {
             listener,
-            app: Arc::new(App {
-                routes: RouteCache::new(config.server.route_cache_size),
-                cache,
-                semantic,
-                governance,
-                responses,
-                model_lists: super::models::list_cache(),
-                metrics,
-                live,
-                features,
-                draining: std::sync::atomic::AtomicBool::new(false),
-                config,
-                engine,
-                pipeline,
-            }),
+            current: Arc::new(ArcSwap::from_pointee(Live::new(app))),
         })
+    }
+
+    /// What reloads this server's config while it runs.
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            current: self.current.clone(),
+        }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -291,7 +304,8 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let settings = &self.app.config.server;
+        let app = self.current.load().app.clone();
+        let settings = &app.config.server;
         let grace = settings.shutdown_grace;
         let connections = settings
             .max_connections
@@ -303,7 +317,7 @@ impl Server {
             .header_read_timeout(settings.header_read_timeout)
             .keep_alive(true);
         builder.http2().timer(TokioTimer::new());
-        let service = TowerToHyperService::new(router(self.app.clone()));
+        let service = TowerToHyperService::new(super::reload::service(self.current.clone()));
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
@@ -318,7 +332,11 @@ impl Server {
                     }
                 },
                 () = &mut shutdown => {
-                    self.app.draining.store(true, std::sync::atomic::Ordering::Release);
+                    self.current
+                        .load()
+                        .app
+                        .draining
+                        .store(true, std::sync::atomic::Ordering::Release);
                     break;
                 }
             };
@@ -346,7 +364,8 @@ impl Server {
         }
         drop(self.listener);
         // Live-feed streams never end by themselves: end them, so their connections close.
-        if let Some(live) = &self.app.live {
+        let app = self.current.load().app.clone();
+        if let Some(live) = &app.live {
             live.close();
         }
         tokio::select! {
@@ -357,7 +376,7 @@ impl Server {
         }
         // What hooks still hold (the request log's last batch) is written before the process
         // goes.
-        self.app.pipeline.shutdown(Duration::from_secs(5)).await;
+        app.pipeline.shutdown(Duration::from_secs(5)).await;
         Ok(())
     }
 }

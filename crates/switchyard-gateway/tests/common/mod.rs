@@ -17,6 +17,8 @@ pub use switchyard_mock::{MockServer, Reply, StreamEnd};
 
 pub struct Gateway {
     pub addr: SocketAddr,
+    /// Applies a new config to the running server.
+    pub reloader: switchyard_gateway::http::reload::Reloader,
     pub http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -56,12 +58,14 @@ impl Gateway {
             .await
             .expect("bind");
         let addr = server.local_addr().expect("addr");
+        let reloader = server.reloader();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async move {
             let _ = rx.await;
         }));
         Gateway {
             addr,
+            reloader,
             http: reqwest::Client::new(),
             shutdown: Some(tx),
             task: Some(task),
