@@ -3,13 +3,12 @@
 //! uses — and a bad one changes nothing. A good one becomes a new [`App`] that new requests
 //! start on; a request in flight finishes on the state it started with.
 //!
-//! What a reload changes: `providers`, `routes`, `default_route`, `guardrails` and
-//! `responses`. The rest — the engine with its circuit breakers and connection pools, the cache
+//! What a reload changes: `providers`, `routes`, `default_route` and `guardrails`. The rest — the engine with its circuit breakers and connection pools, the cache
 //! store, gateway keys and their database, limits, budgets, metrics, traces, the request log,
 //! the live feed — is carried over as it is, so circuit state, cached answers and counters
 //! survive. Sections that only take effect at start-up (`server`, `redis`, `auth`, `database`,
-//! `virtual_keys`, `pricing`, `metrics`, `traces`, `request_log`, `cache`) keep their running
-//! values when changed, and the reload says which ones need a restart.
+//! `virtual_keys`, `pricing`, `metrics`, `traces`, `request_log`, `cache`, `responses`) keep
+//! their running values when changed, and the reload says which ones need a restart.
 
 use std::sync::Arc;
 
@@ -34,6 +33,7 @@ pub const RESTART_SECTIONS: &[&str] = &[
     "traces",
     "request_log",
     "cache",
+    "responses",
 ];
 
 /// The running state and the router built on it.
@@ -74,6 +74,7 @@ impl Reloader {
         config.governance = was.governance.clone();
         config.telemetry = was.telemetry.clone();
         config.cache = was.cache.clone();
+        config.responses = was.responses.clone();
         let app = App {
             routes: RouteCache::new(config.server.route_cache_size),
             cache: old.app.cache.clone(),
