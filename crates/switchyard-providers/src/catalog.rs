@@ -144,6 +144,8 @@ const ALL: &[Endpoint] = &[Chat, Cmpl, Emb];
 const CHAT_CMPL: &[Endpoint] = &[Chat, Cmpl];
 const CHAT_EMB: &[Endpoint] = &[Chat, Emb];
 const CHAT: &[Endpoint] = &[Chat];
+/// Embedding-only hosts (`jina`, `voyage`): chat and completions are refused before any I/O.
+const EMB: &[Endpoint] = &[Emb];
 
 const fn compat(
     slug: &'static str,
@@ -198,6 +200,9 @@ use ProviderKind::Native as N;
 /// The catalogue, sorted by slug. Base URLs and path prefixes follow each provider's published
 /// OpenAI-compatible API (and Portkey's gateway, so custom hosts carry over unchanged).
 pub static CATALOG: &[ProviderSpec] = &[
+    // 302.AI: Portkey forwards only a handful of chat parameters (never `stream_options`).
+    strict(compat("302ai", "https://api.302.ai", "/v1", Bearer, CHAT)),
+    compat("aibadgr", "https://aibadgr.com/api/v1", "", Bearer, CHAT),
     native(
         "anthropic",
         N(Native::Anthropic),
@@ -213,6 +218,10 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         ALL,
     ),
+    // Azure AI Foundry / Azure AI model inference: the endpoint is per deployment (Portkey's
+    // `azure_foundry_url`), so a `custom_host` is required. Strict: without Portkey's
+    // `extra-parameters: drop` header the service refuses members it does not know.
+    strict(compat("azure-ai", "", "", Bearer, ALL)),
     native(
         "azure-openai",
         ProviderKind::AzureOpenAi,
@@ -239,11 +248,25 @@ pub static CATALOG: &[ProviderSpec] = &[
         CHAT_EMB,
     ),
     compat(
+        "cometapi",
+        "https://api.cometapi.com/v1",
+        "",
+        Bearer,
+        CHAT_EMB,
+    ),
+    compat(
         "dashscope",
         "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
         "",
         Bearer,
         CHAT_EMB,
+    ),
+    compat(
+        "deepbricks",
+        "https://api.deepbricks.ai/v1",
+        "",
+        Bearer,
+        CHAT,
     ),
     compat(
         "deepinfra",
@@ -311,12 +334,42 @@ pub static CATALOG: &[ProviderSpec] = &[
         CHAT_CMPL,
     ),
     compat(
+        "iointelligence",
+        "https://api.intelligence.io.solutions/api/v1",
+        "",
+        Bearer,
+        CHAT_EMB,
+    ),
+    compat("jina", "https://api.jina.ai/v1", "", Bearer, EMB),
+    compat(
+        "kluster-ai",
+        "https://api.kluster.ai/v1",
+        "",
+        Bearer,
+        CHAT_EMB,
+    ),
+    compat(
+        "krutrim",
+        "https://cloud.olakrutrim.com/v1",
+        "",
+        Bearer,
+        CHAT,
+    ),
+    compat(
         "lambda",
         "https://api.lambdalabs.com/v1",
         "",
         Bearer,
         CHAT_CMPL,
     ),
+    // Portkey leaves `stream_options` out of what it forwards to Lemonfox.
+    strict(compat(
+        "lemonfox-ai",
+        "https://api.lemonfox.ai/v1",
+        "",
+        Bearer,
+        CHAT,
+    )),
     compat(
         "lepton",
         "https://api.lepton.ai",
@@ -324,7 +377,15 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         CHAT_CMPL,
     ),
+    strict(compat(
+        "lingyi",
+        "https://api.lingyiwanwu.com",
+        "/v1",
+        Bearer,
+        CHAT,
+    )),
     compat("lm-studio", "http://localhost:1234", "/v1", Optional, ALL),
+    compat("matterai", "https://api.matterai.so/v1", "", Bearer, CHAT),
     // Mistral reports usage in its last chunk unasked and rejects unknown members.
     strict(compat(
         "mistral-ai",
@@ -333,8 +394,33 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         CHAT_EMB,
     )),
+    // Modal serves the user's own deployment (`https://<workspace>--<app>.modal.run/v1`), so a
+    // `custom_host` is required; with no key the client's `Modal-Key`/`Modal-Secret` headers
+    // (forwarded) authenticate instead.
+    compat("modal", "", "", Optional, CHAT_CMPL),
+    strict(compat(
+        "monsterapi",
+        "https://llm.monsterapi.ai/v1",
+        "",
+        Bearer,
+        CHAT,
+    )),
     compat("moonshot", "https://api.moonshot.cn/v1", "", Bearer, CHAT),
+    strict(compat(
+        "ncompass",
+        "https://api.ncompass.tech/v1",
+        "",
+        Bearer,
+        CHAT,
+    )),
     compat("nebius", "https://api.studio.nebius.ai/v1", "", Bearer, ALL),
+    compat(
+        "nextbit",
+        "https://api.nextbit256.com/v1",
+        "",
+        Bearer,
+        CHAT_CMPL,
+    ),
     compat(
         "novita-ai",
         "https://api.novita.ai/v3/openai",
@@ -366,6 +452,13 @@ pub static CATALOG: &[ProviderSpec] = &[
         CHAT_CMPL,
     ),
     compat(
+        "ovhcloud",
+        "https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
+        "",
+        Bearer,
+        CHAT,
+    ),
+    compat(
         "perplexity-ai",
         "https://api.perplexity.ai",
         "",
@@ -387,6 +480,13 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         ALL,
     ),
+    compat(
+        "upstage",
+        "https://api.upstage.ai/v1/solar",
+        "",
+        Bearer,
+        CHAT_EMB,
+    ),
     native(
         "vertex-ai",
         N(Native::VertexAi),
@@ -396,7 +496,17 @@ pub static CATALOG: &[ProviderSpec] = &[
         CHAT_EMB,
     ),
     compat("vllm", "http://localhost:8000", "/v1", Optional, ALL),
+    compat("voyage", "https://api.voyageai.com/v1", "", Bearer, EMB),
     compat("x-ai", "https://api.x.ai/v1", "", Bearer, ALL),
+    compat("z-ai", "https://api.z.ai/api/paas/v4", "", Bearer, CHAT),
+    // Zhipu (BigModel): Portkey forwards only a handful of chat parameters.
+    strict(compat(
+        "zhipu",
+        "https://open.bigmodel.cn/api/paas/v4",
+        "",
+        Bearer,
+        CHAT_EMB,
+    )),
 ];
 
 /// Finds a provider by slug.
@@ -416,20 +526,378 @@ pub fn slugs() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
 
+    /// The embedding-only rows; every other row serves chat completions.
+    const EMBEDDING_ONLY: &[&str] = &["jina", "voyage"];
+
     #[test]
     fn catalogue_is_sorted_unique_and_large_enough() {
         assert!(CATALOG.windows(2).all(|w| w[0].slug < w[1].slug));
-        assert!(CATALOG.len() >= 20);
+        assert!(CATALOG.len() >= 57);
         for p in CATALOG {
             assert_eq!(lookup(p.slug), Some(p));
-            assert!(p.supports(Endpoint::ChatCompletions), "{}", p.slug);
+            assert!(!p.endpoints.is_empty(), "{}", p.slug);
+            if EMBEDDING_ONLY.contains(&p.slug) {
+                assert_eq!(p.endpoints, EMB, "{}", p.slug);
+            } else {
+                assert!(p.supports(Endpoint::ChatCompletions), "{}", p.slug);
+            }
             assert!(
                 p.base_url.starts_with("http") || p.dynamic_base(),
                 "{}",
                 p.slug
             );
+            assert!(!p.base_url.ends_with('/'), "{}", p.slug);
+            assert!(
+                p.prefix.is_empty() || (p.prefix.starts_with('/') && !p.prefix.ends_with('/')),
+                "{}",
+                p.slug
+            );
         }
         assert!(lookup("nope").is_none());
+    }
+
+    /// One OpenAI-compatible row as Portkey's `src/providers/<slug>/api.ts` has it: the base URL
+    /// its `getBaseURL` returns (what a `custom_host` replaces; empty where Portkey takes it
+    /// from an option), the path its `getEndpoint` appends for chat (or embeddings, for the
+    /// embedding-only hosts), the auth header, the endpoints its `index.ts` maps, and whether
+    /// Portkey forwards `stream_options` (so the gateway may add it).
+    struct Expected {
+        slug: &'static str,
+        base_url: &'static str,
+        first_path: &'static str,
+        auth: AuthStyle,
+        endpoints: &'static [Endpoint],
+        stream_usage: bool,
+    }
+
+    const fn row(
+        slug: &'static str,
+        base_url: &'static str,
+        first_path: &'static str,
+        endpoints: &'static [Endpoint],
+        stream_usage: bool,
+    ) -> Expected {
+        Expected {
+            slug,
+            base_url,
+            first_path,
+            auth: Bearer,
+            endpoints,
+            stream_usage,
+        }
+    }
+
+    /// The rows added for Portkey's remaining OpenAI-compatible slugs (Portkey gateway commit
+    /// 669825cbe89ee51569918b8f78a9db486fd69dd4).
+    const PORTKEY_COMPAT_ROWS: &[Expected] = &[
+        row(
+            "302ai",
+            "https://api.302.ai",
+            "/v1/chat/completions",
+            CHAT,
+            false,
+        ),
+        row(
+            "aibadgr",
+            "https://aibadgr.com/api/v1",
+            "/chat/completions",
+            CHAT,
+            true,
+        ),
+        row("azure-ai", "", "/chat/completions", ALL, false),
+        row(
+            "cometapi",
+            "https://api.cometapi.com/v1",
+            "/chat/completions",
+            CHAT_EMB,
+            true,
+        ),
+        row(
+            "deepbricks",
+            "https://api.deepbricks.ai/v1",
+            "/chat/completions",
+            CHAT,
+            true,
+        ),
+        row(
+            "iointelligence",
+            "https://api.intelligence.io.solutions/api/v1",
+            "/chat/completions",
+            CHAT_EMB,
+            true,
+        ),
+        row("jina", "https://api.jina.ai/v1", "/embeddings", EMB, true),
+        row(
+            "kluster-ai",
+            "https://api.kluster.ai/v1",
+            "/chat/completions",
+            CHAT_EMB,
+            true,
+        ),
+        row(
+            "krutrim",
+            "https://cloud.olakrutrim.com/v1",
+            "/chat/completions",
+            CHAT,
+            true,
+        ),
+        row(
+            "lemonfox-ai",
+            "https://api.lemonfox.ai/v1",
+            "/chat/completions",
+            CHAT,
+            false,
+        ),
+        row(
+            "lingyi",
+            "https://api.lingyiwanwu.com",
+            "/v1/chat/completions",
+            CHAT,
+            false,
+        ),
+        row(
+            "matterai",
+            "https://api.matterai.so/v1",
+            "/chat/completions",
+            CHAT,
+            true,
+        ),
+        Expected {
+            auth: Optional,
+            ..row("modal", "", "/chat/completions", CHAT_CMPL, true)
+        },
+        row(
+            "monsterapi",
+            "https://llm.monsterapi.ai/v1",
+            "/chat/completions",
+            CHAT,
+            false,
+        ),
+        row(
+            "ncompass",
+            "https://api.ncompass.tech/v1",
+            "/chat/completions",
+            CHAT,
+            false,
+        ),
+        row(
+            "nextbit",
+            "https://api.nextbit256.com/v1",
+            "/chat/completions",
+            CHAT_CMPL,
+            true,
+        ),
+        row(
+            "ovhcloud",
+            "https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
+            "/chat/completions",
+            CHAT,
+            true,
+        ),
+        row(
+            "upstage",
+            "https://api.upstage.ai/v1/solar",
+            "/chat/completions",
+            CHAT_EMB,
+            true,
+        ),
+        row(
+            "voyage",
+            "https://api.voyageai.com/v1",
+            "/embeddings",
+            EMB,
+            true,
+        ),
+        row(
+            "z-ai",
+            "https://api.z.ai/api/paas/v4",
+            "/chat/completions",
+            CHAT,
+            true,
+        ),
+        row(
+            "zhipu",
+            "https://open.bigmodel.cn/api/paas/v4",
+            "/chat/completions",
+            CHAT_EMB,
+            false,
+        ),
+    ];
+
+    #[test]
+    fn portkey_compatible_rows_match_portkey() {
+        for e in PORTKEY_COMPAT_ROWS {
+            let p = lookup(e.slug).unwrap_or_else(|| panic!("{} missing", e.slug));
+            assert_eq!(p.kind, ProviderKind::OpenAiCompatible, "{}", e.slug);
+            assert_eq!(p.base_url, e.base_url, "{}", e.slug);
+            assert_eq!(p.auth, e.auth, "{}", e.slug);
+            assert_eq!(p.endpoints, e.endpoints, "{}", e.slug);
+            assert_eq!(p.stream_usage, e.stream_usage, "{}", e.slug);
+            assert_eq!(p.dynamic_base(), e.base_url.is_empty(), "{}", e.slug);
+            let first = if p.supports(Endpoint::ChatCompletions) {
+                Endpoint::ChatCompletions
+            } else {
+                Endpoint::Embeddings
+            };
+            // Portkey's URL is getBaseURL() + getEndpoint(); a custom host replaces the first.
+            let host = if e.base_url.is_empty() {
+                "https://custom.example/v1"
+            } else {
+                e.base_url
+            };
+            assert_eq!(
+                p.url(host, first.path()),
+                format!("{host}{}", e.first_path),
+                "{}",
+                e.slug
+            );
+            if p.supports(Endpoint::Embeddings) && first != Endpoint::Embeddings {
+                assert_eq!(
+                    p.url(host, "embeddings"),
+                    format!(
+                        "{host}{}",
+                        e.first_path.replace("chat/completions", "embeddings")
+                    ),
+                    "{}",
+                    e.slug
+                );
+            }
+        }
+    }
+
+    /// Every provider slug Portkey's gateway registers (`src/providers/index.ts`, same commit)
+    /// that the catalogue does not serve, with the reason docs/providers.md gives.
+    const PORTKEY_NOT_YET: &[(&str, &str)] = &[
+        ("ai21", "own wire format"),
+        ("bytez", "own wire format"),
+        ("meshy", "not a model provider"),
+        ("milvus", "not a model provider"),
+        ("nomic", "own wire format"),
+        ("oracle", "own wire format"),
+        ("palm", "deprecated"),
+        ("predibase", "own wire format"),
+        ("qdrant", "not a model provider"),
+        ("recraft-ai", "own wire format"),
+        ("reka-ai", "own wire format"),
+        ("replicate", "own wire format"),
+        ("sagemaker", "own wire format"),
+        ("segmind", "own wire format"),
+        ("stability-ai", "own wire format"),
+        ("tripo3d", "not a model provider"),
+        ("triton", "own wire format"),
+        ("workers-ai", "own wire format"),
+    ];
+
+    /// Portkey's provider map (`src/providers/index.ts`).
+    const PORTKEY_SLUGS: &[&str] = &[
+        "302ai",
+        "ai21",
+        "aibadgr",
+        "anthropic",
+        "anyscale",
+        "azure-ai",
+        "azure-openai",
+        "bedrock",
+        "bytez",
+        "cerebras",
+        "cohere",
+        "cometapi",
+        "dashscope",
+        "deepbricks",
+        "deepinfra",
+        "deepseek",
+        "featherless-ai",
+        "fireworks-ai",
+        "github",
+        "google",
+        "groq",
+        "huggingface",
+        "hyperbolic",
+        "inference-net",
+        "iointelligence",
+        "jina",
+        "kluster-ai",
+        "krutrim",
+        "lambda",
+        "lemonfox-ai",
+        "lepton",
+        "lingyi",
+        "matterai",
+        "meshy",
+        "milvus",
+        "mistral-ai",
+        "modal",
+        "monsterapi",
+        "moonshot",
+        "ncompass",
+        "nebius",
+        "nextbit",
+        "nomic",
+        "novita-ai",
+        "nscale",
+        "ollama",
+        "openai",
+        "openrouter",
+        "oracle",
+        "ovhcloud",
+        "palm",
+        "perplexity-ai",
+        "predibase",
+        "qdrant",
+        "recraft-ai",
+        "reka-ai",
+        "replicate",
+        "sagemaker",
+        "sambanova",
+        "segmind",
+        "siliconflow",
+        "stability-ai",
+        "together-ai",
+        "tripo3d",
+        "triton",
+        "upstage",
+        "vertex-ai",
+        "voyage",
+        "workers-ai",
+        "x-ai",
+        "z-ai",
+        "zhipu",
+    ];
+
+    #[test]
+    fn every_portkey_slug_is_served_or_documented_as_not_yet() {
+        assert_eq!(PORTKEY_SLUGS.len(), 72);
+        for slug in PORTKEY_SLUGS {
+            let not_yet = PORTKEY_NOT_YET.iter().any(|(s, _)| s == slug);
+            assert_ne!(lookup(slug).is_some(), not_yet, "{slug}");
+        }
+        for (slug, _) in PORTKEY_NOT_YET {
+            assert!(PORTKEY_SLUGS.contains(slug), "{slug}");
+        }
+        // The slugs the catalogue adds to Portkey's list (OpenAI-compatible local servers).
+        let extra: Vec<&str> = slugs().filter(|s| !PORTKEY_SLUGS.contains(s)).collect();
+        assert_eq!(extra, ["lm-studio", "nvidia-nim", "vllm"]);
+    }
+
+    #[test]
+    fn docs_list_every_slug_and_every_not_yet_reason() {
+        let docs = include_str!("../../../docs/providers.md");
+        let (served, not_yet) = docs
+            .split_once("## Portkey slugs not supported yet")
+            .expect("docs/providers.md has the not-supported section");
+        for slug in slugs() {
+            assert!(
+                served.contains(&format!("`{slug}`")),
+                "{slug} not in the docs"
+            );
+        }
+        for (slug, reason) in PORTKEY_NOT_YET {
+            let line = not_yet
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{slug}` |")))
+                .unwrap_or_else(|| panic!("{slug} not in the not-supported table"));
+            assert!(line.contains(reason), "{slug}: {line}");
+        }
     }
 
     #[test]

@@ -95,8 +95,13 @@ struct ReasoningDetails {
 
 impl From<WireUsage> for TokenUsage {
     fn from(w: WireUsage) -> Self {
+        // Some embedding APIs (Voyage) report only `total_tokens`: all of it is input.
+        let input = match (w.prompt_tokens, w.completion_tokens, w.total_tokens) {
+            (0, 0, Some(total)) => total,
+            _ => w.prompt_tokens,
+        };
         TokenUsage {
-            input: w.prompt_tokens,
+            input,
             output: w.completion_tokens,
             total: w
                 .total_tokens
@@ -270,6 +275,20 @@ fn event_data(event: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_usage_with_only_a_total_is_all_input() {
+        // Voyage's embeddings answer.
+        let u = scan_body(br#"{"data":[],"usage":{"total_tokens":12}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!((u.input, u.output, u.total), (12, 0, 12));
+        let both =
+            scan_body(br#"{"usage":{"prompt_tokens":0,"completion_tokens":4,"total_tokens":4}}"#)
+                .unwrap()
+                .unwrap();
+        assert_eq!((both.input, both.output), (0, 4));
+    }
 
     #[test]
     fn a_body_is_validated_and_its_usage_read_in_one_pass() {
