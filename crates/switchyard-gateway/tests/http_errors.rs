@@ -133,7 +133,14 @@ async fn unknown_provider_is_400_listing_known_ones() {
     assert_eq!(status, 400);
     let msg = body["error"]["message"].as_str().unwrap();
     assert!(msg.contains("unknown provider `nope`"), "{msg}");
-    assert!(msg.contains("groq"), "{msg}");
+    // Every slug of the catalogue is named.
+    for spec in switchyard_providers::CATALOG {
+        assert!(
+            msg.contains(&format!("`{}`", spec.slug)) || msg.contains(spec.slug),
+            "{} missing: {msg}",
+            spec.slug
+        );
+    }
     assert_eq!(body["error"]["param"], "x-portkey-provider");
 }
 
