@@ -157,10 +157,10 @@ impl Exporter {
     }
 }
 
-impl Drop for Exporter {
+impl Exporter {
     /// Closes the queue and waits (at most [`SHUTDOWN_WAIT`]) for the export thread to send
-    /// what it holds.
-    fn drop(&mut self) {
+    /// what it holds; spans pushed after are dropped. Blocks: call it off the async workers.
+    pub fn close(&self) {
         self.shared
             .queue
             .lock()
@@ -169,7 +169,7 @@ impl Drop for Exporter {
         self.shared.ready.notify_one();
         let done = self
             .done
-            .get_mut()
+            .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(rx) = done {
@@ -178,6 +178,13 @@ impl Drop for Exporter {
                 tracing::debug!("trace export still running at shutdown; spans left behind");
             }
         }
+    }
+}
+
+impl Drop for Exporter {
+    /// [`Exporter::close`], if the server's shutdown did not already.
+    fn drop(&mut self) {
+        self.close();
     }
 }
 

@@ -132,8 +132,8 @@ impl StreamTap for ResponseModelTap {
 
 /// The traces pipeline hook.
 pub struct TracesHook {
-    /// Dropping it (with the hook, at shutdown) sends what is still queued.
-    exporter: Exporter,
+    /// Closed at the server's shutdown (or when dropped): sends what is still queued.
+    exporter: Arc<Exporter>,
     ratio: Ratio,
     capture_content: bool,
 }
@@ -143,7 +143,7 @@ impl TracesHook {
     pub fn new(cfg: &TracesConfig, resource: &[(String, String)]) -> Result<TracesHook, String> {
         let exporter = Exporter::start(cfg, encode::resource(resource))?;
         Ok(TracesHook {
-            exporter,
+            exporter: Arc::new(exporter),
             ratio: Ratio::new(cfg.sample_ratio),
             capture_content: cfg.capture_content,
         })
@@ -173,6 +173,14 @@ fn input_messages(body: &Bytes) -> Option<Arc<str>> {
 impl Hook for TracesHook {
     fn name(&self) -> &'static str {
         "traces"
+    }
+
+    fn shutdown(&self) -> HookFuture<'_, ()> {
+        let exporter = self.exporter.clone();
+        // Closing waits for the export thread: not on an async worker.
+        Box::pin(async move {
+            let _ = tokio::task::spawn_blocking(move || exporter.close()).await;
+        })
     }
 
     fn phases(&self) -> Phases {
