@@ -26,9 +26,9 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     set -eux; \
     triple="$(uname -m)-unknown-linux-gnu"; \
     RUSTFLAGS="-C target-feature=+crt-static" \
-      cargo build --release --locked --target "$triple" -p switchyard; \
+      cargo build --profile dist --locked --target "$triple" -p switchyard; \
     mkdir -p /out/data; \
-    cp "target/$triple/release/switchyard" /out/switchyard; \
+    cp "target/$triple/dist/switchyard" /out/switchyard; \
     strip /out/switchyard; \
     /out/switchyard --version
 
