@@ -99,11 +99,8 @@ fn native(
         .copied()
         .or_else(|| option("anthropic_version"));
     let vertex = match (option("vertex_project_id"), option("vertex_region")) {
-        (Some(p), Some(r)) if host == ClaudeHost::Vertex => {
-            // The base URL's check of the region and project is the adapter's.
-            adapter.base_url(&leaf.options).map_err(translate_error)?;
-            Some((p, r))
-        }
+        // Checked to be URL-safe path segments by `claude::native_request`.
+        (Some(p), Some(r)) if host == ClaudeHost::Vertex => Some((p, r)),
         _ => None,
     };
     let call = ClaudeCall {

@@ -102,6 +102,8 @@ pub fn native_request(
                 ));
             };
             check_segment(model)?;
+            check_option(project, "vertex_project_id")?;
+            check_option(region, "vertex_region")?;
             obj.remove("model");
             obj.insert(
                 "anthropic_version".into(),
@@ -220,6 +222,22 @@ fn check_segment(model: &str) -> Result<(), TranslateError> {
     }
 }
 
+/// A Vertex AI project or region goes into the URL path: letters, digits, `-`, `_`, `.`, `:`.
+fn check_option(value: &str, key: &str) -> Result<(), TranslateError> {
+    let ok = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(TranslateError::invalid_request(
+            format!("`{key}` contains characters not allowed in a Vertex AI URL"),
+            Some(key),
+        ))
+    }
+}
+
 /// Whether `model` (as it will be sent) is a Claude model on a host that also serves others.
 pub fn is_claude_on(host: ClaudeHost, model: &str) -> bool {
     match host {
@@ -310,9 +328,23 @@ mod tests {
         );
         let bad = ClaudeCall {
             model: "claude/../x",
-            ..call
+            ..call.clone()
         };
         assert!(native_request(ClaudeHost::Vertex, REQ, &bad).is_err());
+        for vertex in [
+            ("proj/../other", "us-east5"),
+            ("proj", "us-east5/x"),
+            ("", "r"),
+        ] {
+            let bad = ClaudeCall {
+                vertex: Some(vertex),
+                ..call.clone()
+            };
+            assert!(
+                native_request(ClaudeHost::Vertex, REQ, &bad).is_err(),
+                "{vertex:?}"
+            );
+        }
     }
 
     #[test]
