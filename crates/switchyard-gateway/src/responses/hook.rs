@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::Value;
 use switchyard_providers::Endpoint;
+use switchyard_types::sse::SseDecoder;
 use switchyard_types::usage::TokenUsage;
 
 use super::{Responses, Turn};
@@ -96,19 +97,22 @@ fn final_response(body: &[u8]) -> Option<Value> {
         let v: Value = serde_json::from_slice(trimmed).ok()?;
         return (v.get("object").and_then(Value::as_str) == Some("response")).then_some(v);
     }
-    let text = std::str::from_utf8(body).ok()?;
-    text.rsplit("\n\n").find_map(|event| {
-        let data: String = event
-            .lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .map(str::trim_start)
-            .collect();
-        let v: Value = serde_json::from_str(&data).ok()?;
-        match v.get("type").and_then(Value::as_str) {
-            Some("response.completed" | "response.incomplete") => v.get("response").cloned(),
-            _ => None,
+    // The encoder writes the final event last: read every event, keep the last final one.
+    let mut events = SseDecoder::new(MAX_KEPT);
+    events.push(body);
+    let mut last = None;
+    while let Some(Ok(ev)) = events.next_event() {
+        let Ok(v) = serde_json::from_str::<Value>(&ev.data) else {
+            continue;
+        };
+        if matches!(
+            v.get("type").and_then(Value::as_str),
+            Some("response.completed" | "response.incomplete")
+        ) {
+            last = v.get("response").cloned();
         }
-    })
+    }
+    last
 }
 
 #[cfg(test)]

@@ -235,7 +235,8 @@ impl Responses {
             expires_at: created.saturating_add(retention),
             previous_id: stored.previous_id,
             owner: stored.owner,
-            input_items: Value::Array(translated.input_items.clone()).to_string(),
+            input_items: serde_json::to_string(&*stored.input_items)
+                .unwrap_or_else(|_| "[]".into()),
             response: stored.response.to_string(),
         };
         let this = self.clone();
