@@ -144,6 +144,7 @@ fn anthropic_translation(c: &mut Criterion) {
         response_id: "chatcmpl-bench",
         created: 1_700_000_000,
         options: &options,
+        strict: true,
     };
     let req: ChatRequest = serde_json::from_value(json!({
         "model": "claude-3-5-haiku-latest",

@@ -12,6 +12,8 @@ pub enum AuthStyle {
     Bearer,
     /// The key as the value of the named header.
     Header(&'static str),
+    /// `Authorization: <scheme> <key>` with a scheme other than `Bearer` (Bytez: `Key`).
+    Scheme(&'static str),
     /// No credentials (local servers); a key, if given, is still sent as a bearer token.
     Optional,
     /// AWS Signature Version 4 from the `aws_*` options (or a Bedrock API key as a bearer
@@ -20,6 +22,9 @@ pub enum AuthStyle {
     /// A Google OAuth access token: the key itself, or one exchanged for the
     /// `vertex_service_account_json` option.
     GoogleOAuth,
+    /// OCI's HTTP signature (draft-cavage, `rsa-sha256`) from the `oracle_tenancy`,
+    /// `oracle_user`, `oracle_fingerprint` and `oracle_private_key` options.
+    OciSignature,
 }
 
 /// The API shape a provider speaks.
@@ -41,6 +46,22 @@ pub enum Native {
     VertexAi,
     Bedrock,
     Cohere,
+    WorkersAi,
+    /// Embeddings only.
+    Nomic,
+    Predibase,
+    /// Image generation only.
+    StabilityAi,
+    /// Image generation only.
+    Segmind,
+    /// Proxy only, signed with SigV4 for `sagemaker`.
+    Sagemaker,
+    /// Completions only (Triton's generate extension).
+    Triton,
+    /// Chat through Bytez's model API (no stream).
+    Bytez,
+    /// OCI Generative AI, signed with OCI's HTTP signature.
+    Oracle,
 }
 
 /// The endpoints the gateway understands; anything else is proxied as-is.
@@ -60,6 +81,9 @@ pub enum Endpoint {
     Responses,
     /// Anthropic's `messages/count_tokens`, on Claude targets.
     CountTokens,
+    /// `rerank`, in Cohere's v2 shape (`crate::rerank`): Cohere natively, translated for the
+    /// OpenAI-compatible hosts that have a rerank API.
+    Rerank,
 }
 
 impl Endpoint {
@@ -73,6 +97,7 @@ impl Endpoint {
             Endpoint::ImageGenerations => "images/generations",
             Endpoint::Responses => "responses",
             Endpoint::CountTokens => "messages/count_tokens",
+            Endpoint::Rerank => "rerank",
         }
     }
 
@@ -86,6 +111,7 @@ impl Endpoint {
             Endpoint::ImageGenerations => "image_generations",
             Endpoint::Responses => "responses",
             Endpoint::CountTokens => "count_tokens",
+            Endpoint::Rerank => "rerank",
         }
     }
 }
@@ -136,6 +162,35 @@ impl ProviderSpec {
     pub fn dynamic_base(&self) -> bool {
         self.base_url.is_empty()
     }
+
+    /// The path a pass-through request (`/v1/{path}`) takes under the base URL: `path` itself,
+    /// except on Meshy, whose API version Portkey picks by path (`v2` for `text-to-3d`, `v1`
+    /// for every other), unless the client already names one.
+    pub fn proxy_path<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.slug != "meshy" || path.starts_with("v1/") || path.starts_with("v2/") {
+            return std::borrow::Cow::Borrowed(path);
+        }
+        let route = path.split('?').next().unwrap_or(path);
+        let version = if route.contains("text-to-3d") {
+            "v2"
+        } else {
+            "v1"
+        };
+        std::borrow::Cow::Owned(format!("{version}/{path}"))
+    }
+
+    /// A provider served only through the pass-through proxy (no translated endpoint).
+    pub fn proxy_only(&self) -> bool {
+        self.endpoints.is_empty()
+    }
+
+    /// The AWS service a SigV4 signature is for (rows with [`AuthStyle::AwsSigV4`]).
+    pub fn signing_service(&self) -> &'static str {
+        match self.slug {
+            "sagemaker" => "sagemaker",
+            _ => "bedrock",
+        }
+    }
 }
 
 use Endpoint::{ChatCompletions as Chat, Completions as Cmpl, Embeddings as Emb};
@@ -144,8 +199,21 @@ const ALL: &[Endpoint] = &[Chat, Cmpl, Emb];
 const CHAT_CMPL: &[Endpoint] = &[Chat, Cmpl];
 const CHAT_EMB: &[Endpoint] = &[Chat, Emb];
 const CHAT: &[Endpoint] = &[Chat];
-/// Embedding-only hosts (`jina`, `voyage`): chat and completions are refused before any I/O.
+/// Embedding-only hosts: chat and completions are refused before any I/O.
 const EMB: &[Endpoint] = &[Emb];
+/// Hosts with a rerank API (`crate::rerank`).
+const ALL_RERANK: &[Endpoint] = &[Chat, Cmpl, Emb, Endpoint::Rerank];
+const CHAT_EMB_RERANK: &[Endpoint] = &[Chat, Emb, Endpoint::Rerank];
+/// Embedding and rerank hosts (`jina`, `voyage`): chat and completions are refused before any
+/// I/O.
+const EMB_RERANK: &[Endpoint] = &[Emb, Endpoint::Rerank];
+/// Image-generation-only providers (`recraft-ai`, `segmind`, `stability-ai`).
+const IMAGES: &[Endpoint] = &[Endpoint::ImageGenerations];
+/// Completions-only providers (`triton`).
+const CMPL: &[Endpoint] = &[Cmpl];
+/// Proxy-only providers (`replicate`, `tripo3d`, …): no endpoint is translated; every other
+/// `/v1/*` path is passed as it is, with the provider's credentials.
+const PROXY_ONLY: &[Endpoint] = &[];
 
 const fn compat(
     slug: &'static str,
@@ -202,6 +270,16 @@ use ProviderKind::Native as N;
 pub static CATALOG: &[ProviderSpec] = &[
     // 302.AI: Portkey forwards only a handful of chat parameters (never `stream_options`).
     strict(compat("302ai", "https://api.302.ai", "/v1", Bearer, CHAT)),
+    // AI21 Jamba: AI21's current chat API is OpenAI-shaped (`/studio/v1/chat/completions`);
+    // Portkey still calls the retired Jurassic-2 `/{model}/chat`. Strict: AI21 documents no
+    // `stream_options`.
+    strict(compat(
+        "ai21",
+        "https://api.ai21.com/studio/v1",
+        "",
+        Bearer,
+        CHAT,
+    )),
     compat("aibadgr", "https://aibadgr.com/api/v1", "", Bearer, CHAT),
     native(
         "anthropic",
@@ -238,6 +316,16 @@ pub static CATALOG: &[ProviderSpec] = &[
         AuthStyle::AwsSigV4,
         CHAT_EMB,
     ),
+    // Bytez: chat through its model API (`POST /models/v2/{model}`), keyed `Authorization: Key
+    // <key>` (docs.bytez.com/http/model/run), as Portkey calls it.
+    native(
+        "bytez",
+        N(Native::Bytez),
+        "https://api.bytez.com",
+        "",
+        AuthStyle::Scheme("Key"),
+        CHAT,
+    ),
     compat("cerebras", "https://api.cerebras.ai/v1", "", Bearer, CHAT),
     native(
         "cohere",
@@ -245,7 +333,7 @@ pub static CATALOG: &[ProviderSpec] = &[
         "https://api.cohere.com",
         "",
         Bearer,
-        CHAT_EMB,
+        CHAT_EMB_RERANK,
     ),
     compat(
         "cometapi",
@@ -294,7 +382,7 @@ pub static CATALOG: &[ProviderSpec] = &[
         "https://api.fireworks.ai/inference/v1",
         "",
         Bearer,
-        ALL,
+        ALL_RERANK,
     ),
     compat(
         "github",
@@ -340,7 +428,7 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         CHAT_EMB,
     ),
-    compat("jina", "https://api.jina.ai/v1", "", Bearer, EMB),
+    compat("jina", "https://api.jina.ai/v1", "", Bearer, EMB_RERANK),
     compat(
         "kluster-ai",
         "https://api.kluster.ai/v1",
@@ -386,6 +474,15 @@ pub static CATALOG: &[ProviderSpec] = &[
     )),
     compat("lm-studio", "http://localhost:1234", "/v1", Optional, ALL),
     compat("matterai", "https://api.matterai.so/v1", "", Bearer, CHAT),
+    // Meshy (3D generation): proxy only; the API version segment is chosen per path as
+    // Portkey does ([`ProviderSpec::proxy_path`]).
+    compat(
+        "meshy",
+        "https://api.meshy.ai/openapi",
+        "",
+        Bearer,
+        PROXY_ONLY,
+    ),
     // Mistral reports usage in its last chunk unasked and rejects unknown members.
     strict(compat(
         "mistral-ai",
@@ -421,6 +518,14 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         CHAT_CMPL,
     ),
+    native(
+        "nomic",
+        N(Native::Nomic),
+        "https://api-atlas.nomic.ai",
+        "",
+        Bearer,
+        EMB,
+    ),
     compat(
         "novita-ai",
         "https://api.novita.ai/v3/openai",
@@ -451,6 +556,15 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         CHAT_CMPL,
     ),
+    // OCI Generative AI: the base URL names the region (`oracle_region`); requests are signed.
+    native(
+        "oracle",
+        N(Native::Oracle),
+        "",
+        "",
+        AuthStyle::OciSignature,
+        CHAT,
+    ),
     compat(
         "ovhcloud",
         "https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
@@ -465,7 +579,63 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         CHAT,
     ),
+    // Predibase: OpenAI-shaped chat at an address built from the tenant and the model.
+    native(
+        "predibase",
+        N(Native::Predibase),
+        "https://serving.app.predibase.com",
+        "",
+        Bearer,
+        CHAT,
+    ),
+    // Recraft's image API is OpenAI's shape with Recraft's own members (`style`, `substyle`,
+    // `controls`, …), which pass as they are.
+    compat(
+        "recraft-ai",
+        "https://external.api.recraft.ai/v1",
+        "",
+        Bearer,
+        IMAGES,
+    ),
+    // Reka: Reka's Chat API is now OpenAI-compatible at `https://api.reka.ai/v1` with the key as
+    // a bearer token (docs.reka.ai/chat/ "Overview": "our API is fully OpenAI-compatible",
+    // `OpenAI(base_url="https://api.reka.ai/v1")`; bearer auth per
+    // docs.reka.ai/research/api-reference). Portkey still calls the older `/chat` with
+    // `conversation_history` and `x-api-key`. Strict: Reka documents no `stream_options`.
+    strict(compat(
+        "reka-ai",
+        "https://api.reka.ai/v1",
+        "",
+        Bearer,
+        CHAT,
+    )),
+    // Replicate: proxy only (Portkey maps no endpoint), e.g. `POST /v1/predictions`.
+    compat(
+        "replicate",
+        "https://api.replicate.com/v1",
+        "",
+        Bearer,
+        PROXY_ONLY,
+    ),
+    // SageMaker: proxy only (`POST /v1/endpoints/{endpoint}/invocations`); the base URL names
+    // the region (`aws_region`).
+    native(
+        "sagemaker",
+        N(Native::Sagemaker),
+        "",
+        "",
+        AuthStyle::AwsSigV4,
+        PROXY_ONLY,
+    ),
     compat("sambanova", "https://api.sambanova.ai", "/v1", Bearer, CHAT),
+    native(
+        "segmind",
+        N(Native::Segmind),
+        "https://api.segmind.com/v1",
+        "",
+        AuthStyle::Header("x-api-key"),
+        IMAGES,
+    ),
     compat(
         "siliconflow",
         "https://api.siliconflow.cn/v1",
@@ -473,13 +643,32 @@ pub static CATALOG: &[ProviderSpec] = &[
         Bearer,
         CHAT_EMB,
     ),
+    native(
+        "stability-ai",
+        N(Native::StabilityAi),
+        "https://api.stability.ai",
+        "",
+        Bearer,
+        IMAGES,
+    ),
     compat(
         "together-ai",
         "https://api.together.xyz",
         "/v1",
         Bearer,
-        ALL,
+        ALL_RERANK,
     ),
+    // Tripo (3D generation): proxy only, e.g. `POST /v1/task`.
+    compat(
+        "tripo3d",
+        "https://api.tripo3d.ai/v2/openapi",
+        "",
+        Bearer,
+        PROXY_ONLY,
+    ),
+    // NVIDIA Triton (generate extension): completions at `{custom_host}/generate`, the custom
+    // host naming the model (`…/v2/models/{model}`) as in Portkey; no default host, no key.
+    native("triton", N(Native::Triton), "", "", Optional, CMPL),
     compat(
         "upstage",
         "https://api.upstage.ai/v1/solar",
@@ -496,7 +685,15 @@ pub static CATALOG: &[ProviderSpec] = &[
         CHAT_EMB,
     ),
     compat("vllm", "http://localhost:8000", "/v1", Optional, ALL),
-    compat("voyage", "https://api.voyageai.com/v1", "", Bearer, EMB),
+    compat(
+        "voyage",
+        "https://api.voyageai.com/v1",
+        "",
+        Bearer,
+        EMB_RERANK,
+    ),
+    // Cloudflare Workers AI: the base URL names the account (`workers_ai_account_id`).
+    native("workers-ai", N(Native::WorkersAi), "", "", Bearer, CHAT_EMB),
     compat("x-ai", "https://api.x.ai/v1", "", Bearer, ALL),
     compat("z-ai", "https://api.z.ai/api/paas/v4", "", Bearer, CHAT),
     // Zhipu (BigModel): Portkey forwards only a handful of chat parameters.
@@ -523,417 +720,5 @@ pub fn slugs() -> impl Iterator<Item = &'static str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The embedding-only rows; every other row serves chat completions.
-    const EMBEDDING_ONLY: &[&str] = &["jina", "voyage"];
-
-    #[test]
-    fn catalogue_is_sorted_unique_and_large_enough() {
-        assert!(CATALOG.windows(2).all(|w| w[0].slug < w[1].slug));
-        assert!(CATALOG.len() >= 57);
-        for p in CATALOG {
-            assert_eq!(lookup(p.slug), Some(p));
-            assert!(!p.endpoints.is_empty(), "{}", p.slug);
-            if EMBEDDING_ONLY.contains(&p.slug) {
-                assert_eq!(p.endpoints, EMB, "{}", p.slug);
-            } else {
-                assert!(p.supports(Endpoint::ChatCompletions), "{}", p.slug);
-            }
-            assert!(
-                p.base_url.starts_with("http") || p.dynamic_base(),
-                "{}",
-                p.slug
-            );
-            assert!(!p.base_url.ends_with('/'), "{}", p.slug);
-            assert!(
-                p.prefix.is_empty() || (p.prefix.starts_with('/') && !p.prefix.ends_with('/')),
-                "{}",
-                p.slug
-            );
-        }
-        assert!(lookup("nope").is_none());
-    }
-
-    /// One OpenAI-compatible row as Portkey's `src/providers/<slug>/api.ts` has it: the base URL
-    /// its `getBaseURL` returns (what a `custom_host` replaces; empty where Portkey takes it
-    /// from an option), the path its `getEndpoint` appends for chat (or embeddings, for the
-    /// embedding-only hosts), the auth header, the endpoints its `index.ts` maps, and whether
-    /// Portkey forwards `stream_options` (so the gateway may add it).
-    struct Expected {
-        slug: &'static str,
-        base_url: &'static str,
-        first_path: &'static str,
-        auth: AuthStyle,
-        endpoints: &'static [Endpoint],
-        stream_usage: bool,
-    }
-
-    const fn row(
-        slug: &'static str,
-        base_url: &'static str,
-        first_path: &'static str,
-        endpoints: &'static [Endpoint],
-        stream_usage: bool,
-    ) -> Expected {
-        Expected {
-            slug,
-            base_url,
-            first_path,
-            auth: Bearer,
-            endpoints,
-            stream_usage,
-        }
-    }
-
-    /// The rows added for Portkey's remaining OpenAI-compatible slugs (Portkey gateway commit
-    /// 669825cbe89ee51569918b8f78a9db486fd69dd4).
-    const PORTKEY_COMPAT_ROWS: &[Expected] = &[
-        row(
-            "302ai",
-            "https://api.302.ai",
-            "/v1/chat/completions",
-            CHAT,
-            false,
-        ),
-        row(
-            "aibadgr",
-            "https://aibadgr.com/api/v1",
-            "/chat/completions",
-            CHAT,
-            true,
-        ),
-        row("azure-ai", "", "/chat/completions", ALL, false),
-        row(
-            "cometapi",
-            "https://api.cometapi.com/v1",
-            "/chat/completions",
-            CHAT_EMB,
-            true,
-        ),
-        row(
-            "deepbricks",
-            "https://api.deepbricks.ai/v1",
-            "/chat/completions",
-            CHAT,
-            true,
-        ),
-        row(
-            "iointelligence",
-            "https://api.intelligence.io.solutions/api/v1",
-            "/chat/completions",
-            CHAT_EMB,
-            true,
-        ),
-        row("jina", "https://api.jina.ai/v1", "/embeddings", EMB, true),
-        row(
-            "kluster-ai",
-            "https://api.kluster.ai/v1",
-            "/chat/completions",
-            CHAT_EMB,
-            true,
-        ),
-        row(
-            "krutrim",
-            "https://cloud.olakrutrim.com/v1",
-            "/chat/completions",
-            CHAT,
-            true,
-        ),
-        row(
-            "lemonfox-ai",
-            "https://api.lemonfox.ai/v1",
-            "/chat/completions",
-            CHAT,
-            false,
-        ),
-        row(
-            "lingyi",
-            "https://api.lingyiwanwu.com",
-            "/v1/chat/completions",
-            CHAT,
-            false,
-        ),
-        row(
-            "matterai",
-            "https://api.matterai.so/v1",
-            "/chat/completions",
-            CHAT,
-            true,
-        ),
-        Expected {
-            auth: Optional,
-            ..row("modal", "", "/chat/completions", CHAT_CMPL, true)
-        },
-        row(
-            "monsterapi",
-            "https://llm.monsterapi.ai/v1",
-            "/chat/completions",
-            CHAT,
-            false,
-        ),
-        row(
-            "ncompass",
-            "https://api.ncompass.tech/v1",
-            "/chat/completions",
-            CHAT,
-            false,
-        ),
-        row(
-            "nextbit",
-            "https://api.nextbit256.com/v1",
-            "/chat/completions",
-            CHAT_CMPL,
-            true,
-        ),
-        row(
-            "ovhcloud",
-            "https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
-            "/chat/completions",
-            CHAT,
-            true,
-        ),
-        row(
-            "upstage",
-            "https://api.upstage.ai/v1/solar",
-            "/chat/completions",
-            CHAT_EMB,
-            true,
-        ),
-        row(
-            "voyage",
-            "https://api.voyageai.com/v1",
-            "/embeddings",
-            EMB,
-            true,
-        ),
-        row(
-            "z-ai",
-            "https://api.z.ai/api/paas/v4",
-            "/chat/completions",
-            CHAT,
-            true,
-        ),
-        row(
-            "zhipu",
-            "https://open.bigmodel.cn/api/paas/v4",
-            "/chat/completions",
-            CHAT_EMB,
-            false,
-        ),
-    ];
-
-    #[test]
-    fn portkey_compatible_rows_match_portkey() {
-        for e in PORTKEY_COMPAT_ROWS {
-            let p = lookup(e.slug).unwrap_or_else(|| panic!("{} missing", e.slug));
-            assert_eq!(p.kind, ProviderKind::OpenAiCompatible, "{}", e.slug);
-            assert_eq!(p.base_url, e.base_url, "{}", e.slug);
-            assert_eq!(p.auth, e.auth, "{}", e.slug);
-            assert_eq!(p.endpoints, e.endpoints, "{}", e.slug);
-            assert_eq!(p.stream_usage, e.stream_usage, "{}", e.slug);
-            assert_eq!(p.dynamic_base(), e.base_url.is_empty(), "{}", e.slug);
-            let first = if p.supports(Endpoint::ChatCompletions) {
-                Endpoint::ChatCompletions
-            } else {
-                Endpoint::Embeddings
-            };
-            // Portkey's URL is getBaseURL() + getEndpoint(); a custom host replaces the first.
-            let host = if e.base_url.is_empty() {
-                "https://custom.example/v1"
-            } else {
-                e.base_url
-            };
-            assert_eq!(
-                p.url(host, first.path()),
-                format!("{host}{}", e.first_path),
-                "{}",
-                e.slug
-            );
-            if p.supports(Endpoint::Embeddings) && first != Endpoint::Embeddings {
-                assert_eq!(
-                    p.url(host, "embeddings"),
-                    format!(
-                        "{host}{}",
-                        e.first_path.replace("chat/completions", "embeddings")
-                    ),
-                    "{}",
-                    e.slug
-                );
-            }
-        }
-    }
-
-    /// Every provider slug Portkey's gateway registers (`src/providers/index.ts`, same commit)
-    /// that the catalogue does not serve, with the reason docs/providers.md gives.
-    const PORTKEY_NOT_YET: &[(&str, &str)] = &[
-        ("ai21", "own wire format"),
-        ("bytez", "own wire format"),
-        ("meshy", "not a model provider"),
-        ("milvus", "not a model provider"),
-        ("nomic", "own wire format"),
-        ("oracle", "own wire format"),
-        ("palm", "deprecated"),
-        ("predibase", "own wire format"),
-        ("qdrant", "not a model provider"),
-        ("recraft-ai", "own wire format"),
-        ("reka-ai", "own wire format"),
-        ("replicate", "own wire format"),
-        ("sagemaker", "own wire format"),
-        ("segmind", "own wire format"),
-        ("stability-ai", "own wire format"),
-        ("tripo3d", "not a model provider"),
-        ("triton", "own wire format"),
-        ("workers-ai", "own wire format"),
-    ];
-
-    /// Portkey's provider map (`src/providers/index.ts`).
-    const PORTKEY_SLUGS: &[&str] = &[
-        "302ai",
-        "ai21",
-        "aibadgr",
-        "anthropic",
-        "anyscale",
-        "azure-ai",
-        "azure-openai",
-        "bedrock",
-        "bytez",
-        "cerebras",
-        "cohere",
-        "cometapi",
-        "dashscope",
-        "deepbricks",
-        "deepinfra",
-        "deepseek",
-        "featherless-ai",
-        "fireworks-ai",
-        "github",
-        "google",
-        "groq",
-        "huggingface",
-        "hyperbolic",
-        "inference-net",
-        "iointelligence",
-        "jina",
-        "kluster-ai",
-        "krutrim",
-        "lambda",
-        "lemonfox-ai",
-        "lepton",
-        "lingyi",
-        "matterai",
-        "meshy",
-        "milvus",
-        "mistral-ai",
-        "modal",
-        "monsterapi",
-        "moonshot",
-        "ncompass",
-        "nebius",
-        "nextbit",
-        "nomic",
-        "novita-ai",
-        "nscale",
-        "ollama",
-        "openai",
-        "openrouter",
-        "oracle",
-        "ovhcloud",
-        "palm",
-        "perplexity-ai",
-        "predibase",
-        "qdrant",
-        "recraft-ai",
-        "reka-ai",
-        "replicate",
-        "sagemaker",
-        "sambanova",
-        "segmind",
-        "siliconflow",
-        "stability-ai",
-        "together-ai",
-        "tripo3d",
-        "triton",
-        "upstage",
-        "vertex-ai",
-        "voyage",
-        "workers-ai",
-        "x-ai",
-        "z-ai",
-        "zhipu",
-    ];
-
-    #[test]
-    fn every_portkey_slug_is_served_or_documented_as_not_yet() {
-        assert_eq!(PORTKEY_SLUGS.len(), 72);
-        for slug in PORTKEY_SLUGS {
-            let not_yet = PORTKEY_NOT_YET.iter().any(|(s, _)| s == slug);
-            assert_ne!(lookup(slug).is_some(), not_yet, "{slug}");
-        }
-        for (slug, _) in PORTKEY_NOT_YET {
-            assert!(PORTKEY_SLUGS.contains(slug), "{slug}");
-        }
-        // The slugs the catalogue adds to Portkey's list (OpenAI-compatible local servers).
-        let extra: Vec<&str> = slugs().filter(|s| !PORTKEY_SLUGS.contains(s)).collect();
-        assert_eq!(extra, ["lm-studio", "nvidia-nim", "vllm"]);
-    }
-
-    #[test]
-    fn docs_list_every_slug_and_every_not_yet_reason() {
-        let docs = include_str!("../../../docs/providers.md");
-        let (served, not_yet) = docs
-            .split_once("## Portkey slugs not supported yet")
-            .expect("docs/providers.md has the not-supported section");
-        for slug in slugs() {
-            assert!(
-                served.contains(&format!("`{slug}`")),
-                "{slug} not in the docs"
-            );
-        }
-        for (slug, reason) in PORTKEY_NOT_YET {
-            let line = not_yet
-                .lines()
-                .find(|l| l.starts_with(&format!("| `{slug}` |")))
-                .unwrap_or_else(|| panic!("{slug} not in the not-supported table"));
-            assert!(line.contains(reason), "{slug}: {line}");
-        }
-    }
-
-    #[test]
-    fn every_native_provider_is_in_the_catalogue() {
-        for slug in [
-            "anthropic",
-            "azure-openai",
-            "bedrock",
-            "cohere",
-            "google",
-            "vertex-ai",
-        ] {
-            assert!(lookup(slug).is_some(), "{slug}");
-        }
-    }
-
-    #[test]
-    fn urls_follow_portkey_custom_host_rules() {
-        let openai = lookup("openai").unwrap();
-        assert_eq!(
-            openai.url(openai.base_url, "chat/completions"),
-            "https://api.openai.com/v1/chat/completions"
-        );
-        assert_eq!(
-            openai.url("http://127.0.0.1:9/v1/", "embeddings"),
-            "http://127.0.0.1:9/v1/embeddings"
-        );
-        let together = lookup("together-ai").unwrap();
-        assert_eq!(
-            together.url("http://h:1", "chat/completions"),
-            "http://h:1/v1/chat/completions"
-        );
-        let groq = lookup("groq").unwrap();
-        assert_eq!(
-            groq.url(groq.base_url, "chat/completions"),
-            "https://api.groq.com/openai/v1/chat/completions"
-        );
-    }
-}
+#[path = "catalog_tests.rs"]
+mod tests;

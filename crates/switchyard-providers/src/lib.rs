@@ -9,11 +9,23 @@
 
 pub mod anthropic;
 pub mod bedrock;
+pub mod bytez;
 pub mod catalog;
 pub mod cohere;
 pub mod dialect;
+pub mod embedding_hosts;
 pub mod google;
+pub mod image_only;
 pub mod native;
+pub mod nomic;
+pub mod oracle;
+pub mod predibase;
+pub mod rerank;
+pub mod sagemaker;
+pub mod segmind;
+pub mod stability;
+pub mod triton;
+pub mod workers_ai;
 
 pub use catalog::{lookup, AuthStyle, Endpoint, Native, ProviderKind, ProviderSpec, CATALOG};
 
@@ -43,6 +55,15 @@ pub fn adapter(
         },
         Native::Bedrock => (&bedrock::Bedrock, model),
         Native::Cohere => (&cohere::Cohere, model),
+        Native::StabilityAi => (&stability::Stability, model),
+        Native::Segmind => (&segmind::Segmind, model),
+        Native::Sagemaker => (&sagemaker::Sagemaker, model),
+        Native::WorkersAi => (&workers_ai::WorkersAi, model),
+        Native::Nomic => (&nomic::Nomic, model),
+        Native::Predibase => (&predibase::Predibase, model),
+        Native::Triton => (&triton::Triton, model),
+        Native::Bytez => (&bytez::Bytez, model),
+        Native::Oracle => (&oracle::Oracle, model),
     })
 }
 

@@ -8,8 +8,10 @@
 use std::collections::BTreeMap;
 
 use switchyard_types::chat::{ChatChunk, ChatRequest, ChatResponse};
+use switchyard_types::completions::{CompletionsRequest, CompletionsResponse};
 use switchyard_types::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 use switchyard_types::images::{ImagesRequest, ImagesResponse};
+use switchyard_types::rerank::{RerankRequest, RerankResponse};
 use switchyard_types::ErrorEnvelope;
 
 /// Provider-specific settings for one target, by Portkey's snake_case names without the
@@ -32,6 +34,10 @@ pub struct WireContext<'a> {
     /// Unix seconds, for `created`.
     pub created: u64,
     pub options: &'a ProviderOptions,
+    /// Portkey's `strict_open_ai_compliance` (true unless the client or config says `false`):
+    /// when false, answers also carry what OpenAI's shape has no place for (Anthropic's
+    /// `content_blocks` with thinking signatures, reasoning text).
+    pub strict: bool,
 }
 
 /// A provider wire request, minus authentication.
@@ -145,6 +151,30 @@ pub trait NativeAdapter: Sync {
         ))
     }
 
+    /// Completions (`/v1/completions`), for providers with a native text-generation API. The
+    /// gateway refuses `stream: true` completions before calling this (no native completions
+    /// stream is translated).
+    fn completions_request(
+        &self,
+        _req: &CompletionsRequest,
+        _cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError> {
+        Err(TranslateError::invalid_request(
+            "this provider does not offer completions",
+            Some("model"),
+        ))
+    }
+
+    fn completions_response(
+        &self,
+        _body: &[u8],
+        _cx: &WireContext<'_>,
+    ) -> Result<CompletionsResponse, TranslateError> {
+        Err(TranslateError::InvalidResponse(
+            "this provider does not offer completions".into(),
+        ))
+    }
+
     /// Image generation (`/v1/images/generations`), for providers with a native image API.
     fn images_request(
         &self,
@@ -167,6 +197,52 @@ pub trait NativeAdapter: Sync {
         ))
     }
 
+    /// Rerank (`/v1/rerank`, Cohere's v2 shape), for providers with a rerank API.
+    fn rerank_request(
+        &self,
+        _req: &RerankRequest,
+        _cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError> {
+        Err(TranslateError::invalid_request(
+            "this provider does not offer rerank",
+            Some("model"),
+        ))
+    }
+
+    fn rerank_response(
+        &self,
+        _body: &[u8],
+        _cx: &WireContext<'_>,
+    ) -> Result<RerankResponse, TranslateError> {
+        Err(TranslateError::InvalidResponse(
+            "this provider does not offer rerank".into(),
+        ))
+    }
+
+    /// Headers a pass-through (`/v1/*` proxy) request to this provider carries, from its
+    /// options (e.g. SageMaker's `X-Amzn-SageMaker-*`). None by default.
+    fn proxy_headers(&self, _options: &ProviderOptions) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// Maps a non-2xx response body to an OpenAI error (the status is kept by the caller).
     fn error_response(&self, status: u16, body: &[u8]) -> ErrorEnvelope;
+
+    /// The response header naming the provider's error type (Bedrock's `x-amzn-ErrorType`),
+    /// lower-case, for providers that type their errors by header. The gateway passes its value
+    /// to [`NativeAdapter::error_response_typed`].
+    fn error_type_header(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// [`NativeAdapter::error_response`] with the value of [`NativeAdapter::error_type_header`]
+    /// (`None` when the adapter names no header or the response lacks it).
+    fn error_response_typed(
+        &self,
+        status: u16,
+        _error_type: Option<&str>,
+        body: &[u8],
+    ) -> ErrorEnvelope {
+        self.error_response(status, body)
+    }
 }

@@ -507,6 +507,42 @@ fn adapters() -> Vec<(
             "command-r-plus",
             "cohere",
         ),
+        (
+            "workers-ai",
+            pick(Native::WorkersAi, "@cf/meta/llama-3.1-8b-instruct"),
+            "@cf/meta/llama-3.1-8b-instruct",
+            "workers-ai",
+        ),
+        (
+            "predibase",
+            pick(Native::Predibase, "llama-3-1-8b-instruct"),
+            "llama-3-1-8b-instruct",
+            "predibase",
+        ),
+        (
+            "oracle",
+            pick(Native::Oracle, "meta.llama-3.3-70b-instruct"),
+            "meta.llama-3.3-70b-instruct",
+            "oracle",
+        ),
+        (
+            "nomic",
+            pick(Native::Nomic, "nomic-embed-text-v1.5"),
+            "nomic-embed-text-v1.5",
+            "nomic",
+        ),
+        (
+            "bytez",
+            pick(Native::Bytez, "Qwen/Qwen3-4B"),
+            "Qwen/Qwen3-4B",
+            "bytez",
+        ),
+        (
+            "triton",
+            pick(Native::Triton, "mymodel"),
+            "mymodel",
+            "triton",
+        ),
     ]
 }
 
@@ -515,6 +551,13 @@ fn options() -> ProviderOptions {
     o.insert("aws_region".into(), "us-east-1".into());
     o.insert("vertex_project_id".into(), "proj".into());
     o.insert("vertex_region".into(), "us-central1".into());
+    o.insert("workers_ai_account_id".into(), "acct".into());
+    o.insert("predibase_tenant_id".into(), "tenant".into());
+    o.insert("oracle_region".into(), "us-chicago-1".into());
+    o.insert(
+        "oracle_compartment_id".into(),
+        "ocid1.compartment.oc1..x".into(),
+    );
     o
 }
 
@@ -530,6 +573,7 @@ fn context<'a>(
         response_id: "chatcmpl-prop",
         created: 1_700_000_000,
         options,
+        strict: true,
     }
 }
 
@@ -605,6 +649,9 @@ stream_properties! {
     gemini_stream_never_panics, gemini_mostly_valid_stream_never_panics, responses_never_panic_on_gemini_bytes => "google";
     bedrock_stream_never_panics, bedrock_mostly_valid_stream_never_panics, responses_never_panic_on_bedrock_bytes => "bedrock";
     cohere_stream_never_panics, cohere_mostly_valid_stream_never_panics, responses_never_panic_on_cohere_bytes => "cohere";
+    workers_ai_stream_never_panics, workers_ai_mostly_valid_stream_never_panics, responses_never_panic_on_workers_ai_bytes => "workers-ai";
+    predibase_stream_never_panics, predibase_mostly_valid_stream_never_panics, responses_never_panic_on_predibase_bytes => "predibase";
+    oracle_stream_never_panics, oracle_mostly_valid_stream_never_panics, responses_never_panic_on_oracle_bytes => "oracle";
 }
 
 properties! {
@@ -714,9 +761,9 @@ fn image_url() -> impl Strategy<Value = String> {
 
 fn content_part() -> impl Strategy<Value = ContentPart> {
     prop_oneof![
-        3 => text().prop_map(|text| ContentPart::Text { text }),
+        3 => text().prop_map(ContentPart::text),
         2 => (image_url(), prop::option::of(prop::sample::select(vec!["auto", "low", "high", "x"])))
-            .prop_map(|(url, d)| ContentPart::ImageUrl { image_url: ImageUrl { url, detail: d.map(String::from) } }),
+            .prop_map(|(url, d)| ContentPart::image(ImageUrl { url, detail: d.map(String::from) })),
         1 => Just(ContentPart::InputAudio { input_audio: json!({"data": "AAAA", "format": "wav"}) }),
         1 => Just(ContentPart::File { file: json!({"file_data": "data:application/pdf;base64,AAAA", "filename": "a.pdf"}) }),
         1 => Just(ContentPart::Other(json!({"type": "refusal", "refusal": "no"}))),
@@ -761,10 +808,7 @@ fn tool_call() -> impl Strategy<Value = ToolCall> {
         .prop_map(|(id, kind, name, args)| ToolCall {
             id: id.into(),
             kind: kind.into(),
-            function: FunctionCall {
-                name: name.into(),
-                arguments: args.into(),
-            },
+            function: FunctionCall::new(name, args),
         })
 }
 
@@ -787,6 +831,8 @@ fn message() -> impl Strategy<Value = Message> {
                 tool_calls,
                 tool_call_id: tool_call_id.map(String::from),
                 refusal,
+                content_blocks: None,
+                cache_control: None,
             },
         )
 }
@@ -807,6 +853,7 @@ fn tool() -> impl Strategy<Value = Tool> {
                 parameters,
                 strict,
             },
+            cache_control: None,
         })
 }
 
@@ -1166,6 +1213,7 @@ fn ladder_request(n: usize) -> ChatRequest {
                 parameters: Some(ref_ladder(n)),
                 strict: None,
             },
+            cache_control: None,
         }]),
         ..ChatRequest::default()
     }

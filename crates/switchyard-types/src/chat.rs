@@ -114,6 +114,15 @@ pub struct Message {
     pub tool_call_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
+    /// Portkey's provider-native content blocks of an assistant turn (Anthropic `thinking`
+    /// and `redacted_thinking` blocks with their signatures, as a non-strict answer returned
+    /// them): sent back so multi-turn tool use with extended thinking works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_blocks: Option<Vec<Value>>,
+    /// Anthropic prompt caching on a message whose content is a string (Portkey's form):
+    /// `{"type": "ephemeral"}` on the message's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<Value>,
 }
 
 impl Message {
@@ -125,6 +134,8 @@ impl Message {
             tool_calls: None,
             tool_call_id: None,
             refusal: None,
+            content_blocks: None,
+            cache_control: None,
         }
     }
 }
@@ -145,7 +156,7 @@ impl Content {
             Content::Parts(parts) => parts
                 .iter()
                 .filter_map(|p| match p {
-                    ContentPart::Text { text } => Some(text.as_str()),
+                    ContentPart::Text { text, .. } => Some(text.as_str()),
                     _ => None,
                 })
                 .collect::<Vec<_>>()
@@ -157,11 +168,17 @@ impl Content {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
+    /// `cache_control` (Anthropic prompt caching, as Portkey accepts it on OpenAI parts) is
+    /// kept for providers that cache prompts; OpenAI-compatible hosts get the client's bytes.
     Text {
         text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     ImageUrl {
         image_url: ImageUrl,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     InputAudio {
         input_audio: Value,
@@ -171,6 +188,24 @@ pub enum ContentPart {
     },
     #[serde(untagged)]
     Other(Value),
+}
+
+impl ContentPart {
+    /// A text part without `cache_control`.
+    pub fn text(text: impl Into<String>) -> Self {
+        ContentPart::Text {
+            text: text.into(),
+            cache_control: None,
+        }
+    }
+
+    /// An image part without `cache_control`.
+    pub fn image(image_url: ImageUrl) -> Self {
+        ContentPart::ImageUrl {
+            image_url,
+            cache_control: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -205,6 +240,9 @@ pub struct Tool {
     #[serde(rename = "type")]
     pub kind: String,
     pub function: FunctionDef,
+    /// Anthropic prompt caching on a tool definition (Portkey's form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,6 +289,21 @@ pub struct FunctionCall {
     pub name: String,
     /// JSON-encoded arguments, as OpenAI sends them.
     pub arguments: String,
+    /// Gemini's `thoughtSignature` of the call (Portkey's member): written when
+    /// `strict_open_ai_compliance` is false, and sent back to Gemini on the next turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thought_signature: Option<String>,
+}
+
+impl FunctionCall {
+    /// A call without a thought signature.
+    pub fn new(name: impl Into<String>, arguments: impl Into<String>) -> Self {
+        FunctionCall {
+            name: name.into(),
+            arguments: arguments.into(),
+            thought_signature: None,
+        }
+    }
 }
 
 /// `response_format`.
@@ -339,6 +392,11 @@ pub struct ResponseMessage {
     /// when there is some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
+    /// Portkey's `content_blocks`: the provider's own content blocks (Anthropic `text`,
+    /// `thinking` with its `signature`, `redacted_thinking`; Gemini thoughts and Bedrock
+    /// reasoning in the same form), written only when `strict_open_ai_compliance` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_blocks: Option<Vec<Value>>,
 }
 
 /// [`ResponseMessage`] as received. Hosts send the reasoning as `reasoning_content`, as
@@ -357,6 +415,8 @@ struct ResponseMessageWire {
     reasoning_content: Option<Value>,
     #[serde(default)]
     reasoning: Option<Value>,
+    #[serde(default)]
+    content_blocks: Option<Vec<Value>>,
 }
 
 impl From<ResponseMessageWire> for ResponseMessage {
@@ -367,6 +427,7 @@ impl From<ResponseMessageWire> for ResponseMessage {
             tool_calls: w.tool_calls,
             refusal: w.refusal,
             reasoning_content: reasoning_text(w.reasoning_content, w.reasoning),
+            content_blocks: w.content_blocks,
         }
     }
 }
@@ -401,6 +462,7 @@ impl ResponseMessage {
             tool_calls: has_calls.then_some(tool_calls),
             refusal: None,
             reasoning_content: None,
+            content_blocks: None,
         }
     }
 }
@@ -431,7 +493,7 @@ impl Usage {
         Usage {
             prompt_tokens: prompt,
             completion_tokens: completion,
-            total_tokens: prompt + completion,
+            total_tokens: prompt.saturating_add(completion),
             prompt_tokens_details: None,
             completion_tokens_details: None,
         }
@@ -518,6 +580,10 @@ pub struct Delta {
     /// A fragment of the model's reasoning, as in [`ResponseMessage::reasoning_content`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
+    /// Portkey's streamed `content_blocks` (`[{"index": n, "delta": {...}}]`), as in
+    /// [`ResponseMessage::content_blocks`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_blocks: Option<Vec<Value>>,
 }
 
 /// [`Delta`] as received (see [`ResponseMessageWire`]).
@@ -533,6 +599,8 @@ struct DeltaWire {
     reasoning_content: Option<Value>,
     #[serde(default)]
     reasoning: Option<Value>,
+    #[serde(default)]
+    content_blocks: Option<Vec<Value>>,
 }
 
 impl From<DeltaWire> for Delta {
@@ -542,6 +610,7 @@ impl From<DeltaWire> for Delta {
             content: w.content,
             tool_calls: w.tool_calls,
             reasoning_content: reasoning_text(w.reasoning_content, w.reasoning),
+            content_blocks: w.content_blocks,
         }
     }
 }
@@ -562,6 +631,9 @@ pub struct FunctionCallDelta {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
+    /// As in [`FunctionCall::thought_signature`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thought_signature: Option<String>,
 }
 
 #[cfg(test)]
@@ -594,7 +666,7 @@ mod tests {
         let Some(Content::Parts(parts)) = &req.messages[1].content else {
             panic!("parts expected")
         };
-        let ContentPart::ImageUrl { image_url } = &parts[1] else {
+        let ContentPart::ImageUrl { image_url, .. } = &parts[1] else {
             panic!("image expected")
         };
         assert_eq!(image_url.as_data_url().unwrap().mime_type, "image/png");
@@ -664,5 +736,38 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(req.max_output_tokens(), Some(7));
+    }
+
+    #[test]
+    fn prompt_caching_and_thinking_members_survive_a_round_trip() {
+        let sent = serde_json::json!({
+            "model": "m",
+            "messages": [
+                {"role": "system", "content": "Be terse.", "cache_control": {"type": "ephemeral"}},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "hi", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+                    {"type": "image_url", "image_url": {"url": "https://x/a.png"},
+                     "cache_control": {"type": "ephemeral"}}
+                ]},
+                {"role": "assistant",
+                 "content_blocks": [{"type": "thinking", "thinking": "t", "signature": "s"}],
+                 "tool_calls": [{"id": "c", "type": "function",
+                                 "function": {"name": "f", "arguments": "{}", "thought_signature": "g"}}]}
+            ],
+            "tools": [{"type": "function", "function": {"name": "f"}, "cache_control": {"type": "ephemeral"}}]
+        });
+        let req: ChatRequest = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!(
+            req.messages[2].tool_calls.as_ref().unwrap()[0]
+                .function
+                .thought_signature
+                .as_deref(),
+            Some("g")
+        );
+        assert_eq!(serde_json::to_value(&req).unwrap(), sent);
+        // Absent members stay absent.
+        let plain = serde_json::json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]});
+        let req: ChatRequest = serde_json::from_value(plain.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&req).unwrap(), plain);
     }
 }

@@ -12,6 +12,7 @@ use http::HeaderValue;
 use switchyard_providers::{AuthStyle, ProviderKind};
 
 use super::aws::AwsCredentials;
+use super::aws_chain;
 use super::google::GoogleTokens;
 use crate::engine::wire::{is_entra, Wire};
 use crate::error::GatewayError;
@@ -61,6 +62,7 @@ fn static_header(leaf: &Leaf) -> Result<Option<Option<(HeaderName, HeaderValue)>
             AuthStyle::Bearer | AuthStyle::Optional | AuthStyle::GoogleOAuth | AuthStyle::AwsSigV4,
             Some(k),
         ) => (header::AUTHORIZATION, format!("Bearer {k}")),
+        (AuthStyle::Scheme(scheme), Some(k)) => (header::AUTHORIZATION, format!("{scheme} {k}")),
         (AuthStyle::Header(name), Some(k)) => {
             if leaf.provider.spec.kind == ProviderKind::AzureOpenAi && is_entra(&leaf.options) {
                 (header::AUTHORIZATION, format!("Bearer {k}"))
@@ -69,6 +71,8 @@ fn static_header(leaf: &Leaf) -> Result<Option<Option<(HeaderName, HeaderValue)>
             }
         }
         (AuthStyle::AwsSigV4 | AuthStyle::GoogleOAuth, None) => return Ok(None),
+        // OCI has no API keys: every request is signed (a key, if given, is not used).
+        (AuthStyle::OciSignature, _) => return Ok(None),
         (AuthStyle::Header(_), None) => match azure_ad_token {
             Some(token) => (header::AUTHORIZATION, format!("Bearer {token}")),
             None => return Ok(Some(None)),
@@ -86,17 +90,40 @@ async fn per_request(
     google: &GoogleTokens,
     clients: &Upstreams,
 ) -> Result<(), GatewayError> {
+    if leaf.provider.spec.auth == AuthStyle::OciSignature {
+        let creds = super::oci::OciCredentials::from_options(&leaf.options)
+            .map_err(|(m, param)| GatewayError::bad_request(m, Some(param)))?;
+        super::oci::sign(
+            &wire.method,
+            &wire.uri.to_string(),
+            &mut wire.headers,
+            &wire.body,
+            &creds,
+            SystemTime::now(),
+        )?;
+        return Ok(());
+    }
     if leaf.provider.spec.auth == AuthStyle::AwsSigV4 {
-        let creds = AwsCredentials::from_options(&leaf.options)
+        let creds = match AwsCredentials::from_options(&leaf.options)
             .map_err(|m| GatewayError::bad_request(m, Some("aws_access_key_id")))?
-            .ok_or_else(|| GatewayError::bad_request("Bedrock needs aws_access_key_id, aws_secret_access_key and aws_region (or an API key)", Some("aws_access_key_id")))?;
+        {
+            Some(creds) => creds,
+            None if aws_chain::allowed(leaf) => aws_chain::credentials(leaf).await?,
+            None if aws_chain::names_default_chain(&leaf.options) => {
+                return Err(GatewayError::bad_request(
+                    "aws_auth_type default_chain (the gateway's own AWS identity) is only for Bedrock providers the server's config file sets it on; send aws_access_key_id and aws_secret_access_key (or an API key)",
+                    Some(aws_chain::OPT_AUTH_TYPE),
+                ))
+            }
+            None => return Err(GatewayError::bad_request("Bedrock needs aws_access_key_id, aws_secret_access_key and aws_region (or an API key)", Some("aws_access_key_id"))),
+        };
         super::aws::sign(
             &wire.method,
             &wire.uri.to_string(),
             &mut wire.headers,
             &wire.body,
             &creds,
-            "bedrock",
+            leaf.provider.spec.signing_service(),
             SystemTime::now(),
         )?;
         return Ok(());

@@ -1,5 +1,6 @@
 //! Provider authentication that is more than copying a key into a header: AWS Signature
-//! Version 4 for Bedrock ([`aws`]) and Google service-account OAuth for Vertex AI ([`google`]).
+//! Version 4 for Bedrock ([`aws`], with the AWS default credential chain for operators who opt
+//! in, [`aws_chain`]) and Google service-account OAuth for Vertex AI ([`google`]).
 //!
 //! Nothing here ever formats a secret: credentials are held as [`crate::config::Secret`], and
 //! every [`AuthError`] message is written so that it cannot contain key material.
@@ -7,7 +8,9 @@
 
 pub mod apply;
 pub mod aws;
+pub mod aws_chain;
 pub mod google;
+pub mod oci;
 
 use http::StatusCode;
 

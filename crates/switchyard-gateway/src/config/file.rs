@@ -22,6 +22,9 @@ use crate::guardrails::spec::{Catalog, HookKind, Parser};
 use crate::routing::tree::Node;
 use crate::ssrf::{validate_base_url, TrustedHosts, DEFAULT_TRUSTED_HOSTS};
 
+/// Portkey's `azureFoundryUrl`: the `azure-ai` deployment's endpoint, read as its host.
+pub(crate) const FOUNDRY_URL: &str = "azure_foundry_url";
+
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 
@@ -711,7 +714,25 @@ fn parse_providers(v: Option<&Value>, errs: &mut ConfigErrors) -> Providers {
                     Ok(()) => base_url = Some(s.trim_end_matches('/').to_owned()),
                     Err(e) => errs.push(&field, e),
                 },
+                // Portkey's Azure AI Foundry endpoint option is this provider's base URL.
+                (FOUNDRY_URL, Value::String(s)) if slug == "azure-ai" => {
+                    match validate_base_url(s) {
+                        Ok(()) if base_url.is_none() => {
+                            base_url = Some(s.trim_end_matches('/').to_owned())
+                        }
+                        Ok(()) => errs.push(&field, "give either base_url or azure_foundry_url"),
+                        Err(e) => errs.push(&field, e),
+                    }
+                }
                 ("api_key" | "base_url", _) => errs.push(&field, "must be a string"),
+                (crate::auth::aws_chain::OPT_AUTH_TYPE, Value::String(s)) => {
+                    match crate::auth::aws_chain::check_auth_type(s) {
+                        Ok(()) => {
+                            options.insert(k.to_owned(), s.trim().to_owned());
+                        }
+                        Err(e) => errs.push(&field, e),
+                    }
+                }
                 (k, Value::String(s)) if is_option_key(k) => {
                     options.insert(k.to_owned(), s.clone());
                 }

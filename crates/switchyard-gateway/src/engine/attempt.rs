@@ -476,7 +476,7 @@ impl Engine {
             let native_error = wire
                 .native
                 .as_ref()
-                .map(|call| call.error(parts.status.as_u16(), &bytes));
+                .map(|call| call.error(parts.status.as_u16(), &parts.headers, &bytes));
             let envelope = native_error
                 .or_else(|| ErrorEnvelope::from_upstream(&bytes))
                 .unwrap_or_else(|| {

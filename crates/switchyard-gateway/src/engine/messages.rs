@@ -181,6 +181,8 @@ fn native(
             response_id: String::new(),
             created: unix_now(),
             options: leaf.options.clone(),
+            // The answer is relayed as Claude wrote it.
+            strict: false,
         }),
         usage_injected: false,
     })
@@ -222,7 +224,11 @@ pub(super) fn through_chat(
     };
     let mut wire = build_as(leaf, req, &input, stream_usage)?;
     match &mut wire.native {
-        Some(call) => call.shape = shape,
+        Some(call) => {
+            call.shape = shape;
+            // The dialect's encoder has a place for the reasoning the chat answer carries.
+            call.strict = false;
+        }
         None => {
             wire.native = Some(NativeCall {
                 adapter: &OPENAI_SHAPE,
@@ -234,6 +240,7 @@ pub(super) fn through_chat(
                 response_id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
                 created: unix_now(),
                 options: Default::default(),
+                strict: false,
             })
         }
     }

@@ -4,6 +4,7 @@
 mod attempt;
 mod messages;
 pub mod native;
+pub mod rerank;
 pub mod responses;
 pub mod stream;
 pub mod wire;

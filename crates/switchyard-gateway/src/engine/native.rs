@@ -32,8 +32,12 @@ use crate::upstream::UpstreamBody;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NativeOp {
     Chat,
+    /// `/v1/completions` (never streamed: refused before the call is made).
+    Completions,
     Embeddings,
     Images,
+    /// Rerank, in Cohere's shape (`switchyard_providers::rerank`).
+    Rerank,
 }
 
 /// The shape a call's answer is given to the client in.
@@ -69,6 +73,15 @@ pub enum Relay {
     BedrockClaude,
 }
 
+/// Portkey's `strict_open_ai_compliance` for one request to one target: true unless the
+/// target's config or the client's `x-portkey-strict-open-ai-compliance` header says `false`.
+pub fn strict_compliance(target: Option<bool>, client_headers: &http::HeaderMap) -> bool {
+    target != Some(false)
+        && !client_headers
+            .get("x-portkey-strict-open-ai-compliance")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"false"))
+}
+
 /// Everything needed to translate one native call's response.
 pub struct NativeCall {
     pub adapter: &'static dyn NativeAdapter,
@@ -80,6 +93,8 @@ pub struct NativeCall {
     pub response_id: String,
     pub created: u64,
     pub options: ProviderOptions,
+    /// [`WireContext::strict`].
+    pub strict: bool,
 }
 
 impl NativeCall {
@@ -91,6 +106,7 @@ impl NativeCall {
             response_id: &self.response_id,
             created: self.created,
             options: &self.options,
+            strict: self.strict,
         }
     }
 
@@ -138,12 +154,28 @@ impl NativeCall {
                     _ => (serde_json::to_vec(&resp), usage),
                 }
             }
+            (NativeOp::Completions, _) => {
+                let resp = self
+                    .adapter
+                    .completions_response(body, &cx)
+                    .map_err(translate_error)?;
+                let usage = resp.usage.as_ref().map(TokenUsage::from);
+                (serde_json::to_vec(&resp), usage)
+            }
             (NativeOp::Images, _) => {
                 let resp = self
                     .adapter
                     .images_response(body, &cx)
                     .map_err(translate_error)?;
                 (serde_json::to_vec(&resp), None)
+            }
+            (NativeOp::Rerank, _) => {
+                let resp = self
+                    .adapter
+                    .rerank_response(body, &cx)
+                    .map_err(translate_error)?;
+                let usage = resp.token_usage();
+                (serde_json::to_vec(&resp), usage)
             }
             (NativeOp::Embeddings, _) => {
                 let resp = self
@@ -160,9 +192,15 @@ impl NativeCall {
             .map_err(|e| GatewayError::Internal(format!("serialising the response: {e}")))
     }
 
-    /// The OpenAI error for a non-2xx provider response.
-    pub fn error(&self, status: u16, body: &[u8]) -> ErrorEnvelope {
-        self.adapter.error_response(status, body)
+    /// The OpenAI error for a non-2xx provider response, typed by the response header the
+    /// adapter names (Bedrock's `x-amzn-ErrorType`) when it names one.
+    pub fn error(&self, status: u16, headers: &http::HeaderMap, body: &[u8]) -> ErrorEnvelope {
+        let error_type = self
+            .adapter
+            .error_type_header()
+            .and_then(|name| headers.get(name))
+            .and_then(|v| v.to_str().ok());
+        self.adapter.error_response_typed(status, error_type, body)
     }
 }
 

@@ -15,13 +15,14 @@ use switchyard_providers::{Endpoint, Native, ProviderKind};
 use switchyard_types::json::patch_object;
 
 use super::native::{
-    parse_chat, parse_embeddings, parse_typed, translate_error, unix_now, NativeCall, NativeOp,
-    Shape,
+    parse_chat, parse_embeddings, parse_typed, strict_compliance, translate_error, unix_now,
+    NativeCall, NativeOp, Shape,
 };
 use crate::context::{Operation, RequestContext};
 use crate::error::GatewayError;
 use crate::routing::tree::Leaf;
 use crate::upstream::headers::proxy_request_headers;
+use switchyard_types::completions::CompletionsRequest;
 use switchyard_types::images::ImagesRequest;
 
 /// The request to send, prepared once per leaf and replayed on each retry.
@@ -86,11 +87,19 @@ pub(super) fn build_as(
     if let Operation::Endpoint(e) = input.op {
         // Image generation goes to any OpenAI-compatible host as it is (the host answers or
         // refuses); a native provider's adapter says whether it has an image API.
-        let passed_on = matches!(e, Endpoint::ImageGenerations | Endpoint::Responses);
+        // A proxy-only provider (no endpoint in its catalogue row) takes only pass-through
+        // paths.
+        let passed_on =
+            !spec.proxy_only() && matches!(e, Endpoint::ImageGenerations | Endpoint::Responses);
         if !spec.supports(*e) && !passed_on {
+            let hint = if spec.proxy_only() {
+                "; it is served through the pass-through proxy only (send its own API paths under /v1/)"
+            } else {
+                ""
+            };
             return Err(GatewayError::bad_request(
                 format!(
-                    "provider `{}` does not support {}",
+                    "provider `{}` does not support {}{hint}",
                     leaf.provider.slug,
                     endpoint_label(*e)
                 ),
@@ -109,6 +118,14 @@ pub(super) fn build_as(
             Operation::Endpoint(Endpoint::ChatCompletions | Endpoint::Completions)
         );
     let body = patched_body(leaf, req, input, inject_usage)?;
+    // Rerank on an OpenAI-compatible host: the body in the host's shape, the answer read back.
+    let (body, rerank) = match (spec.kind, input.op) {
+        (ProviderKind::OpenAiCompatible, Operation::Endpoint(Endpoint::Rerank)) => {
+            let (body, call) = super::rerank::host(leaf, &body)?;
+            (body, Some(call))
+        }
+        _ => (body, None),
+    };
     let mut headers = HeaderMap::with_capacity(8);
     match input.op {
         Operation::Endpoint(_) => {
@@ -131,7 +148,8 @@ pub(super) fn build_as(
 
     let (method, url, body, native) = match (spec.kind, input.op) {
         (ProviderKind::Native(kind), Operation::Endpoint(endpoint)) => {
-            let (call, wire) = native_request(kind, *endpoint, leaf, &body)?;
+            let strict = strict_compliance(leaf.strict_open_ai_compliance, &req.client_headers);
+            let (call, wire) = native_request(kind, *endpoint, leaf, &body, strict)?;
             let base = match leaf.custom_host.as_deref() {
                 Some(h) => h.trim_end_matches('/').to_owned(),
                 None if leaf.provider.base_url().is_empty() => call
@@ -180,16 +198,59 @@ pub(super) fn build_as(
                     memo.get_or_init(|| uri).clone()
                 }
             };
+            // Voyage and Jina name some embedding members their own way.
+            let body = match e {
+                Endpoint::Embeddings => {
+                    match switchyard_providers::embedding_hosts::rewrite(spec.slug, &body)
+                        .map_err(translate_error)?
+                    {
+                        Some(rewritten) => Bytes::from(rewritten),
+                        None => body,
+                    }
+                }
+                _ => body,
+            };
             (Method::POST, Url::Known(uri), body, None)
         }
         (_, op) => {
-            let base = match leaf.custom_host.as_deref() {
-                Some(h) => h.to_owned(),
-                None => base_of(leaf)?,
+            // A proxy-only native provider (SageMaker) takes its address and extra headers
+            // from its options.
+            let proxy_adapter = match spec.kind {
+                ProviderKind::Native(kind) if spec.proxy_only() => Some(
+                    switchyard_providers::adapter(kind, "")
+                        .map_err(translate_error)?
+                        .0,
+                ),
+                _ => None,
             };
+            let base = match (leaf.custom_host.as_deref(), proxy_adapter) {
+                (Some(h), _) => h.to_owned(),
+                (None, Some(a)) if leaf.provider.base_url().is_empty() => {
+                    a.base_url(&leaf.options).map_err(translate_error)?
+                }
+                (None, _) => base_of(leaf)?,
+            };
+            for (k, v) in proxy_adapter
+                .map(|a| a.proxy_headers(&leaf.options))
+                .unwrap_or_default()
+            {
+                let value = HeaderValue::from_str(&v).map_err(|_| {
+                    GatewayError::bad_request(
+                        format!("{k} holds characters not allowed in an HTTP header"),
+                        None,
+                    )
+                })?;
+                if let Ok(name) = HeaderName::from_bytes(k.as_bytes()) {
+                    headers.insert(name, value);
+                }
+            }
+            let proxied;
             let path = match op {
                 Operation::Endpoint(e) => e.path(),
-                Operation::Proxy { path, .. } => without_repeated_version(&base, spec.prefix, path),
+                Operation::Proxy { path, .. } => {
+                    proxied = spec.proxy_path(path);
+                    without_repeated_version(&base, spec.prefix, &proxied)
+                }
             };
             (method_of(op), Url::Built(spec.url(&base, path)), body, None)
         }
@@ -200,6 +261,7 @@ pub(super) fn build_as(
             HeaderValue::from_static("text/event-stream"),
         );
     }
+    let native = native.or(rerank);
     openai_account_headers(leaf, &mut headers)?;
     let uri = match url {
         Url::Known(uri) => uri,
@@ -349,6 +411,7 @@ fn native_request(
     endpoint: Endpoint,
     leaf: &Leaf,
     body: &[u8],
+    strict: bool,
 ) -> Result<(NativeCall, WireRequest), GatewayError> {
     let call = |adapter, op, model: String, stream, include_usage| NativeCall {
         adapter,
@@ -360,6 +423,7 @@ fn native_request(
         response_id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
         created: unix_now(),
         options: leaf.options.clone(),
+        strict,
     };
     match endpoint {
         Endpoint::ChatCompletions => {
@@ -405,17 +469,44 @@ fn native_request(
                 .map_err(translate_error)?;
             Ok((c, wire))
         }
-        Endpoint::Completions
-        | Endpoint::Messages
-        | Endpoint::Responses
-        | Endpoint::CountTokens => Err(GatewayError::bad_request(
-            format!(
-                "provider `{}` does not support {}",
-                leaf.provider.slug,
-                endpoint_label(endpoint)
-            ),
-            Some("model"),
-        )),
+        Endpoint::Rerank => super::rerank::native(kind, leaf, body),
+        Endpoint::Completions => {
+            let cmpl: CompletionsRequest = parse_typed(body)?;
+            // No native completions stream is translated: refused before any I/O.
+            if cmpl.is_stream() {
+                return Err(GatewayError::bad_request(
+                    format!(
+                        "provider `{}` does not support streaming completions",
+                        leaf.provider.slug
+                    ),
+                    Some("stream"),
+                ));
+            }
+            let (adapter, model) =
+                switchyard_providers::adapter(kind, &cmpl.model).map_err(translate_error)?;
+            let mut c = call(
+                adapter,
+                NativeOp::Completions,
+                model.to_owned(),
+                false,
+                false,
+            );
+            c.response_id = format!("cmpl-{}", uuid::Uuid::new_v4().simple());
+            let wire = adapter
+                .completions_request(&cmpl, &c.cx())
+                .map_err(translate_error)?;
+            Ok((c, wire))
+        }
+        Endpoint::Messages | Endpoint::Responses | Endpoint::CountTokens => {
+            Err(GatewayError::bad_request(
+                format!(
+                    "provider `{}` does not support {}",
+                    leaf.provider.slug,
+                    endpoint_label(endpoint)
+                ),
+                Some("model"),
+            ))
+        }
     }
 }
 
@@ -543,6 +634,7 @@ fn endpoint_label(e: Endpoint) -> &'static str {
         Endpoint::ImageGenerations => "image generation",
         Endpoint::Responses => "responses",
         Endpoint::CountTokens => "token counting",
+        Endpoint::Rerank => "rerank",
     }
 }
 

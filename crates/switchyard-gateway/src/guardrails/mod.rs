@@ -113,7 +113,10 @@ fn request_type(req: &RequestContext) -> RequestType {
         Operation::Endpoint(Endpoint::Embeddings) => RequestType::Embed,
         Operation::Endpoint(Endpoint::Messages) => RequestType::Messages,
         Operation::Endpoint(
-            Endpoint::ImageGenerations | Endpoint::Responses | Endpoint::CountTokens,
+            Endpoint::ImageGenerations
+            | Endpoint::Responses
+            | Endpoint::CountTokens
+            | Endpoint::Rerank,
         ) => RequestType::Other,
         Operation::Proxy { .. } => RequestType::Other,
     }

@@ -56,11 +56,7 @@ struct After {
 
 /// Whether hook results may go out as SSE frames (Portkey: strict compliance is the default).
 fn frames(req: &RequestContext, hooks: &LeafHooks) -> bool {
-    hooks.result_frames
-        || req
-            .client_headers
-            .get("x-portkey-strict-open-ai-compliance")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"false"))
+    hooks.result_frames || !crate::engine::native::strict_compliance(None, &req.client_headers)
 }
 
 /// Called by the on-response phase when a guarded target's stream committed.

@@ -42,6 +42,11 @@ pub async fn image_generations(State(app): State<Arc<App>>, req: Request) -> Res
     handle(app, Some(Endpoint::ImageGenerations), req).await
 }
 
+/// `POST /v1/rerank`: Cohere's v2 rerank, on the providers with a rerank API.
+pub async fn rerank(State(app): State<Arc<App>>, req: Request) -> Response {
+    handle(app, Some(Endpoint::Rerank), req).await
+}
+
 /// `POST /v1/responses`: OpenAI's Responses API, on any target.
 pub async fn responses(State(app): State<Arc<App>>, req: Request) -> Response {
     handle(app, Some(Endpoint::Responses), req).await
@@ -225,6 +230,9 @@ async fn prepare_and_run(
             ));
         }
         let head = inspect(&body)?;
+        if endpoint == Some(Endpoint::Rerank) {
+            crate::engine::rerank::validate(&body)?;
+        }
         RequestHead {
             model: head.model.map(|m| Cow::Owned(m.into_owned())),
             ..head

@@ -27,7 +27,17 @@ pub const DEFAULT_INPUT_GUARDRAILS: &str = "x-portkey-default-input-guardrails";
 pub const DEFAULT_OUTPUT_GUARDRAILS: &str = "x-portkey-default-output-guardrails";
 
 /// Prefixes of headers that carry provider options (`x-portkey-aws-region` → `aws_region`).
-const OPTION_HEADER_PREFIXES: &[&str] = &["aws-", "vertex-", "azure-", "anthropic-", "openai-"];
+const OPTION_HEADER_PREFIXES: &[&str] = &[
+    "aws-",
+    "vertex-",
+    "azure-",
+    "anthropic-",
+    "openai-",
+    "workers-ai-",
+    "predibase-",
+    "amzn-sagemaker-",
+    "oracle-",
+];
 
 /// The routing-relevant headers of one request, borrowed from its header map. Only what every
 /// request needs is read up front; the config's JSON and the provider options are read on
@@ -79,7 +89,13 @@ impl<'h> PortkeyHeaders<'h> {
             provider: text(headers, PROVIDER)?,
             virtual_key: text(headers, VIRTUAL_KEY)?,
             bearer: None,
-            custom_host: text(headers, CUSTOM_HOST)?,
+            custom_host: match text(headers, CUSTOM_HOST)? {
+                // Portkey's Azure AI Foundry endpoint is the `azure-ai` target's host.
+                None if text(headers, PROVIDER)? == Some("azure-ai") => {
+                    text(headers, "x-portkey-azure-foundry-url")?
+                }
+                host => host,
+            },
             request_timeout: None,
             metadata: Map::new(),
             forward_headers: None,
@@ -250,6 +266,17 @@ mod tests {
         assert_eq!(p.metadata["tier"], "pro");
         assert_eq!(p.options()["aws_region"], "us-east-1");
         assert_eq!(p.forward_headers.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn workers_ai_and_predibase_option_headers_become_options() {
+        let h = headers(&[
+            ("x-portkey-workers-ai-account-id", "023e105f4ecef8ad"),
+            ("x-portkey-predibase-tenant-id", "tenant-1"),
+        ]);
+        let o = PortkeyHeaders::parse(&h).unwrap().options();
+        assert_eq!(o["workers_ai_account_id"], "023e105f4ecef8ad");
+        assert_eq!(o["predibase_tenant_id"], "tenant-1");
     }
 
     #[test]

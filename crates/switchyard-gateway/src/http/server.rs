@@ -104,6 +104,10 @@ pub fn router(app: Arc<App>) -> Router {
             post(handlers::image_generations).fallback(handlers::method_not_allowed),
         )
         .route(
+            "/v1/rerank",
+            post(handlers::rerank).fallback(handlers::method_not_allowed),
+        )
+        .route(
             "/v1/responses",
             post(handlers::responses).fallback(handlers::method_not_allowed),
         )

@@ -116,6 +116,9 @@ pub struct Leaf {
     pub cache: Option<crate::cache::policy::CachePolicy>,
     /// The target's input and output hooks (`None`: no guardrails).
     pub hooks: Option<Arc<crate::guardrails::spec::LeafHooks>>,
+    /// `strict_open_ai_compliance` of the target (inherited): `Some(false)` lets answers carry
+    /// Portkey's provider-native extras (`content_blocks`, reasoning).
+    pub strict_open_ai_compliance: Option<bool>,
     /// The virtual key whose credential the target uses (its limits and budget apply to each
     /// attempt of the target).
     pub virtual_key: Option<Arc<crate::governance::virtual_keys::VirtualKey>>,
@@ -130,7 +133,7 @@ pub struct LeafMemo {
     /// The target's circuit-breaker identity (`health::HealthTracker::identity`).
     pub circuit: OnceLock<crate::health::TargetId>,
     /// The upstream URI of each endpoint, for OpenAI-compatible targets.
-    uris: [OnceLock<Uri>; 7],
+    uris: [OnceLock<Uri>; 8],
     /// The static credential header (`Authorization: Bearer …`, `x-api-key: …`), marked
     /// sensitive; `None` for credentials computed per request (SigV4, OAuth tokens).
     pub auth: OnceLock<Option<(HeaderName, HeaderValue)>>,
@@ -147,6 +150,7 @@ impl LeafMemo {
             Endpoint::ImageGenerations => 4,
             Endpoint::Responses => 5,
             Endpoint::CountTokens => 6,
+            Endpoint::Rerank => 7,
         }]
     }
 }

@@ -64,6 +64,39 @@ fn assert_single_user_turn(p: Provider, body: &Value, text: &str) {
             assert_eq!(body["messages"], json!([{"role": "user", "content": text}]));
             assert_eq!(body["max_tokens"], 50);
         }
+        Family::WorkersAi => {
+            assert_eq!(body["messages"], json!([{"role": "user", "content": text}]));
+            assert_eq!(body["max_tokens"], 50);
+            assert!(
+                body.get("model").is_none(),
+                "Workers AI names the model in the path: {body}"
+            );
+        }
+        Family::Nomic => unreachable!("nomic serves embeddings only"),
+        Family::Predibase => {
+            assert_eq!(body["messages"], json!([{"role": "user", "content": text}]));
+            assert_eq!(body["max_tokens"], 50);
+            assert_eq!(body["model"], "pb-adapter/2", "the adapter id: {body}");
+            assert!(body.get("user").is_none(), "{body}");
+        }
+        Family::Oracle => {
+            assert_eq!(
+                body["servingMode"],
+                json!({"servingType": "ON_DEMAND", "modelId": p.model()})
+            );
+            assert_eq!(
+                body["compartmentId"],
+                super::spec::ORACLE_COMPARTMENT,
+                "{body}"
+            );
+            let r = &body["chatRequest"];
+            assert_eq!(r["apiFormat"], "GENERIC");
+            assert_eq!(
+                r["messages"],
+                json!([{"role": "USER", "content": [{"type": "TEXT", "text": text}]}])
+            );
+            assert_eq!(r["maxTokens"], 50);
+        }
         Family::OpenAi => {
             assert_eq!(body["messages"], json!([{"role": "user", "content": text}]));
             assert_eq!(body["max_tokens"], 50);
@@ -132,7 +165,24 @@ pub async fn system_prompt_lands_where_the_provider_expects_it(p: Provider) {
             );
             return;
         }
-        Family::OpenAi => {
+        Family::WorkersAi => {
+            assert_eq!(
+                body["messages"],
+                json!([{"role": "system", "content": "You are terse."},
+                       {"role": "user", "content": QUESTION}])
+            );
+            return;
+        }
+        Family::Oracle => {
+            assert_eq!(
+                body["chatRequest"]["messages"],
+                json!([{"role": "SYSTEM", "content": [{"type": "TEXT", "text": "You are terse."}]},
+                       {"role": "USER", "content": [{"type": "TEXT", "text": QUESTION}]}])
+            );
+            return;
+        }
+        Family::Nomic => unreachable!("nomic serves embeddings only"),
+        Family::OpenAi | Family::Predibase => {
             assert_eq!(
                 body["messages"][0],
                 json!({"role": "system", "content": "You are terse."})
@@ -183,9 +233,21 @@ pub async fn streaming_yields_openai_chunks_usage_and_done(p: Provider) {
     p.assert_auth(&got);
     assert_single_user_turn(p, &body, QUESTION);
     match p.family() {
-        Family::Anthropic | Family::Cohere | Family::OpenAi => {
+        Family::Anthropic
+        | Family::Cohere
+        | Family::OpenAi
+        | Family::WorkersAi
+        | Family::Predibase => {
             assert_eq!(body["stream"], true, "{body}")
         }
+        Family::Oracle => {
+            assert_eq!(body["chatRequest"]["isStream"], true, "{body}");
+            assert_eq!(
+                body["chatRequest"]["streamOptions"],
+                json!({"isIncludeUsage": true})
+            );
+        }
+        Family::Nomic => unreachable!("nomic serves embeddings only"),
         Family::Gemini | Family::Converse => assert!(body.get("stream").is_none(), "{body}"),
     }
     let accept = match p.family() {
@@ -295,10 +357,54 @@ fn assert_tool_round_trip_translated(p: Provider, body: &Value, sent: &Value) {
                 json!({"role": "tool", "tool_call_id": "call_1", "content": "{\"temp_c\":21}"})
             );
         }
+        Family::WorkersAi => {
+            assert_eq!(
+                body["tools"],
+                json!([{"type": "function", "function": {"name": "get_weather",
+                "description": desc, "parameters": params}}])
+            );
+            assert!(body.get("tool_choice").is_none(), "{body}");
+            assert_eq!(
+                body["messages"][1],
+                json!({"role": "assistant", "content": "", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]})
+            );
+            assert_eq!(
+                body["messages"][2],
+                json!({"role": "tool", "tool_call_id": "call_1", "content": "{\"temp_c\":21}"})
+            );
+        }
+        Family::Oracle => {
+            let r = &body["chatRequest"];
+            assert_eq!(
+                r["tools"],
+                json!([{"type": "FUNCTION", "name": "get_weather", "description": desc,
+                        "parameters": params}])
+            );
+            assert_eq!(r["toolChoice"], json!({"type": "AUTO"}));
+            assert_eq!(
+                r["messages"][1],
+                json!({"role": "ASSISTANT", "toolCalls": [{"id": "call_1", "type": "FUNCTION",
+                       "name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}]})
+            );
+            assert_eq!(
+                r["messages"][2],
+                json!({"role": "TOOL", "toolCallId": "call_1",
+                       "content": [{"type": "TEXT", "text": "{\"temp_c\":21}"}]})
+            );
+        }
+        Family::Nomic => unreachable!("nomic serves embeddings only"),
+        Family::Predibase => {
+            let mut want = sent.clone();
+            want["model"] = json!("pb-adapter/2");
+            want["stream"] = json!(false);
+            assert_eq!(body, &want);
+        }
         Family::OpenAi => assert_eq!(body, sent),
     }
     let turns = match p.family() {
         Family::Gemini => &body["contents"],
+        Family::Oracle => &body["chatRequest"]["messages"],
         _ => &body["messages"],
     };
     assert_eq!(turns.as_array().map(Vec::len), Some(3), "{body}");
@@ -356,10 +462,15 @@ pub async fn image_data_url_becomes_the_provider_image_part(p: Provider) {
             {"image": {"format": "png", "source": {"bytes": PNG_B64}}}]}]),
         Family::Cohere => json!([{"role": "user", "content": [{"type": "text", "text": text},
             {"type": "image_url", "image_url": {"url": url, "detail": "low"}}]}]),
+        Family::WorkersAi | Family::Nomic => unreachable!("text-only provider"),
+        Family::Predibase => sent["messages"].clone(),
         Family::OpenAi => sent["messages"].clone(),
+        Family::Oracle => json!([{"role": "USER", "content": [{"type": "TEXT", "text": text},
+            {"type": "IMAGE", "imageUrl": {"url": url, "detail": "LOW"}}]}]),
     };
     let turns = match p.family() {
         Family::Gemini => &body["contents"],
+        Family::Oracle => &body["chatRequest"]["messages"],
         _ => &body["messages"],
     };
     assert_eq!(turns, &expected);
@@ -424,6 +535,22 @@ pub async fn json_schema_mode_returns_the_json_as_content(p: Provider) {
                 body["response_format"],
                 json!({"type": "json_object", "json_schema": schema})
             );
+        }
+        // Workers AI's `json_schema` is the bare schema.
+        Family::WorkersAi => assert_eq!(
+            body["response_format"],
+            json!({"type": "json_schema", "json_schema": schema})
+        ),
+        Family::Oracle => assert_eq!(
+            body["chatRequest"]["responseFormat"],
+            json!({"type": "JSON_SCHEMA", "jsonSchema": {"name": "capital_answer", "schema": schema}})
+        ),
+        Family::Nomic => unreachable!("nomic serves embeddings only"),
+        Family::Predibase => {
+            let mut want = sent.clone();
+            want["model"] = json!("pb-adapter/2");
+            want["stream"] = json!(false);
+            assert_eq!(body, want);
         }
         Family::OpenAi => assert_eq!(body, sent),
     }

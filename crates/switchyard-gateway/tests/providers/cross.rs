@@ -277,3 +277,32 @@ async fn bedrock_api_key_is_a_bearer_token_instead_of_sigv4() {
     );
     assert!(got.header("x-amz-date").is_none(), "not signed");
 }
+
+#[tokio::test]
+async fn oracle_without_a_signing_option_is_a_400_naming_it_before_io() {
+    let mock = MockServer::start("oracle").await;
+    let gw = Gateway::start("").await;
+    for missing in [
+        "x-portkey-oracle-private-key",
+        "x-portkey-oracle-fingerprint",
+    ] {
+        let h = Provider::Oracle.headers(&mock);
+        let h: Vec<(&str, &str)> = h
+            .iter()
+            .filter(|(k, _)| *k != missing)
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        let resp = gw
+            .chat(crate::common::hi(Provider::Oracle.model()), &h)
+            .await;
+        assert_eq!(resp.status(), 400, "{missing}");
+        let v: serde_json::Value = resp.json().await.unwrap();
+        let option = missing.trim_start_matches("x-portkey-").replace('-', "_");
+        assert_eq!(v["error"]["param"], option.as_str(), "{v}");
+        assert!(
+            !v.to_string().contains("PRIVATE KEY"),
+            "the key is never echoed: {v}"
+        );
+    }
+    assert_eq!(mock.hits(), 0);
+}

@@ -33,6 +33,17 @@ pub const COHERE_KEY: &str = "co-test-key";
 pub const AZURE_KEY: &str = "azure-test-key";
 pub const AZURE_DEPLOYMENT: &str = "gpt4o-prod";
 pub const AZURE_API_VERSION: &str = "2024-06-01";
+pub const WORKERS_AI_TOKEN: &str = "cf-test-api-token";
+pub const WORKERS_AI_ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+pub const NOMIC_KEY: &str = "nk-test-key";
+pub const PREDIBASE_KEY: &str = "pb-test-key";
+pub const PREDIBASE_TENANT: &str = "tenant-7f3a";
+pub const ORACLE_TENANCY: &str = "ocid1.tenancy.oc1..aaaaaaaatenancy";
+pub const ORACLE_USER: &str = "ocid1.user.oc1..aaaaaaaauser";
+pub const ORACLE_FINGERPRINT: &str = "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34";
+pub const ORACLE_COMPARTMENT: &str = "ocid1.compartment.oc1..aaaaaaaacompartment";
+/// A throwaway RSA key (`src/auth/testdata/README.md`) standing for an OCI API signing key.
+pub const ORACLE_KEY: &str = include_str!("../../src/auth/testdata/test_sa_key.pem");
 
 /// Every provider the battery runs against. Vertex AI appears twice: Gemini models use the
 /// Gemini format, Claude models Anthropic's `rawPredict` format.
@@ -45,6 +56,12 @@ pub enum Provider {
     Bedrock,
     Cohere,
     Azure,
+    WorkersAi,
+    /// Embeddings only: only the embeddings case runs.
+    Nomic,
+    Predibase,
+    /// OCI Generative AI, GENERIC format, requests signed with OCI's HTTP signature.
+    Oracle,
 }
 
 /// The wire format a provider's bodies use.
@@ -55,6 +72,12 @@ pub enum Family {
     Converse,
     Cohere,
     OpenAi,
+    WorkersAi,
+    Nomic,
+    /// OpenAI-shaped bodies at Predibase's address, `model` rewritten.
+    Predibase,
+    /// OCI `ChatDetails` with a GENERIC `chatRequest`.
+    Oracle,
 }
 
 /// Token counts the client should see.
@@ -158,6 +181,10 @@ impl Provider {
             Provider::Bedrock => "bedrock",
             Provider::Cohere => "cohere",
             Provider::Azure => "azure-openai",
+            Provider::WorkersAi => "workers-ai",
+            Provider::Nomic => "nomic",
+            Provider::Predibase => "predibase",
+            Provider::Oracle => "oracle",
         }
     }
 
@@ -168,6 +195,10 @@ impl Provider {
             Provider::Bedrock => Family::Converse,
             Provider::Cohere => Family::Cohere,
             Provider::Azure => Family::OpenAi,
+            Provider::WorkersAi => Family::WorkersAi,
+            Provider::Nomic => Family::Nomic,
+            Provider::Predibase => Family::Predibase,
+            Provider::Oracle => Family::Oracle,
         }
     }
 
@@ -180,6 +211,10 @@ impl Provider {
             Provider::Bedrock => "anthropic.claude-3-haiku-20240307-v1:0",
             Provider::Cohere => "command-r-plus-08-2024",
             Provider::Azure => "gpt-4o",
+            Provider::WorkersAi => "@cf/meta/llama-3.1-8b-instruct",
+            Provider::Nomic => "nomic-embed-text-v1.5",
+            Provider::Predibase => "llama-3-1-8b-instruct:pb-adapter/2",
+            Provider::Oracle => "meta.llama-3.3-70b-instruct",
         }
     }
 
@@ -219,6 +254,36 @@ impl Provider {
                 h.push(("x-portkey-azure-deployment-id", AZURE_DEPLOYMENT.to_owned()));
                 h.push(("x-portkey-azure-api-version", AZURE_API_VERSION.to_owned()));
             }
+            Provider::WorkersAi => {
+                h.push(bearer(WORKERS_AI_TOKEN));
+                h.push((
+                    "x-portkey-workers-ai-account-id",
+                    WORKERS_AI_ACCOUNT.to_owned(),
+                ));
+            }
+            Provider::Nomic => h.push(bearer(NOMIC_KEY)),
+            Provider::Predibase => {
+                h.push(bearer(PREDIBASE_KEY));
+                h.push(("x-portkey-predibase-tenant-id", PREDIBASE_TENANT.to_owned()));
+            }
+            // The PEM key fits in one header line with its line breaks written as `\n`.
+            Provider::Oracle => {
+                h.push(("x-portkey-oracle-region", "us-chicago-1".to_owned()));
+                h.push((
+                    "x-portkey-oracle-compartment-id",
+                    ORACLE_COMPARTMENT.to_owned(),
+                ));
+                h.push(("x-portkey-oracle-tenancy", ORACLE_TENANCY.to_owned()));
+                h.push(("x-portkey-oracle-user", ORACLE_USER.to_owned()));
+                h.push((
+                    "x-portkey-oracle-fingerprint",
+                    ORACLE_FINGERPRINT.to_owned(),
+                ));
+                h.push((
+                    "x-portkey-oracle-private-key",
+                    ORACLE_KEY.trim().replace('\n', "\\n"),
+                ));
+            }
         }
         h
     }
@@ -247,6 +312,25 @@ impl Provider {
             Provider::Azure => json!({
                 "provider": "azure-openai", "api_key": AZURE_KEY, "custom_host": host,
                 "azure_deployment_id": AZURE_DEPLOYMENT, "azure_api_version": AZURE_API_VERSION
+            }),
+            // Portkey's camelCase spelling of the option.
+            Provider::WorkersAi => json!({
+                "provider": "workers-ai", "api_key": WORKERS_AI_TOKEN, "custom_host": host,
+                "workersAiAccountId": WORKERS_AI_ACCOUNT
+            }),
+            Provider::Nomic => {
+                json!({"provider": "nomic", "api_key": NOMIC_KEY, "custom_host": host})
+            }
+            Provider::Predibase => json!({
+                "provider": "predibase", "api_key": PREDIBASE_KEY, "custom_host": host,
+                "predibaseTenantId": PREDIBASE_TENANT
+            }),
+            // Portkey's camelCase spellings.
+            Provider::Oracle => json!({
+                "provider": "oracle", "custom_host": host, "oracleRegion": "us-chicago-1",
+                "oracleCompartmentId": ORACLE_COMPARTMENT, "oracleTenancy": ORACLE_TENANCY,
+                "oracleUser": ORACLE_USER, "oracleFingerprint": ORACLE_FINGERPRINT,
+                "oraclePrivateKey": ORACLE_KEY
             }),
         }
     }
@@ -280,6 +364,14 @@ impl Provider {
             Provider::Azure => format!(
                 "/openai/deployments/{AZURE_DEPLOYMENT}/chat/completions?api-version={AZURE_API_VERSION}"
             ),
+            // The base URL (what a custom host replaces) ends in `/ai/run`; the model is the path.
+            Provider::WorkersAi => format!("/{}", self.model()),
+            Provider::Nomic => unreachable!("nomic serves embeddings only"),
+            // The base model in the path; the adapter id goes in the body.
+            Provider::Predibase => format!(
+                "/{PREDIBASE_TENANT}/deployments/v2/llms/llama-3-1-8b-instruct/v1/chat/completions"
+            ),
+            Provider::Oracle => "/20231130/actions/chat".to_owned(),
         }
     }
 
@@ -334,6 +426,20 @@ impl Provider {
                 assert_eq!(got.header("api-key"), Some(AZURE_KEY));
                 assert_eq!(auth, None, "the key travels only as api-key");
             }
+            Provider::WorkersAi => {
+                assert_eq!(auth, Some(format!("Bearer {WORKERS_AI_TOKEN}").as_str()));
+            }
+            Provider::Nomic => {
+                assert_eq!(auth, Some(format!("Bearer {NOMIC_KEY}").as_str()));
+            }
+            Provider::Predibase => {
+                assert_eq!(auth, Some(format!("Bearer {PREDIBASE_KEY}").as_str()));
+            }
+            Provider::Oracle => super::support::assert_oci_signature(
+                got,
+                &format!("{ORACLE_TENANCY}/{ORACLE_USER}/{ORACLE_FINGERPRINT}"),
+                ORACLE_KEY,
+            ),
         }
         for (name, _) in &got.headers {
             assert!(
@@ -369,6 +475,22 @@ impl Provider {
                     .into(),
                 Usage(2034, 18, 2052),
             ),
+            Family::WorkersAi => (
+                json_reply(200, fixture!("workers-ai/chat_response.json")),
+                "The capital of France is Paris.".into(),
+                Usage(45, 8, 53),
+            ),
+            Family::Nomic => unreachable!("nomic serves embeddings only"),
+            Family::Predibase => (
+                json_reply(200, fixture!("predibase/chat_response.json")),
+                "The capital of France is Paris.".into(),
+                Usage(19, 8, 27),
+            ),
+            Family::Oracle => (
+                json_reply(200, fixture!("oracle/chat_response.json")),
+                "The capital of France is Paris.".into(),
+                Usage(42, 8, 50),
+            ),
             Family::OpenAi => (
                 Reply::Default,
                 format!("Hello from {mock_name}"),
@@ -400,6 +522,22 @@ impl Provider {
                 sse(fixture!("cohere/stream_text.sse")),
                 "Hello there!".into(),
                 Usage(3, 3, 6),
+            ),
+            Family::WorkersAi => (
+                sse(fixture!("workers-ai/stream_text.sse")),
+                "The capital of France is Paris.".into(),
+                Usage(18, 7, 25),
+            ),
+            Family::Nomic => unreachable!("nomic serves embeddings only"),
+            Family::Predibase => (
+                sse(fixture!("predibase/stream_text.sse")),
+                "The capital of France is Paris.".into(),
+                Usage(19, 8, 27),
+            ),
+            Family::Oracle => (
+                sse(fixture!("oracle/stream_text.sse")),
+                "The capital of France is Paris.".into(),
+                Usage(18, 7, 25),
             ),
             Family::OpenAi => (
                 Reply::Default,
@@ -477,7 +615,37 @@ impl Provider {
                     ),
                 ],
             ),
-            Family::OpenAi => (
+            // Both documented shapes: `{name, arguments}` (no id) and OpenAI's.
+            Family::WorkersAi => (
+                json_reply(200, fixture!("workers-ai/chat_tool_calls.json")),
+                None,
+                vec![
+                    (None, "get_weather", json!({"city": "Paris"})),
+                    (
+                        Some("chatcmpl-tool-8b1f2c"),
+                        "get_weather",
+                        json!({"city": "Tokyo"}),
+                    ),
+                ],
+            ),
+            Family::Oracle => (
+                json_reply(200, fixture!("oracle/chat_tool_calls.json")),
+                None,
+                vec![
+                    (
+                        Some("chatcmpl-tool-5d2e1f0a"),
+                        "get_weather",
+                        json!({"city": "Paris"}),
+                    ),
+                    (
+                        Some("chatcmpl-tool-9c4b7a13"),
+                        "get_weather",
+                        json!({"city": "Tokyo"}),
+                    ),
+                ],
+            ),
+            Family::Nomic => unreachable!("nomic serves embeddings only"),
+            Family::OpenAi | Family::Predibase => (
                 openai_completion(
                     self.model(),
                     json!({"role": "assistant", "content": null, "tool_calls": [
@@ -550,7 +718,40 @@ impl Provider {
                     ),
                 ],
             ),
-            Family::OpenAi => {
+            Family::WorkersAi => (
+                sse(concat!(
+                    "data: {\"response\":\"Let me check.\"}\n\n",
+                    "data: {\"response\":\"\",\"tool_calls\":[{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}]}\n\n",
+                    "data: {\"response\":\"\",\"tool_calls\":[{\"id\":\"call_wai_2\",\"type\":\"function\",",
+                    "\"function\":{\"name\":\"get_time\",\"arguments\":\"{\\\"tz\\\":\\\"Europe/Paris\\\"}\"}}]}\n\n",
+                    "data: {\"response\":\"\",\"usage\":{\"prompt_tokens\":80,\"completion_tokens\":20,\"total_tokens\":100}}\n\n",
+                    "data: [DONE]\n\n"
+                )),
+                Some("Let me check."),
+                vec![
+                    (None, "get_weather", json!({"city": "Paris"})),
+                    (Some("call_wai_2"), "get_time", json!({"tz": "Europe/Paris"})),
+                ],
+            ),
+            // Arguments in pieces: an event without an id continues the last call.
+            Family::Oracle => (
+                sse(fixture!("oracle/stream_tool_calls.sse")),
+                Some("Let me check."),
+                vec![
+                    (
+                        Some("chatcmpl-tool-a1"),
+                        "get_weather",
+                        json!({"city": "Paris"}),
+                    ),
+                    (
+                        Some("chatcmpl-tool-b2"),
+                        "get_time",
+                        json!({"tz": "Europe/Paris"}),
+                    ),
+                ],
+            ),
+            Family::Nomic => unreachable!("nomic serves embeddings only"),
+            Family::OpenAi | Family::Predibase => {
                 let chunk = |delta: Value, finish: Value| {
                     json!({"id": "chatcmpl-az", "object": "chat.completion.chunk", "created": 1,
                            "model": self.model(),
@@ -617,7 +818,28 @@ impl Provider {
                 });
                 (json_reply(200, &body.to_string()), paris)
             }
-            Family::OpenAi => (
+            // In JSON mode Workers AI answers with the object itself as `response`.
+            Family::WorkersAi => {
+                let body = json!({
+                    "result": {"response": paris.clone(),
+                               "usage": {"prompt_tokens": 20, "completion_tokens": 6, "total_tokens": 26}},
+                    "success": true, "errors": [], "messages": []
+                });
+                (json_reply(200, &body.to_string()), paris)
+            }
+            Family::Oracle => {
+                let body = json!({
+                    "modelId": self.model(), "modelVersion": "1.0.0",
+                    "chatResponse": {"apiFormat": "GENERIC", "timeCreated": "2025-05-14T09:30:00.000Z",
+                        "choices": [{"index": 0, "message": {"role": "ASSISTANT",
+                            "content": [{"type": "TEXT", "text": paris.to_string()}]},
+                            "finishReason": "stop"}],
+                        "usage": {"promptTokens": 20, "completionTokens": 6, "totalTokens": 26}}
+                });
+                (json_reply(200, &body.to_string()), paris)
+            }
+            Family::Nomic => unreachable!("nomic serves embeddings only"),
+            Family::OpenAi | Family::Predibase => (
                 openai_completion(
                     self.model(),
                     json!({"role": "assistant", "content": paris.to_string()}),

@@ -70,6 +70,34 @@ impl Provider {
                 kind: Some("authentication_error"),
                 code: None,
             },
+            Provider::WorkersAi => ErrorCase {
+                status: 401,
+                reply: json_reply(401, fixture!("workers-ai/error_auth.json")),
+                message: "Error 10000: Authentication error",
+                kind: Some("authentication_error"),
+                code: None,
+            },
+            Provider::Nomic => ErrorCase {
+                status: 401,
+                reply: json_reply(401, fixture!("nomic/error_auth.json")),
+                message: "Could not validate credentials",
+                kind: Some("authentication_error"),
+                code: None,
+            },
+            Provider::Oracle => ErrorCase {
+                status: 401,
+                reply: json_reply(401, fixture!("oracle/error_auth.json")),
+                message: "The required information to complete authentication was not provided",
+                kind: Some("authentication_error"),
+                code: Some("NotAuthenticated"),
+            },
+            Provider::Predibase => ErrorCase {
+                status: 401,
+                reply: json_reply(401, fixture!("predibase/error_auth.json")),
+                message: "Invalid or missing API token",
+                kind: Some("authentication_error"),
+                code: Some("401"),
+            },
             Provider::Azure => ErrorCase {
                 status: 401,
                 reply: json_reply(
@@ -123,6 +151,37 @@ impl Provider {
                 kind: Some("rate_limit_error"),
                 code: None,
             },
+            Provider::WorkersAi => ErrorCase {
+                status: 429,
+                reply: json_reply(429, fixture!("workers-ai/error_rate_limit.json")),
+                message: "Error 3040: Capacity temporarily exceeded",
+                kind: Some("rate_limit_error"),
+                code: None,
+            },
+            Provider::Nomic => ErrorCase {
+                status: 429,
+                reply: json_reply(429, r#"{"detail":"Rate limit exceeded"}"#),
+                message: "Rate limit exceeded",
+                kind: Some("rate_limit_error"),
+                code: None,
+            },
+            Provider::Oracle => ErrorCase {
+                status: 429,
+                reply: json_reply(429, fixture!("oracle/error_rate_limit.json")),
+                message: "User-rate limit exceeded.",
+                kind: Some("rate_limit_error"),
+                code: Some("TooManyRequests"),
+            },
+            Provider::Predibase => ErrorCase {
+                status: 429,
+                reply: json_reply(
+                    429,
+                    r#"{"error":"Rate limit exceeded, please retry later"}"#,
+                ),
+                message: "Rate limit exceeded",
+                kind: Some("rate_limit_error"),
+                code: None,
+            },
             Provider::Azure => ErrorCase {
                 status: 429,
                 reply: json_reply(
@@ -156,6 +215,10 @@ impl Provider {
                 "data: {\"type\":\"message-end\",\"delta\":{\"error\":\"internal server error, please try again later\",",
                 "\"finish_reason\":\"ERROR\"}}\n\n"
             )),
+            Family::WorkersAi => sse("data: {\"errors\":[{\"code\":3040,\"message\":\"Capacity temporarily exceeded, please try again.\"}]}\n\n"),
+            Family::Nomic => unreachable!("nomic serves embeddings only"),
+            Family::Predibase => sse("data: {\"error\":\"Request failed during generation: Server error: CUDA out of memory\",\"error_type\":\"generation\"}\n\n"),
+            Family::Oracle => sse("data: {\"code\":\"InternalServerError\",\"message\":\"The model is temporarily unavailable.\"}\n\n"),
             Family::OpenAi => sse(concat!(
                 "data: {\"error\":{\"message\":\"The server had an error while processing your request.\",",
                 "\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n"
@@ -197,6 +260,20 @@ impl Provider {
                 "data: {\"type\":\"message-end\",\"delta\":{\"error\":\"internal server error, please try again later\",",
                 "\"finish_reason\":\"ERROR\"}}\n\n"
             )),
+            Family::WorkersAi => sse(concat!(
+                "data: {\"response\":\"\"}\n\n",
+                "data: {\"errors\":[{\"code\":3040,\"message\":\"Capacity temporarily exceeded, please try again.\"}]}\n\n"
+            )),
+            Family::Nomic => unreachable!("nomic serves embeddings only"),
+            Family::Oracle => sse(concat!(
+                "data: {\"index\":0,\"message\":{\"role\":\"ASSISTANT\",\"content\":[{\"type\":\"TEXT\",\"text\":\"\"}]}}\n\n",
+                "data: {\"code\":\"InternalServerError\",\"message\":\"The model is temporarily unavailable.\"}\n\n"
+            )),
+            Family::Predibase => sse(concat!(
+                "data: {\"id\":\"null\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"pb-adapter/2\",",
+                "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n",
+                "data: {\"error\":\"Request failed during generation: Server error: CUDA out of memory\",\"error_type\":\"generation\"}\n\n"
+            )),
             Family::OpenAi => sse(concat!(
                 "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",",
                 "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n",
@@ -230,6 +307,32 @@ impl Provider {
                 "Partial",
                 "internal server error",
             ),
+            Family::WorkersAi => (
+                sse(concat!(
+                    "data: {\"response\":\"Once upon\"}\n\n",
+                    "data: {\"errors\":[{\"code\":3040,\"message\":\"Capacity temporarily exceeded, please try again.\"}]}\n\n"
+                )),
+                "Once upon",
+                "Capacity temporarily exceeded",
+            ),
+            Family::Nomic => unreachable!("nomic serves embeddings only"),
+            Family::Predibase => (
+                sse(concat!(
+                    "data: {\"id\":\"null\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"pb-adapter/2\",",
+                "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Once upon\"},\"finish_reason\":null}]}\n\n",
+                    "data: {\"error\":\"Request failed during generation: Server error: CUDA out of memory\",\"error_type\":\"generation\"}\n\n"
+                )),
+                "Once upon",
+                "CUDA out of memory",
+            ),
+            Family::Oracle => (
+                sse(concat!(
+                    "data: {\"index\":0,\"message\":{\"role\":\"ASSISTANT\",\"content\":[{\"type\":\"TEXT\",\"text\":\"Once upon\"}]}}\n\n",
+                    "data: {\"code\":\"InternalServerError\",\"message\":\"The model is temporarily unavailable.\"}\n\n"
+                )),
+                "Once upon",
+                "temporarily unavailable",
+            ),
             Family::OpenAi => {
                 let mut events = switchyard_mock::chat_chunks("azure", self.model(), false);
                 events.truncate(2);
@@ -253,7 +356,9 @@ impl Provider {
             format!("/v1/projects/{VERTEX_PROJECT}/locations/{VERTEX_REGION}/publishers/google/models/{model}:predict")
         };
         Some(match self {
-            Provider::Anthropic | Provider::VertexClaude => return None,
+            Provider::Anthropic | Provider::VertexClaude | Provider::Predibase | Provider::Oracle => {
+                return None
+            }
             Provider::Google => EmbeddingsCase {
                 model: "text-embedding-004",
                 input: two,
@@ -302,6 +407,30 @@ impl Provider {
                     vec![-0.0072021484, 0.025146484, 0.015625],
                 ],
                 prompt_tokens: 2,
+            },
+            Provider::WorkersAi => EmbeddingsCase {
+                model: "@cf/baai/bge-base-en-v1.5",
+                input: two.clone(),
+                path: "/@cf/baai/bge-base-en-v1.5".into(),
+                reply: json_reply(200, fixture!("workers-ai/embed_response.json")),
+                body: json!({"text": ["hello", "goodbye"]}),
+                vectors: vec![
+                    vec![0.0123, -0.0456, 0.0789, 0.0011],
+                    vec![-0.0321, 0.0654, -0.0987, 0.0022],
+                ],
+                prompt_tokens: 0,
+            },
+            Provider::Nomic => EmbeddingsCase {
+                model: "nomic-embed-text-v1.5",
+                input: two.clone(),
+                path: "/v1/embedding/text".into(),
+                reply: json_reply(200, fixture!("nomic/embed_response.json")),
+                body: json!({"model": "nomic-embed-text-v1.5", "texts": ["hello", "goodbye"]}),
+                vectors: vec![
+                    vec![0.008918762, 0.06036377, -0.17004395, -0.031341553],
+                    vec![-0.010566711, 0.047546387, -0.15209961, 0.0126953125],
+                ],
+                prompt_tokens: 4,
             },
             Provider::Azure => EmbeddingsCase {
                 model: "text-embedding-3-small",

@@ -266,3 +266,60 @@ pub fn base64url_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Asserts `got` carries an OCI `Signature` authorization (version 1, `rsa-sha256`) for
+/// `key_id` that verifies with the public half of `pem` over the signing string rebuilt from
+/// the request as the upstream received it, and that the signed body hash and length are the
+/// body's.
+pub fn assert_oci_signature(got: &switchyard_mock::Recorded, key_id: &str, pem: &str) {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use ring::signature::{RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+    use sha2::{Digest, Sha256};
+
+    let auth = got
+        .header("authorization")
+        .expect("OCI authorization header");
+    let param = |name: &str| -> String {
+        auth.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("{name} in {auth}"))
+            .to_owned()
+    };
+    assert!(auth.starts_with("Signature version=\"1\","), "{auth}");
+    assert_eq!(param("keyId"), key_id);
+    assert_eq!(param("algorithm"), "rsa-sha256");
+    let headers = param("headers");
+    assert_eq!(
+        headers,
+        "(request-target) date host x-content-sha256 content-type content-length"
+    );
+    let sha = STANDARD.encode(Sha256::digest(&got.body));
+    assert_eq!(got.header("x-content-sha256"), Some(sha.as_str()));
+    let length = got.body.len().to_string();
+    assert_eq!(got.header("content-length"), Some(length.as_str()));
+    let lines: Vec<String> = headers
+        .split(' ')
+        .map(|h| match h {
+            "(request-target)" => format!(
+                "(request-target): {} {}",
+                got.method.as_str().to_ascii_lowercase(),
+                got.path
+            ),
+            _ => format!(
+                "{h}: {}",
+                got.header(h).unwrap_or_else(|| panic!("{h} was not sent"))
+            ),
+        })
+        .collect();
+    let signature = STANDARD
+        .decode(param("signature"))
+        .expect("base64 signature");
+    let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let pair = RsaKeyPair::from_pkcs8(&STANDARD.decode(der).expect("PEM body")).expect("key");
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pair.public().as_ref())
+        .verify(lines.join("\n").as_bytes(), &signature)
+        .expect("the OCI signature verifies over the request as received");
+    assert!(!auth.contains("PRIVATE"), "the key never travels: {auth}");
+}

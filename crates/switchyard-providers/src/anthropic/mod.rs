@@ -12,6 +12,7 @@ mod response;
 mod stream;
 #[cfg(test)]
 mod tests;
+pub(crate) mod thinking;
 
 use switchyard_types::chat::{ChatRequest, ChatResponse};
 use switchyard_types::ErrorEnvelope;

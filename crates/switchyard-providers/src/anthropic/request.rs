@@ -6,11 +6,8 @@ use switchyard_types::chat::{
     ChatRequest, Content, ContentPart, ImageUrl, Message, ResponseFormat, Role, Tool, ToolChoice,
 };
 
+use super::thinking;
 use crate::native::TranslateError;
-
-/// `max_tokens` sent when the client set neither `max_completion_tokens` nor `max_tokens`
-/// (Anthropic requires the field).
-pub(super) const DEFAULT_MAX_TOKENS: u32 = 4096;
 
 /// The name of the tool that carries `response_format` output. The response and stream
 /// translators turn calls to it back into message content, so client tools may not use it.
@@ -27,8 +24,13 @@ pub(super) fn build_body(
 ) -> Result<Map<String, Value>, TranslateError> {
     check_unsupported(req)?;
     let (system, messages) = convert_messages(&req.messages)?;
+    let thinking = thinking::thinking(req)?;
     let mut body = Map::new();
-    body.insert("max_tokens".into(), json!(max_tokens(req)));
+    let budget = thinking::budget(thinking.as_ref());
+    body.insert(
+        "max_tokens".into(),
+        json!(thinking::max_tokens(req.max_output_tokens(), budget)),
+    );
     if !system.is_empty() {
         body.insert("system".into(), Value::Array(system));
     }
@@ -55,8 +57,8 @@ pub(super) fn build_body(
     if let Some(top_k) = req.extra.get("top_k").filter(|v| v.is_u64()) {
         body.insert("top_k".into(), top_k.clone());
     }
-    if let Some(thinking) = req.extra.get("thinking").filter(|v| v.is_object()) {
-        body.insert("thinking".into(), thinking.clone());
+    if let Some(thinking) = thinking {
+        body.insert("thinking".into(), thinking);
     }
     if let Some(user) = req.user.as_deref().filter(|u| !u.is_empty()) {
         body.insert("metadata".into(), json!({ "user_id": user }));
@@ -92,35 +94,17 @@ fn check_unsupported(req: &ChatRequest) -> Result<(), TranslateError> {
     Ok(())
 }
 
-/// `max_completion_tokens`, else `max_tokens`, else [`DEFAULT_MAX_TOKENS`] (raised above the
-/// extended-thinking budget when one is set, since Anthropic requires `max_tokens` > budget).
-fn max_tokens(req: &ChatRequest) -> u64 {
-    if let Some(n) = req.max_output_tokens() {
-        return u64::from(n);
-    }
-    let budget = req
-        .extra
-        .get("thinking")
-        .and_then(|t| t.get("budget_tokens"))
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let default = u64::from(DEFAULT_MAX_TOKENS);
-    if budget >= default {
-        budget + default
-    } else {
-        default
-    }
-}
-
 /// Splits the conversation into top-level `system` text blocks and alternating turns.
 fn convert_messages(messages: &[Message]) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
     let mut system = Vec::new();
     let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let param = format!("messages[{i}]");
-        let (role, blocks) = match m.role {
+        let (role, mut blocks) = match m.role {
             Role::System | Role::Developer => {
-                system.extend(system_blocks(m.content.as_ref(), &param)?);
+                let mut blocks = system_blocks(m.content.as_ref(), &param)?;
+                mark_last(&mut blocks, m.cache_control.as_ref());
+                system.extend(blocks);
                 continue;
             }
             Role::User => ("user", content_blocks(m.content.as_ref(), &param, true)?),
@@ -136,6 +120,7 @@ fn convert_messages(messages: &[Message]) -> Result<(Vec<Value>, Vec<Value>), Tr
         if blocks.is_empty() {
             continue;
         }
+        mark_last(&mut blocks, m.cache_control.as_ref());
         // Anthropic requires alternating turns: consecutive same-role messages (e.g. several
         // tool results, or tool results followed by user text) become one turn.
         match turns.last_mut() {
@@ -160,6 +145,21 @@ fn text_block(text: &str) -> Option<Value> {
     (!text.is_empty()).then(|| json!({ "type": "text", "text": text }))
 }
 
+/// A text block carrying the part's `cache_control`, if any.
+fn marked_text_block(text: &str, cache_control: Option<&Value>) -> Option<Value> {
+    let mut block = text_block(text)?;
+    thinking::mark(&mut block, cache_control);
+    Some(block)
+}
+
+/// A message-level `cache_control` (Portkey's form for string content) marks the message's last
+/// block: Anthropic caches the prompt prefix up to and including the marked block.
+fn mark_last(blocks: &mut [Value], cache_control: Option<&Value>) {
+    if let Some(last) = blocks.last_mut() {
+        thinking::mark(last, cache_control);
+    }
+}
+
 fn system_blocks(content: Option<&Content>, param: &str) -> Result<Vec<Value>, TranslateError> {
     match content {
         None => Ok(Vec::new()),
@@ -168,7 +168,10 @@ fn system_blocks(content: Option<&Content>, param: &str) -> Result<Vec<Value>, T
             let mut out = Vec::new();
             for (j, part) in parts.iter().enumerate() {
                 match part {
-                    ContentPart::Text { text } => out.extend(text_block(text)),
+                    ContentPart::Text {
+                        text,
+                        cache_control,
+                    } => out.extend(marked_text_block(text, cache_control.as_ref())),
                     _ => {
                         return Err(invalid(
                             "system and developer messages may only contain text",
@@ -196,8 +199,18 @@ fn content_blocks(
             for (j, part) in parts.iter().enumerate() {
                 let p = format!("{param}.content[{j}]");
                 match part {
-                    ContentPart::Text { text } => out.extend(text_block(text)),
-                    ContentPart::ImageUrl { image_url } => out.push(image_block(image_url, &p)?),
+                    ContentPart::Text {
+                        text,
+                        cache_control,
+                    } => out.extend(marked_text_block(text, cache_control.as_ref())),
+                    ContentPart::ImageUrl {
+                        image_url,
+                        cache_control,
+                    } => {
+                        let mut block = image_block(image_url, &p)?;
+                        thinking::mark(&mut block, cache_control.as_ref());
+                        out.push(block);
+                    }
                     ContentPart::File { file } if allow_documents => {
                         out.push(document_block(file, &p)?)
                     }
@@ -268,13 +281,17 @@ fn document_block(file: &Value, param: &str) -> Result<Value, TranslateError> {
 
 fn assistant_blocks(m: &Message, param: &str) -> Result<Vec<Value>, TranslateError> {
     let mut out = Vec::new();
-    match &m.content {
-        None => {}
-        Some(Content::Text(s)) => out.extend(text_block(s)),
-        Some(Content::Parts(parts)) => {
+    // Portkey's `content_blocks ?? content`: the provider's own blocks of an earlier answer
+    // (thinking with its signature, redacted_thinking, text) go back before the tool calls.
+    let native = m.content_blocks.as_deref().filter(|b| !b.is_empty());
+    match (native, &m.content) {
+        (Some(blocks), _) => out.extend(native_blocks(blocks, param)?),
+        (None, None) => {}
+        (None, Some(Content::Text(s))) => out.extend(text_block(s)),
+        (None, Some(Content::Parts(parts))) => {
             for (j, part) in parts.iter().enumerate() {
                 match part {
-                    ContentPart::Text { text } => out.extend(text_block(text)),
+                    ContentPart::Text { text, .. } => out.extend(text_block(text)),
                     // An earlier refusal carries no content Claude needs to continue from.
                     ContentPart::Other(v)
                         if v.get("type").and_then(Value::as_str) == Some("refusal") => {}
@@ -303,6 +320,25 @@ fn assistant_blocks(m: &Message, param: &str) -> Result<Vec<Value>, TranslateErr
             "name": call.function.name,
             "input": input,
         }));
+    }
+    Ok(out)
+}
+
+/// An assistant message's `content_blocks`, sent as they are, except `tool_use` blocks (the
+/// tool calls come from `tool_calls`, as in Portkey).
+fn native_blocks(blocks: &[Value], param: &str) -> Result<Vec<Value>, TranslateError> {
+    let mut out = Vec::with_capacity(blocks.len());
+    for (j, block) in blocks.iter().enumerate() {
+        match block.get("type").and_then(Value::as_str) {
+            Some("tool_use") => {}
+            Some(_) if block.is_object() => out.push(block.clone()),
+            _ => {
+                return Err(invalid(
+                    "content_blocks entries must be objects with a `type`",
+                    &format!("{param}.content_blocks[{j}]"),
+                ))
+            }
+        }
     }
     Ok(out)
 }
@@ -393,6 +429,9 @@ fn convert_tool(tool: &Tool, j: usize) -> Result<Value, TranslateError> {
     }
     let schema = object_schema(f.parameters.as_ref(), &format!("{p}.function.parameters"))?;
     out.insert("input_schema".into(), schema);
+    if let Some(cc) = thinking::cache_control(tool.cache_control.as_ref()) {
+        out.insert("cache_control".into(), cc);
+    }
     Ok(Value::Object(out))
 }
 

@@ -40,8 +40,11 @@ impl AnthropicUsage {
     /// writes, which Anthropic reports separately); cache reads are `cached_tokens`.
     pub fn to_openai(self) -> Usage {
         let cached = self.cache_read_input_tokens.unwrap_or(0);
-        let prompt =
-            self.input_tokens.unwrap_or(0) + cached + self.cache_creation_input_tokens.unwrap_or(0);
+        let prompt = self
+            .input_tokens
+            .unwrap_or(0)
+            .saturating_add(cached)
+            .saturating_add(self.cache_creation_input_tokens.unwrap_or(0));
         let mut usage = Usage::new(prompt, self.output_tokens.unwrap_or(0));
         usage.prompt_tokens_details = Some(PromptTokensDetails {
             cached_tokens: cached,
@@ -70,7 +73,7 @@ pub(super) fn finish_reason(
 struct MessageBody {
     id: String,
     #[serde(default)]
-    content: Vec<Block>,
+    content: Vec<Value>,
     #[serde(default)]
     stop_reason: Option<String>,
     #[serde(default)]
@@ -83,13 +86,17 @@ enum Block {
     Text {
         text: String,
     },
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+    },
     ToolUse {
         id: String,
         name: String,
         #[serde(default)]
         input: Value,
     },
-    /// thinking, redacted_thinking, server tool blocks, …: nothing OpenAI chat can carry.
+    /// redacted_thinking, server tool blocks, …: nothing OpenAI chat can carry.
     #[serde(other)]
     Other,
 }
@@ -120,17 +127,33 @@ pub(super) fn translate(body: &[u8], cx: &WireContext<'_>) -> Result<ChatRespons
     })?;
 
     let mut text = String::new();
+    let mut reasoning = String::new();
     let mut tool_calls = Vec::new();
-    for block in msg.content {
+    // Portkey's `content_blocks` (non-strict only): every block but tool_use, as received; the
+    // JSON-mode tool's answer is a text block, as it is text to the client.
+    let mut native = Vec::new();
+    for raw in msg.content {
+        let block = serde_json::from_value::<Block>(raw.clone()).map_err(|e| {
+            TranslateError::InvalidResponse(format!("malformed Anthropic content block: {e}"))
+        })?;
+        match block {
+            Block::ToolUse { name, input, .. } if name == JSON_TOOL_NAME => {
+                let json = arguments_string(&input);
+                native.push(serde_json::json!({ "type": "text", "text": json }));
+                text.push_str(&json);
+                continue;
+            }
+            Block::ToolUse { .. } => {}
+            _ => native.push(raw),
+        }
         match block {
             Block::Text { text: t } => text.push_str(&t),
-            Block::ToolUse { name, input, .. } if name == JSON_TOOL_NAME => {
-                text.push_str(&arguments_string(&input));
-            }
+            Block::Thinking { thinking } => reasoning.push_str(&thinking),
             Block::ToolUse { id, name, input } => tool_calls.push(ToolCall {
                 id,
                 kind: "function".into(),
                 function: FunctionCall {
+                    thought_signature: None,
                     name,
                     arguments: arguments_string(&input),
                 },
@@ -144,11 +167,16 @@ pub(super) fn translate(body: &[u8], cx: &WireContext<'_>) -> Result<ChatRespons
     } else {
         msg.id
     };
+    let mut message = ResponseMessage::assistant(text, tool_calls);
+    if !cx.strict {
+        message.reasoning_content = (!reasoning.is_empty()).then_some(reasoning);
+        message.content_blocks = Some(native);
+    }
     Ok(ChatResponse::single(
         id,
         cx.created,
         cx.model.to_owned(),
-        ResponseMessage::assistant(text, tool_calls),
+        message,
         finish_reason(msg.stop_reason.as_deref(), has_tool_calls),
         msg.usage.map(AnthropicUsage::to_openai),
     ))

@@ -2,13 +2,17 @@
 //!
 //! Events: `message_start` (id, input usage) -> role chunk; `content_block_start` /
 //! `content_block_delta` (`text_delta`, `input_json_delta`) -> content and tool-call deltas;
-//! `thinking_delta`, `signature_delta`, `citations_delta` and unknown blocks are skipped;
+//! `thinking_delta` -> `reasoning_content`; when `strict_open_ai_compliance` is false every
+//! block but a client tool call is also streamed as Portkey does, as
+//! `delta.content_blocks: [{"index": n, "delta": {...}}]` (the block start or delta without its
+//! `type`: `{"thinking": ".."}`, `{"signature": ".."}`, `{"text": ".."}`, `{"data": ".."}`);
+//! strict streams carry neither (thinking is dropped);
 //! `message_delta` -> stop reason and cumulative usage; `message_stop` -> the finish chunk and,
 //! with `include_usage`, the usage chunk; `ping` -> nothing; `error` -> `Err(Upstream)`.
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use switchyard_types::chat::{ChatChunk, Delta, FunctionCallDelta, Role, ToolCallDelta};
 
 use super::error::upstream_error;
@@ -24,7 +28,7 @@ enum BlockKind {
     JsonContent,
     /// A client tool call, with its OpenAI `tool_calls[].index`.
     Tool(u32),
-    /// thinking, redacted_thinking, server tools, …
+    /// thinking, redacted_thinking, server tools, …: only in non-strict `content_blocks`.
     Skipped,
 }
 
@@ -33,6 +37,8 @@ pub(super) struct AnthropicStream {
     model: String,
     created: u64,
     include_usage: bool,
+    /// Portkey's `strict_open_ai_compliance`: when false, `content_blocks` and reasoning flow.
+    strict: bool,
     sent_role: bool,
     done: bool,
     blocks: HashMap<u64, BlockKind>,
@@ -48,6 +54,7 @@ impl AnthropicStream {
             model: cx.model.to_owned(),
             created: cx.created,
             include_usage: cx.include_usage,
+            strict: cx.strict,
             sent_role: false,
             done: false,
             blocks: HashMap::new(),
@@ -75,12 +82,32 @@ impl AnthropicStream {
         )
     }
 
-    fn content(&mut self, text: &str) -> Vec<ChatChunk> {
-        if text.is_empty() {
+    /// A non-tool block event: its `content` fragment, plus, when not strict, its `reasoning`
+    /// fragment and Portkey's `content_blocks` entry for block `index` with `native` (the block
+    /// start or delta, its `type` removed).
+    fn block_chunk(
+        &mut self,
+        index: u64,
+        native: &Value,
+        content: Option<String>,
+        reasoning: Option<String>,
+    ) -> Vec<ChatChunk> {
+        let content = content.filter(|c| !c.is_empty());
+        let reasoning = reasoning.filter(|r| !r.is_empty() && !self.strict);
+        let blocks = (!self.strict).then(|| {
+            let mut delta = native.clone();
+            if let Some(obj) = delta.as_object_mut() {
+                obj.remove("type");
+            }
+            vec![json!({ "index": index, "delta": delta })]
+        });
+        if content.is_none() && reasoning.is_none() && blocks.is_none() {
             return Vec::new();
         }
         let delta = Delta {
-            content: Some(text.to_owned()),
+            content,
+            reasoning_content: reasoning,
+            content_blocks: blocks,
             ..Delta::default()
         };
         vec![self.chunk(delta, None)]
@@ -129,10 +156,17 @@ impl AnthropicStream {
         let (kind, chunks) = match str_field("type") {
             "text" => {
                 let text = str_field("text").to_owned();
-                (BlockKind::Text, self.content(&text))
+                (
+                    BlockKind::Text,
+                    self.block_chunk(index, block, Some(text), None),
+                )
             }
             "tool_use" if str_field("name") == JSON_TOOL_NAME => {
-                (BlockKind::JsonContent, Vec::new())
+                let native = json!({ "text": "" });
+                (
+                    BlockKind::JsonContent,
+                    self.block_chunk(index, &native, None, None),
+                )
             }
             "tool_use" => {
                 let tool_index = self.tool_calls;
@@ -142,13 +176,24 @@ impl AnthropicStream {
                     id: Some(str_field("id").to_owned()),
                     kind: Some("function".into()),
                     function: FunctionCallDelta {
+                        thought_signature: None,
                         name: Some(str_field("name").to_owned()),
                         arguments: Some(String::new()),
                     },
                 };
                 (BlockKind::Tool(tool_index), self.tool_delta(call))
             }
-            _ => (BlockKind::Skipped, Vec::new()),
+            "thinking" => {
+                let thinking = str_field("thinking").to_owned();
+                (
+                    BlockKind::Skipped,
+                    self.block_chunk(index, block, None, Some(thinking)),
+                )
+            }
+            _ => (
+                BlockKind::Skipped,
+                self.block_chunk(index, block, None, None),
+            ),
         };
         self.blocks.insert(index, kind);
         Ok(chunks)
@@ -161,30 +206,38 @@ impl AnthropicStream {
         match str_field("type") {
             "text_delta" => {
                 let text = str_field("text").to_owned();
-                Ok(self.content(&text))
+                Ok(self.block_chunk(index, delta, Some(text), None))
+            }
+            "thinking_delta" => {
+                let thinking = str_field("thinking").to_owned();
+                Ok(self.block_chunk(index, delta, None, Some(thinking)))
             }
             "input_json_delta" => {
                 let fragment = str_field("partial_json").to_owned();
                 match self.blocks.get(&index).copied() {
-                    Some(BlockKind::JsonContent) => Ok(self.content(&fragment)),
+                    Some(BlockKind::JsonContent) => {
+                        let native = json!({ "text": fragment });
+                        Ok(self.block_chunk(index, &native, Some(fragment), None))
+                    }
                     Some(BlockKind::Tool(_)) if fragment.is_empty() => Ok(Vec::new()),
                     Some(BlockKind::Tool(tool_index)) => Ok(self.tool_delta(ToolCallDelta {
                         index: tool_index,
                         id: None,
                         kind: None,
                         function: FunctionCallDelta {
+                            thought_signature: None,
                             name: None,
                             arguments: Some(fragment),
                         },
                     })),
-                    Some(BlockKind::Skipped) => Ok(Vec::new()),
+                    Some(BlockKind::Skipped) => Ok(self.block_chunk(index, delta, None, None)),
                     Some(BlockKind::Text) | None => Err(TranslateError::InvalidResponse(format!(
                         "input_json_delta for content block {index}, which is not a tool_use block"
                     ))),
                 }
             }
-            // thinking_delta, signature_delta, citations_delta and future delta types.
-            _ => Ok(Vec::new()),
+            // signature_delta, citations_delta and future delta types: non-strict only.
+            _ => Ok(self.block_chunk(index, delta, None, None)),
         }
     }
 

@@ -7,6 +7,7 @@
 //! mapping rule.
 
 mod embeddings;
+pub mod error;
 pub mod eventstream;
 mod images;
 mod request;
@@ -94,7 +95,7 @@ impl NativeAdapter for Bedrock {
         cx: &WireContext<'_>,
     ) -> Result<WireRequest, TranslateError> {
         model_required(cx)?;
-        let body = request::converse_body(req)?;
+        let body = request::converse_body(req, cx.model)?;
         let op = if cx.stream {
             "converse-stream"
         } else {
@@ -159,7 +160,20 @@ impl NativeAdapter for Bedrock {
     }
 
     fn error_response(&self, status: u16, body: &[u8]) -> ErrorEnvelope {
-        response::error_response(status, body)
+        error::error_response(status, None, body)
+    }
+
+    fn error_type_header(&self) -> Option<&'static str> {
+        Some(error::ERROR_TYPE_HEADER)
+    }
+
+    fn error_response_typed(
+        &self,
+        status: u16,
+        error_type: Option<&str>,
+        body: &[u8],
+    ) -> ErrorEnvelope {
+        error::error_response(status, error_type, body)
     }
 }
 

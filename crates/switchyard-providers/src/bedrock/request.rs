@@ -1,12 +1,18 @@
 //! OpenAI chat request -> Bedrock `Converse` / `ConverseStream` request body.
 //!
 //! API reference: <https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html>.
+//!
+//! Prompt caching: a `cache_control` marker on a content part, a message, or a tool adds a
+//! `{"cachePoint": {"type": "default"}}` block after what it marks (tools only for non-Amazon
+//! models, as Portkey does). Claude's extended thinking (`thinking`, or `reasoning_effort` mapped
+//! by the rules in `anthropic::thinking`) goes in `additionalModelRequestFields.thinking`.
 
 use serde_json::{json, Map, Value};
 use switchyard_types::chat::{
     ChatRequest, Content, ContentPart, Message, ResponseFormat, Role, Tool, ToolChoice,
 };
 
+use crate::anthropic::thinking;
 use crate::native::TranslateError;
 
 /// The tool Switchyard adds to emulate `response_format` json modes (a forced tool call whose
@@ -26,8 +32,25 @@ fn invalid(msg: impl Into<String>, param: &str) -> TranslateError {
     TranslateError::invalid_request(msg, Some(param))
 }
 
+/// The block Converse caches the prompt up to.
+fn cache_point() -> Value {
+    json!({ "cachePoint": { "type": "default" } })
+}
+
+/// Whether a client `cache_control` marker asks for caching.
+fn wants_cache(marker: Option<&Value>) -> bool {
+    thinking::cache_control(marker).is_some()
+}
+
+/// Claude models (foundation ids, inference profiles such as `us.anthropic.…`, and ARNs naming
+/// them) take Anthropic's `thinking` in `additionalModelRequestFields`.
+fn is_claude(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    m.contains("anthropic.") || m.contains("claude")
+}
+
 /// Builds the Converse JSON body.
-pub(super) fn converse_body(req: &ChatRequest) -> Result<Value, TranslateError> {
+pub(super) fn converse_body(req: &ChatRequest, model: &str) -> Result<Value, TranslateError> {
     if req.n.is_some_and(|n| n > 1) {
         return Err(invalid(
             "Bedrock Converse returns one choice per request; `n` greater than 1 is not supported",
@@ -41,8 +64,18 @@ pub(super) fn converse_body(req: &ChatRequest) -> Result<Value, TranslateError> 
     }
     body.insert("messages".into(), Value::Array(messages));
 
+    let claude_thinking = if is_claude(model) {
+        thinking::thinking(req)?
+    } else {
+        None
+    };
+    let budget = thinking::budget(claude_thinking.as_ref());
     let mut inference = Map::new();
-    if let Some(m) = req.max_output_tokens() {
+    if budget > 0 {
+        // Claude requires maxTokens > budget_tokens (the rule in `anthropic::thinking`).
+        let max = thinking::max_tokens(req.max_output_tokens(), budget);
+        inference.insert("maxTokens".into(), json!(max));
+    } else if let Some(m) = req.max_output_tokens() {
         inference.insert("maxTokens".into(), json!(m));
     }
     if let Some(t) = req.temperature {
@@ -65,12 +98,30 @@ pub(super) fn converse_body(req: &ChatRequest) -> Result<Value, TranslateError> 
         .get("messages")
         .and_then(Value::as_array)
         .is_some_and(|ms| ms.iter().any(message_has_tool_blocks));
-    if let Some(tc) = tool_config(req, has_tool_history)? {
+    let amazon = model.to_ascii_lowercase().contains("amazon");
+    if let Some(tc) = tool_config(req, has_tool_history, amazon)? {
         body.insert("toolConfig".into(), tc);
     }
     for key in PASSTHROUGH {
         if let Some(v) = req.extra.get(*key) {
             body.insert((*key).into(), v.clone());
+        }
+    }
+    if let Some(t) = claude_thinking {
+        let fields = body
+            .entry("additionalModelRequestFields")
+            .or_insert_with(|| Value::Object(Map::new()));
+        match fields.as_object_mut() {
+            // The client's own additionalModelRequestFields.thinking wins.
+            Some(obj) => {
+                obj.entry("thinking").or_insert(t);
+            }
+            None => {
+                return Err(invalid(
+                    "additionalModelRequestFields must be an object",
+                    "additionalModelRequestFields",
+                ))
+            }
         }
     }
     Ok(Value::Object(body))
@@ -89,9 +140,13 @@ fn convert_messages(messages: &[Message]) -> Result<(Vec<Value>, Vec<Value>), Tr
     let mut system = Vec::new();
     let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
-        let (role, blocks) = match m.role {
+        let marked = wants_cache(m.cache_control.as_ref());
+        let (role, mut blocks) = match m.role {
             Role::System | Role::Developer => {
                 system.extend(system_blocks(m.content.as_ref(), i)?);
+                if marked && !system.is_empty() {
+                    system.push(cache_point());
+                }
                 continue;
             }
             Role::User => ("user", user_blocks(m.content.as_ref(), i)?),
@@ -106,6 +161,9 @@ fn convert_messages(messages: &[Message]) -> Result<(Vec<Value>, Vec<Value>), Tr
         };
         if blocks.is_empty() {
             continue;
+        }
+        if marked {
+            blocks.push(cache_point());
         }
         match turns.last_mut() {
             Some((last, content)) if *last == role => content.extend(blocks),
@@ -127,17 +185,29 @@ fn system_blocks(content: Option<&Content>, i: usize) -> Result<Vec<Value>, Tran
     match content {
         None => Ok(Vec::new()),
         Some(Content::Text(t)) => Ok(text_block(t).into_iter().collect()),
-        Some(Content::Parts(parts)) => parts
-            .iter()
-            .enumerate()
-            .filter_map(|(j, p)| match p {
-                ContentPart::Text { text } => text_block(text).map(Ok),
-                _ => Some(Err(invalid(
-                    "system messages may only contain text parts on Bedrock",
-                    &format!("messages[{i}].content[{j}]"),
-                ))),
-            })
-            .collect(),
+        Some(Content::Parts(parts)) => {
+            let mut out = Vec::new();
+            for (j, p) in parts.iter().enumerate() {
+                match p {
+                    ContentPart::Text {
+                        text,
+                        cache_control,
+                    } => {
+                        out.extend(text_block(text));
+                        if wants_cache(cache_control.as_ref()) {
+                            out.push(cache_point());
+                        }
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "system messages may only contain text parts on Bedrock",
+                            &format!("messages[{i}].content[{j}]"),
+                        ))
+                    }
+                }
+            }
+            Ok(out)
+        }
     }
 }
 
@@ -149,9 +219,14 @@ fn user_blocks(content: Option<&Content>, i: usize) -> Result<Vec<Value>, Transl
             let mut out = Vec::new();
             for (j, p) in parts.iter().enumerate() {
                 let param = format!("messages[{i}].content[{j}]");
+                let marker = match p {
+                    ContentPart::Text { cache_control, .. }
+                    | ContentPart::ImageUrl { cache_control, .. } => cache_control.as_ref(),
+                    _ => None,
+                };
                 match p {
-                    ContentPart::Text { text } => out.extend(text_block(text)),
-                    ContentPart::ImageUrl { image_url } => {
+                    ContentPart::Text { text, .. } => out.extend(text_block(text)),
+                    ContentPart::ImageUrl { image_url, .. } => {
                         let Some(data) = image_url.as_data_url() else {
                             return Err(invalid(
                                 "Bedrock Converse only accepts inline images: send the image as a \
@@ -181,6 +256,9 @@ fn user_blocks(content: Option<&Content>, i: usize) -> Result<Vec<Value>, Transl
                         ))
                     }
                 }
+                if wants_cache(marker) {
+                    out.push(cache_point());
+                }
             }
             Ok(out)
         }
@@ -198,9 +276,12 @@ fn image_format(mime: &str) -> Option<&'static str> {
 }
 
 fn assistant_blocks(m: &Message, i: usize) -> Result<Vec<Value>, TranslateError> {
-    let mut out = match &m.content {
-        None => Vec::new(),
-        Some(c) => text_block(&c.joined_text()).into_iter().collect(),
+    let mut out = match (&m.content_blocks, &m.content) {
+        // Portkey's `content_blocks ?? content`: thinking from an earlier answer (with its
+        // signature) goes back before the tool calls, as Claude requires with thinking on.
+        (Some(blocks), _) if !blocks.is_empty() => native_blocks(blocks, i)?,
+        (_, None) => Vec::new(),
+        (_, Some(c)) => text_block(&c.joined_text()).into_iter().collect(),
     };
     for (j, call) in m.tool_calls.iter().flatten().enumerate() {
         let args = call.function.arguments.trim();
@@ -217,6 +298,43 @@ fn assistant_blocks(m: &Message, i: usize) -> Result<Vec<Value>, TranslateError>
         out.push(json!({
             "toolUse": {"toolUseId": call.id, "name": call.function.name, "input": input}
         }));
+    }
+    Ok(out)
+}
+
+/// An assistant message's `content_blocks` (the Anthropic-style blocks a non-strict answer
+/// carried: `text`, `thinking` with `signature`, `redacted_thinking`) -> Converse blocks.
+/// `tool_use` blocks are left out (the calls come from `tool_calls`); other types are skipped, as
+/// Portkey does.
+fn native_blocks(blocks: &[Value], i: usize) -> Result<Vec<Value>, TranslateError> {
+    let mut out = Vec::with_capacity(blocks.len());
+    for (j, b) in blocks.iter().enumerate() {
+        let field = |k: &str| b.get(k).and_then(Value::as_str);
+        match field("type") {
+            Some("text") => out.extend(text_block(field("text").unwrap_or_default())),
+            Some("thinking") => {
+                let mut text = Map::new();
+                text.insert("text".into(), json!(field("thinking").unwrap_or_default()));
+                if let Some(sig) = field("signature").filter(|s| !s.is_empty()) {
+                    text.insert("signature".into(), json!(sig));
+                }
+                out.push(json!({ "reasoningContent": { "reasoningText": text } }));
+            }
+            Some("redacted_thinking") => {
+                let data = field("data").unwrap_or_default();
+                out.push(json!({ "reasoningContent": { "redactedContent": data } }));
+            }
+            Some(_) => {}
+            None => {
+                return Err(invalid(
+                    "content_blocks entries must be objects with a `type`",
+                    &format!("messages[{i}].content_blocks[{j}]"),
+                ))
+            }
+        }
+        if wants_cache(b.get("cache_control")) {
+            out.push(cache_point());
+        }
     }
     Ok(out)
 }
@@ -250,42 +368,52 @@ fn tool_spec(name: &str, description: Option<&str>, schema: Value) -> Value {
     json!({ "toolSpec": spec })
 }
 
-fn function_tools(tools: &[Tool]) -> Result<Vec<Value>, TranslateError> {
-    tools
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            if t.kind != "function" {
-                return Err(invalid(
-                    format!(
-                        "tool type {:?} is not supported; only function tools",
-                        t.kind
-                    ),
-                    &format!("tools[{i}].type"),
-                ));
-            }
-            if t.function.name == JSON_TOOL_NAME {
-                return Err(invalid(
-                    format!("the tool name {JSON_TOOL_NAME} is reserved by the gateway"),
-                    &format!("tools[{i}].function.name"),
-                ));
-            }
-            let schema = t
-                .function
-                .parameters
-                .clone()
-                .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
-            Ok(tool_spec(
-                &t.function.name,
-                t.function.description.as_deref(),
-                schema,
-            ))
-        })
-        .collect()
+fn function_tools(tools: &[Tool], amazon: bool) -> Result<Vec<Value>, TranslateError> {
+    let mut out = Vec::with_capacity(tools.len());
+    for (i, t) in tools.iter().enumerate() {
+        out.push(function_tool(i, t)?);
+        // Amazon models do not cache tool definitions (Portkey leaves the point out for them).
+        if !amazon && wants_cache(t.cache_control.as_ref()) {
+            out.push(cache_point());
+        }
+    }
+    Ok(out)
+}
+
+fn function_tool(i: usize, t: &Tool) -> Result<Value, TranslateError> {
+    if t.kind != "function" {
+        return Err(invalid(
+            format!(
+                "tool type {:?} is not supported; only function tools",
+                t.kind
+            ),
+            &format!("tools[{i}].type"),
+        ));
+    }
+    if t.function.name == JSON_TOOL_NAME {
+        return Err(invalid(
+            format!("the tool name {JSON_TOOL_NAME} is reserved by the gateway"),
+            &format!("tools[{i}].function.name"),
+        ));
+    }
+    let schema = t
+        .function
+        .parameters
+        .clone()
+        .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
+    Ok(tool_spec(
+        &t.function.name,
+        t.function.description.as_deref(),
+        schema,
+    ))
 }
 
 /// `toolConfig` from `tools`, `tool_choice` and `response_format`.
-fn tool_config(req: &ChatRequest, has_tool_history: bool) -> Result<Option<Value>, TranslateError> {
+fn tool_config(
+    req: &ChatRequest,
+    has_tool_history: bool,
+    amazon: bool,
+) -> Result<Option<Value>, TranslateError> {
     let tools = req.tools.as_deref().unwrap_or_default();
     let json_format = match &req.response_format {
         Some(ResponseFormat::JsonObject) => Some((
@@ -322,7 +450,7 @@ fn tool_config(req: &ChatRequest, has_tool_history: bool) -> Result<Option<Value
     if tools.is_empty() {
         return Ok(None);
     }
-    let specs = function_tools(tools)?;
+    let specs = function_tools(tools, amazon)?;
     let choice = match &req.tool_choice {
         None => None,
         Some(ToolChoice::Mode(mode)) => match mode.as_str() {

@@ -5,7 +5,6 @@ use serde_json::Value;
 use switchyard_types::chat::{
     ChatResponse, FinishReason, FunctionCall, PromptTokensDetails, ResponseMessage, ToolCall, Usage,
 };
-use switchyard_types::{ErrorEnvelope, ErrorKind};
 
 use super::request::JSON_TOOL_NAME;
 use crate::native::{TranslateError, WireContext};
@@ -31,7 +30,10 @@ impl TokenUsage {
     pub(super) fn to_openai(self) -> Usage {
         let read = self.cache_read_input_tokens.unwrap_or(0);
         let write = self.cache_write_input_tokens.unwrap_or(0);
-        let mut usage = Usage::new(self.input_tokens + read + write, self.output_tokens);
+        let mut usage = Usage::new(
+            self.input_tokens.saturating_add(read).saturating_add(write),
+            self.output_tokens,
+        );
         if self.cache_read_input_tokens.is_some() || self.cache_write_input_tokens.is_some() {
             usage.prompt_tokens_details = Some(PromptTokensDetails {
                 cached_tokens: read,
@@ -87,9 +89,28 @@ pub(super) fn chat_response(
     let mut text = String::new();
     let mut calls = Vec::new();
     let mut json_answer = false;
+    let mut reasoning = String::new();
+    // Portkey's `content_blocks` (non-strict only), Anthropic-style: text, thinking with its
+    // signature, redacted_thinking.
+    let mut native = Vec::new();
     for block in &message.content {
         if let Some(t) = block.get("text").and_then(Value::as_str) {
             text.push_str(t);
+            native.push(serde_json::json!({ "type": "text", "text": t }));
+        } else if let Some(rc) = block.get("reasoningContent") {
+            if let Some(rt) = rc.get("reasoningText") {
+                let thought = rt.get("text").and_then(Value::as_str).unwrap_or_default();
+                reasoning.push_str(thought);
+                let mut b = serde_json::Map::new();
+                b.insert("type".into(), "thinking".into());
+                b.insert("thinking".into(), thought.into());
+                if let Some(sig) = rt.get("signature").and_then(Value::as_str) {
+                    b.insert("signature".into(), sig.into());
+                }
+                native.push(Value::Object(b));
+            } else if let Some(data) = rc.get("redactedContent").and_then(Value::as_str) {
+                native.push(serde_json::json!({ "type": "redacted_thinking", "data": data }));
+            }
         } else if let Some(tu) = block.get("toolUse") {
             let name = tu.get("name").and_then(Value::as_str).unwrap_or_default();
             let input = tu
@@ -99,6 +120,7 @@ pub(super) fn chat_response(
             if name == JSON_TOOL_NAME {
                 json_answer = true;
                 text.push_str(&input.to_string());
+                native.push(serde_json::json!({ "type": "text", "text": input.to_string() }));
                 continue;
             }
             calls.push(ToolCall {
@@ -109,101 +131,32 @@ pub(super) fn chat_response(
                     .to_owned(),
                 kind: "function".into(),
                 function: FunctionCall {
+                    thought_signature: None,
                     name: name.to_owned(),
                     arguments: input.to_string(),
                 },
             });
         }
-        // reasoningContent, citationsContent, image, ... have no OpenAI counterpart: dropped.
+        // citationsContent, image, ... have no OpenAI counterpart: dropped.
     }
     let mut finish = finish_reason(&stop);
     if json_answer && finish == FinishReason::ToolCalls {
         finish = FinishReason::Stop;
     }
+    let mut message = ResponseMessage::assistant(text, calls);
+    if !cx.strict {
+        message.reasoning_content = (!reasoning.is_empty()).then_some(reasoning);
+        message.content_blocks = Some(native);
+    }
     Ok(ChatResponse::single(
         cx.response_id.to_owned(),
         cx.created,
         cx.model.to_owned(),
-        ResponseMessage::assistant(text, calls),
+        message,
         Some(finish),
         resp.usage.map(TokenUsage::to_openai),
     ))
 }
 
-fn str_field<'a>(v: &'a Value, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|n| v.get(*n).and_then(Value::as_str))
-        .filter(|s| !s.is_empty())
-}
-
-/// `x-amzn-ErrorType`-style names (`ValidationException:http://...`, `...#ThrottlingException`)
-/// reduced to the bare exception name.
-fn bare_type(t: &str) -> &str {
-    let t = t.split(':').next().unwrap_or(t);
-    t.rsplit('#').next().unwrap_or(t)
-}
-
-/// A non-2xx Bedrock body (`{"message": ".."}`, sometimes `Message`, sometimes with `__type`)
-/// -> OpenAI error. The `type` follows the HTTP status; the AWS exception name, when the body
-/// carries one, becomes `code`.
-pub(super) fn error_response(status: u16, body: &[u8]) -> ErrorEnvelope {
-    let kind = ErrorKind::for_status(status);
-    let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let message = parsed
-        .as_ref()
-        .and_then(|v| str_field(v, &["message", "Message", "errorMessage"]).map(str::to_owned))
-        .unwrap_or_else(|| {
-            let raw = String::from_utf8_lossy(body);
-            let raw = raw.trim();
-            if raw.is_empty() {
-                format!("Bedrock returned HTTP {status}")
-            } else {
-                raw.chars().take(1000).collect()
-            }
-        });
-    let mut env = ErrorEnvelope::new(kind, message);
-    if let Some(t) = parsed
-        .as_ref()
-        .and_then(|v| str_field(v, &["__type", "code"]))
-    {
-        env = env.with_code(bare_type(t));
-    }
-    env
-}
-
-/// The HTTP status and OpenAI kind for a ConverseStream exception event
-/// (<https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html>).
-fn exception_status(exception: &str) -> u16 {
-    let e = exception.to_ascii_lowercase();
-    let e = e.strip_suffix("exception").unwrap_or(&e);
-    match e {
-        "throttling" | "modelnotready" | "servicequotaexceeded" => 429,
-        "validation" => 400,
-        "accessdenied" => 403,
-        "resourcenotfound" => 404,
-        "modeltimeout" => 408,
-        "serviceunavailable" => 503,
-        // internalServer, modelStreamError (AWS lists 424 for it, but to a client it is a
-        // failure of the model mid-stream, i.e. a server error) and anything unknown.
-        _ => 500,
-    }
-}
-
-/// An exception frame -> `TranslateError::Upstream`.
-pub(super) fn stream_exception(exception: &str, payload: &[u8]) -> TranslateError {
-    let status = exception_status(exception);
-    let v: Option<Value> = serde_json::from_slice(payload).ok();
-    let mut message = v
-        .as_ref()
-        .and_then(|v| str_field(v, &["message", "Message"]))
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("Bedrock stream failed with {exception}"));
-    if let Some(original) = v.as_ref().and_then(|v| str_field(v, &["originalMessage"])) {
-        message = format!("{message}: {original}");
-    }
-    TranslateError::Upstream {
-        status,
-        error: ErrorEnvelope::new(ErrorKind::for_status(status), message).with_code(exception),
-    }
-}
+// Errors (bodies and stream exception frames) are mapped in `super::error`.
+pub(super) use super::error::stream_exception;

@@ -6,10 +6,14 @@
 //! `contentBlockStop`, `messageStop {stopReason}`, `metadata {usage, metrics}`; exceptions arrive
 //! as `:message-type: exception` frames. `messageStop` is the terminal event (the trailing
 //! `metadata` only carries usage), so a stream without it is incomplete.
+//!
+//! When `strict_open_ai_compliance` is false, text and reasoning deltas also carry Portkey's
+//! `delta.content_blocks: [{"index": n, "delta": {"text" | "thinking" | "signature" | "data"}}]`
+//! and reasoning text is `delta.reasoning_content`; strict streams drop reasoning.
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use switchyard_types::chat::{
     ChatChunk, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
 };
@@ -30,6 +34,7 @@ pub(super) struct ConverseStream {
     model: String,
     created: u64,
     include_usage: bool,
+    strict: bool,
     role_sent: bool,
     blocks: HashMap<u64, Block>,
     next_tool: u32,
@@ -45,6 +50,7 @@ impl ConverseStream {
             model: cx.model.to_owned(),
             created: cx.created,
             include_usage: cx.include_usage,
+            strict: cx.strict,
             role_sent: false,
             blocks: HashMap::new(),
             next_tool: 0,
@@ -68,13 +74,29 @@ impl ConverseStream {
         )
     }
 
-    fn text(&mut self, text: &str) -> Vec<ChatChunk> {
-        if text.is_empty() {
+    /// A text or reasoning fragment of block `index`: `content` / `reasoning_content`, plus
+    /// (non-strict) the `content_blocks` entry `{"index": index, "delta": native}`.
+    fn block_delta(
+        &mut self,
+        index: u64,
+        native: Value,
+        text: Option<&str>,
+        reasoning: Option<&str>,
+    ) -> Vec<ChatChunk> {
+        let content = text.filter(|t| !t.is_empty()).map(str::to_owned);
+        let reasoning = reasoning
+            .filter(|r| !r.is_empty() && !self.strict)
+            .map(str::to_owned);
+        let blocks = (!self.strict && native.as_object().is_some_and(|o| !o.is_empty()))
+            .then(|| vec![json!({ "index": index, "delta": native })]);
+        if content.is_none() && reasoning.is_none() && blocks.is_none() {
             return Vec::new();
         }
         vec![self.chunk(
             Delta {
-                content: Some(text.to_owned()),
+                content,
+                reasoning_content: reasoning,
+                content_blocks: blocks,
                 ..Delta::default()
             },
             None,
@@ -129,6 +151,7 @@ impl ConverseStream {
                     id: Some(id.to_owned()),
                     kind: Some("function".into()),
                     function: FunctionCallDelta {
+                        thought_signature: None,
                         name: Some(name.to_owned()),
                         arguments: Some(String::new()),
                     },
@@ -139,14 +162,31 @@ impl ConverseStream {
                     return Ok(Vec::new());
                 };
                 if let Some(t) = delta.get("text").and_then(Value::as_str) {
-                    return Ok(self.text(t));
+                    return Ok(self.block_delta(index, json!({ "text": t }), Some(t), None));
+                }
+                if let Some(rc) = delta.get("reasoningContent") {
+                    let field = |k: &str| rc.get(k).and_then(Value::as_str);
+                    let mut native = serde_json::Map::new();
+                    if let Some(t) = field("text") {
+                        native.insert("thinking".into(), json!(t));
+                    }
+                    if let Some(s) = field("signature") {
+                        native.insert("signature".into(), json!(s));
+                    }
+                    if let Some(d) = field("redactedContent") {
+                        native.insert("data".into(), json!(d));
+                    }
+                    let thought = field("text");
+                    return Ok(self.block_delta(index, Value::Object(native), None, thought));
                 }
                 let Some(input) = delta.pointer("/toolUse/input").and_then(Value::as_str) else {
-                    // reasoningContent, citation, ...: no OpenAI counterpart.
+                    // citation, ...: no OpenAI counterpart.
                     return Ok(Vec::new());
                 };
                 match self.blocks.get(&index) {
-                    Some(Block::JsonText) => Ok(self.text(input)),
+                    Some(Block::JsonText) => {
+                        Ok(self.block_delta(index, json!({ "text": input }), Some(input), None))
+                    }
                     Some(Block::Tool(i)) => {
                         let i = *i;
                         if input.is_empty() {
@@ -157,6 +197,7 @@ impl ConverseStream {
                             id: None,
                             kind: None,
                             function: FunctionCallDelta {
+                                thought_signature: None,
                                 name: None,
                                 arguments: Some(input.to_owned()),
                             },

@@ -9,6 +9,7 @@ mod stream;
 
 use switchyard_types::chat::{ChatRequest, ChatResponse};
 use switchyard_types::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use switchyard_types::rerank::{RerankRequest, RerankResponse};
 use switchyard_types::ErrorEnvelope;
 
 use crate::native::{
@@ -78,6 +79,32 @@ impl NativeAdapter for Cohere {
         cx: &WireContext<'_>,
     ) -> Result<EmbeddingsResponse, TranslateError> {
         embeddings::response(body, cx)
+    }
+
+    /// `POST /v2/rerank`: Cohere's own shape, which the gateway serves, passes as it is.
+    fn rerank_request(
+        &self,
+        req: &RerankRequest,
+        cx: &WireContext<'_>,
+    ) -> Result<WireRequest, TranslateError> {
+        Ok(WireRequest {
+            path: "/v2/rerank".into(),
+            headers: Vec::new(),
+            body: crate::rerank::request_body(
+                crate::rerank::Dialect::Cohere,
+                req,
+                cx.model,
+                "Cohere",
+            )?,
+        })
+    }
+
+    fn rerank_response(
+        &self,
+        body: &[u8],
+        cx: &WireContext<'_>,
+    ) -> Result<RerankResponse, TranslateError> {
+        crate::rerank::response(crate::rerank::Dialect::Cohere, body, cx.response_id)
     }
 
     fn error_response(&self, status: u16, body: &[u8]) -> ErrorEnvelope {

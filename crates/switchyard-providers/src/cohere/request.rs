@@ -187,8 +187,8 @@ fn user_content(content: Option<&Content>, i: usize) -> Result<Value, TranslateE
             .iter()
             .enumerate()
             .map(|(j, p)| match p {
-                ContentPart::Text { text } => Ok(json!({"type": "text", "text": text})),
-                ContentPart::ImageUrl { image_url } => {
+                ContentPart::Text { text, .. } => Ok(json!({"type": "text", "text": text})),
+                ContentPart::ImageUrl { image_url, .. } => {
                     let mut img = Map::new();
                     img.insert("url".into(), json!(image_url.url));
                     if let Some(d) = &image_url.detail {

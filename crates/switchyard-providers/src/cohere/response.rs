@@ -145,6 +145,7 @@ pub(super) fn chat_response(
                 id: c.id.unwrap_or_default(),
                 kind: "function".into(),
                 function: FunctionCall {
+                    thought_signature: None,
                     name: f.name.unwrap_or_default(),
                     arguments: f.arguments.unwrap_or_else(|| "{}".into()),
                 },

@@ -130,6 +130,7 @@ impl CohereStream {
                     id: Some(str_at("/tool_calls/id").unwrap_or_default().to_owned()),
                     kind: Some("function".into()),
                     function: FunctionCallDelta {
+                        thought_signature: None,
                         name: Some(
                             str_at("/tool_calls/function/name")
                                 .unwrap_or_default()
@@ -159,6 +160,7 @@ impl CohereStream {
                     id: None,
                     kind: None,
                     function: FunctionCallDelta {
+                        thought_signature: None,
                         name: None,
                         arguments: Some(args),
                     },

@@ -122,6 +122,7 @@ mod tests {
             response_id: "r",
             created: 1,
             options,
+            strict: true,
         }
     }
 

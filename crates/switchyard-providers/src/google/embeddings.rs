@@ -170,7 +170,7 @@ pub(super) fn vertex_response(
     let mut vectors = Vec::with_capacity(r.predictions.len());
     for p in r.predictions {
         if let Some(s) = p.embeddings.statistics {
-            tokens += s.token_count.max(0.0).round() as u64;
+            tokens = tokens.saturating_add(s.token_count.max(0.0).round() as u64);
         }
         vectors.push(p.embeddings.values);
     }

@@ -19,6 +19,8 @@ mod tests_images;
 #[cfg(test)]
 mod tests_misc;
 #[cfg(test)]
+mod tests_reasoning;
+#[cfg(test)]
 mod tests_schema;
 #[cfg(test)]
 mod tests_stream;
@@ -142,7 +144,10 @@ impl NativeAdapter for Gemini {
         cx: &WireContext<'_>,
     ) -> Result<WireRequest, TranslateError> {
         let model = model_segment(cx.model)?;
-        let body = request::chat_body(req, model)?;
+        let mut body = request::chat_body(req, model)?;
+        if !cx.strict {
+            request::include_thoughts(&mut body);
+        }
         wire(format!("/v1beta/models/{model}{}", method(cx)), &body)
     }
 
@@ -211,7 +216,10 @@ impl NativeAdapter for VertexGemini {
         cx: &WireContext<'_>,
     ) -> Result<WireRequest, TranslateError> {
         let path = vertex_model_path(cx.options, cx.model)?;
-        let body = request::chat_body(req, model_segment(cx.model)?)?;
+        let mut body = request::chat_body(req, model_segment(cx.model)?)?;
+        if !cx.strict {
+            request::include_thoughts(&mut body);
+        }
         wire(format!("{path}{}", method(cx)), &body)
     }
 

@@ -54,6 +54,21 @@ pub(super) fn chat_body(req: &ChatRequest, model: &str) -> Result<Value, Transla
     Ok(Value::Object(body))
 }
 
+/// Non-strict answers return thought summaries, which Gemini only sends when asked: sets
+/// `thinkingConfig.includeThoughts` when the request turns thinking on (a budget other than 0,
+/// or a level).
+pub(super) fn include_thoughts(body: &mut Value) {
+    let Some(tc) = body
+        .pointer_mut("/generationConfig/thinkingConfig")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if tc.get("thinkingBudget").and_then(Value::as_i64) != Some(0) {
+        tc.insert("includeThoughts".into(), Value::Bool(true));
+    }
+}
+
 /// Gemini 3 and later reject replayed function calls without a thought signature. Models whose
 /// name says they are older (1.x, 2.x, `gemini-pro`) get none; anything else (3+, `-latest`
 /// aliases) gets the documented placeholder.
@@ -122,7 +137,11 @@ fn contents(
                     let mut part = json!({
                         "functionCall": { "name": call.function.name, "args": args }
                     });
-                    if sign_calls && j == 0 {
+                    // The signature a non-strict answer gave the call (Portkey's member).
+                    let signature = call.function.thought_signature.as_deref();
+                    if let Some(sig) = signature.filter(|s| !s.is_empty()) {
+                        part["thoughtSignature"] = Value::String(sig.to_owned());
+                    } else if sign_calls && j == 0 {
                         part["thoughtSignature"] = Value::String(SKIP_SIGNATURE.into());
                     }
                     parts.push(part);
@@ -221,9 +240,9 @@ fn content_parts(content: &Content, p: &str) -> Result<Vec<Value>, TranslateErro
             for (k, part) in parts.iter().enumerate() {
                 let pp = format!("{p}.content[{k}]");
                 match part {
-                    ContentPart::Text { text } if text.is_empty() => {}
-                    ContentPart::Text { text } => out.push(json!({ "text": text })),
-                    ContentPart::ImageUrl { image_url } => {
+                    ContentPart::Text { text, .. } if text.is_empty() => {}
+                    ContentPart::Text { text, .. } => out.push(json!({ "text": text })),
+                    ContentPart::ImageUrl { image_url, .. } => {
                         out.push(media_part(&image_url.url, &pp)?)
                     }
                     ContentPart::InputAudio { input_audio } => {

@@ -54,6 +54,9 @@ pub(super) struct Part {
     pub thought: Option<Value>,
     #[serde(default)]
     pub function_call: Option<FunctionCallPart>,
+    /// Gemini's encrypted reasoning state, on a function-call part (or a text part).
+    #[serde(default)]
+    pub thought_signature: Option<String>,
 }
 
 impl Part {
@@ -121,12 +124,18 @@ pub(super) struct LogprobCandidate {
 /// candidates + thoughts (OpenAI counts reasoning inside completion tokens); total = Gemini's
 /// total (or the sum).
 pub(super) fn usage(u: &UsageMetadata) -> Usage {
-    let prompt = u.prompt_token_count + u.tool_use_prompt_token_count;
-    let completion = u.candidates_token_count + u.thoughts_token_count;
+    let prompt = u
+        .prompt_token_count
+        .saturating_add(u.tool_use_prompt_token_count);
+    let completion = u
+        .candidates_token_count
+        .saturating_add(u.thoughts_token_count);
     Usage {
         prompt_tokens: prompt,
         completion_tokens: completion,
-        total_tokens: u.total_token_count.unwrap_or(prompt + completion),
+        total_tokens: u
+            .total_token_count
+            .unwrap_or(prompt.saturating_add(completion)),
         prompt_tokens_details: Some(PromptTokensDetails {
             cached_tokens: u.cached_content_token_count,
         }),
@@ -184,9 +193,11 @@ impl CallIds {
     }
 }
 
-/// What one candidate says: answer text (thoughts excluded), function calls as
-/// `(name, arguments JSON)`.
-pub(super) fn candidate_output(c: &Candidate) -> (Option<String>, Vec<(String, String)>) {
+/// One function call of a candidate: name, arguments JSON, and its `thoughtSignature`.
+pub(super) type Call = (String, String, Option<String>);
+
+/// What one candidate says: answer text (thoughts excluded) and function calls.
+pub(super) fn candidate_output(c: &Candidate) -> (Option<String>, Vec<Call>) {
     let mut text: Option<String> = None;
     let mut calls = Vec::new();
     for part in c.content.iter().flat_map(|c| c.parts.iter()) {
@@ -195,7 +206,7 @@ pub(super) fn candidate_output(c: &Candidate) -> (Option<String>, Vec<(String, S
                 Some(a @ Value::Object(_)) => a.to_string(),
                 _ => "{}".to_owned(),
             };
-            calls.push((fc.name.clone(), args));
+            calls.push((fc.name.clone(), args, part.thought_signature.clone()));
         } else if let Some(t) = part.text.as_deref().filter(|t| !t.is_empty()) {
             if !part.is_thought() {
                 text.get_or_insert_with(String::new).push_str(t);
@@ -203,6 +214,30 @@ pub(super) fn candidate_output(c: &Candidate) -> (Option<String>, Vec<(String, S
         }
     }
     (text, calls)
+}
+
+/// What a non-strict answer adds for one candidate: the thought-summary text (for
+/// `reasoning_content`) and Portkey's `content_blocks` (`{"type": "thinking", "thinking"}` for
+/// thought parts, `{"type": "text", "text"}` for answer text). A function call's
+/// `thoughtSignature` goes on its tool call instead (`function.thought_signature`, as Portkey
+/// writes it), which the client sends back on the next turn.
+pub(super) fn native_blocks(c: &Candidate) -> (Option<String>, Vec<Value>) {
+    let mut thoughts: Option<String> = None;
+    let mut blocks = Vec::new();
+    for part in c.content.iter().flat_map(|c| c.parts.iter()) {
+        if part.function_call.is_some() {
+            continue;
+        }
+        if let Some(t) = part.text.as_deref().filter(|t| !t.is_empty()) {
+            if part.is_thought() {
+                thoughts.get_or_insert_with(String::new).push_str(t);
+                blocks.push(json!({ "type": "thinking", "thinking": t }));
+            } else {
+                blocks.push(json!({ "type": "text", "text": t }));
+            }
+        }
+    }
+    (thoughts, blocks)
 }
 
 /// The id an answer gets: Gemini's `responseId`, else the gateway's.
@@ -254,13 +289,23 @@ pub(super) fn chat_response(
         let (text, calls) = candidate_output(c);
         let tool_calls: Vec<ToolCall> = calls
             .into_iter()
-            .map(|(name, arguments)| ToolCall {
+            .map(|(name, arguments, signature)| ToolCall {
                 id: ids.next_id(),
                 kind: "function".into(),
-                function: FunctionCall { name, arguments },
+                function: FunctionCall {
+                    name,
+                    arguments,
+                    thought_signature: signature.filter(|_| !cx.strict),
+                },
             })
             .collect();
         let reason = c.finish_reason.as_deref().unwrap_or("STOP");
+        let (reasoning_content, content_blocks) = if cx.strict {
+            (None, None)
+        } else {
+            let (thoughts, blocks) = native_blocks(c);
+            (thoughts, (!blocks.is_empty()).then_some(blocks))
+        };
         choices.push(Choice {
             index: c.index.unwrap_or(pos as u32),
             finish_reason: Some(finish_reason(reason, !tool_calls.is_empty())),
@@ -269,7 +314,8 @@ pub(super) fn chat_response(
                 content: text,
                 tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
                 refusal: None,
-                reasoning_content: None,
+                reasoning_content,
+                content_blocks,
             },
             logprobs: c.logprobs_result.as_ref().map(logprobs),
         });
@@ -295,6 +341,7 @@ pub(super) fn chat_response(
                 tool_calls: None,
                 refusal: None,
                 reasoning_content: None,
+                content_blocks: None,
             },
             logprobs: None,
         });

@@ -3,10 +3,16 @@
 //! Every SSE frame carries a whole `GenerateContentResponse` holding that frame's new text and
 //! any complete function calls. A candidate is done when a frame gives it a `finishReason`; the
 //! stream has no other terminal event, so `finish()` fails when a candidate never finished.
+//!
+//! When `strict_open_ai_compliance` is false, thought parts are also streamed as
+//! `delta.reasoning_content` and, as Portkey does, `delta.content_blocks`:
+//! `{"index": 0, "delta": {"thinking": ..}}` for thoughts, `{"index": 0 | 1, "delta": {"text": ..}}`
+//! for answer text (1 once thoughts were seen); a function call's `thoughtSignature` goes on
+//! its tool call delta as `function.thought_signature`.
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use switchyard_types::chat::{
     ChatChunk, ChunkChoice, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
 };
@@ -19,6 +25,8 @@ struct ChoiceState {
     role_sent: bool,
     tool_calls: u32,
     finished: bool,
+    /// A thought part was streamed (Portkey then numbers text blocks 1).
+    thought_seen: bool,
 }
 
 pub(super) struct GeminiStream {
@@ -26,6 +34,7 @@ pub(super) struct GeminiStream {
     model: String,
     created: u64,
     include_usage: bool,
+    strict: bool,
     /// The chunk id, fixed by the first frame (Gemini's `responseId` when it has one).
     id: Option<String>,
     ids: Option<CallIds>,
@@ -41,6 +50,7 @@ impl GeminiStream {
             model: cx.model.to_owned(),
             created: cx.created,
             include_usage: cx.include_usage,
+            strict: cx.strict,
             id: None,
             ids: None,
             choices: BTreeMap::new(),
@@ -105,7 +115,7 @@ impl GeminiStream {
             }
             let (text, calls) = response::candidate_output(c);
             let mut tool_deltas = Vec::with_capacity(calls.len());
-            for (name, arguments) in calls {
+            for (name, arguments, signature) in calls {
                 let id = self.ids.as_mut().map(CallIds::next_id);
                 let state = self.choices.entry(index).or_default();
                 tool_deltas.push(ToolCallDelta {
@@ -115,16 +125,47 @@ impl GeminiStream {
                     function: FunctionCallDelta {
                         name: Some(name),
                         arguments: Some(arguments),
+                        thought_signature: signature.filter(|_| !self.strict),
                     },
                 });
                 state.tool_calls += 1;
             }
+            let strict = self.strict;
             let state = self.choices.entry(index).or_default();
+            let (reasoning, blocks) = if strict {
+                (None, None)
+            } else {
+                let (thoughts, native) = response::native_blocks(c);
+                let blocks: Vec<Value> = native
+                    .into_iter()
+                    .map(|mut b| {
+                        let kind = b.get("type").and_then(Value::as_str).map(str::to_owned);
+                        let i = match kind.as_deref() {
+                            Some("thinking") => {
+                                state.thought_seen = true;
+                                0
+                            }
+                            Some("text") => u32::from(state.thought_seen),
+                            _ => u32::from(state.thought_seen) + 1,
+                        };
+                        if let (Some(obj), Some("thinking" | "text")) =
+                            (b.as_object_mut(), kind.as_deref())
+                        {
+                            obj.remove("type");
+                        }
+                        json!({ "index": i, "delta": b })
+                    })
+                    .collect();
+                (thoughts, (!blocks.is_empty()).then_some(blocks))
+            };
             let finish = c
                 .finish_reason
                 .as_deref()
                 .map(|f| response::finish_reason(f, state.tool_calls > 0));
-            let has_delta = text.is_some() || !tool_deltas.is_empty();
+            let has_delta = text.is_some()
+                || !tool_deltas.is_empty()
+                || reasoning.is_some()
+                || blocks.is_some();
             if !has_delta && finish.is_none() && state.role_sent {
                 continue;
             }
@@ -139,7 +180,8 @@ impl GeminiStream {
                     role,
                     content: text,
                     tool_calls: (!tool_deltas.is_empty()).then_some(tool_deltas),
-                    reasoning_content: None,
+                    reasoning_content: reasoning,
+                    content_blocks: blocks,
                 },
                 finish_reason: finish,
             };

@@ -26,6 +26,7 @@ pub(super) fn cx<'a>(
         response_id: "chatcmpl-gw-1",
         created: 1_750_000_000,
         options,
+        strict: true,
     }
 }
 

@@ -35,6 +35,7 @@ fn run_with(adapter: &dyn NativeAdapter, sse: &[u8], include_usage: bool) -> Run
         response_id: "chatcmpl-gw-9",
         created: 1_750_000_000,
         options: &o,
+        strict: true,
     };
     let mut t: Box<dyn ChunkTranslator> = adapter.chat_stream(&cx);
     let mut chunks = Vec::new();
@@ -293,6 +294,7 @@ fn frames_without_news_yield_nothing_and_json_array_framing_is_accepted() {
         response_id: "gw",
         created: 1,
         options: &o,
+        strict: true,
     };
     let mut t = Gemini.chat_stream(&cx);
     let frame = |d: &'static [u8]| Frame {
@@ -327,6 +329,7 @@ fn call_and_stop_in_one_frame_finish_as_tool_calls_and_later_frames_are_ignored(
         response_id: "gw",
         created: 1,
         options: &o,
+        strict: true,
     };
     let mut t = Gemini.chat_stream(&cx);
     let frame = |d: &'static [u8]| Frame {

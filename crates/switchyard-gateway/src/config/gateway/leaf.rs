@@ -10,6 +10,7 @@ use switchyard_providers::native::ProviderOptions;
 use switchyard_providers::{AuthStyle, Native, ProviderKind, ProviderSpec};
 
 use super::{is_option_key, Builder, Inherited, Origin};
+use crate::auth::aws_chain;
 use crate::config::secret::Secret;
 use crate::governance::virtual_keys::VirtualKey;
 use crate::guardrails::spec::{HookSpec, LeafHooks};
@@ -19,7 +20,10 @@ use crate::ssrf::check_custom_host;
 /// Credentials given as provider options instead of an API key: AWS keys for Bedrock, a service
 /// account for Vertex AI.
 fn has_option_credentials(spec: &ProviderSpec, options: &ProviderOptions) -> bool {
-    credential_option(spec).is_some_and(|k| options.contains_key(k))
+    // OCI requests are always signed from options; a missing one is named when signing.
+    spec.auth == AuthStyle::OciSignature
+        || credential_option(spec).is_some_and(|k| options.contains_key(k))
+        || (spec.auth == AuthStyle::AwsSigV4 && aws_chain::names_default_chain(options))
 }
 
 /// The option that carries a provider's credentials, for providers that take them that way.
@@ -27,6 +31,7 @@ fn credential_option(spec: &ProviderSpec) -> Option<&'static str> {
     match (spec.auth, spec.kind) {
         (AuthStyle::AwsSigV4, _) => Some("aws_access_key_id"),
         (AuthStyle::GoogleOAuth, _) => Some("vertex_service_account_json"),
+        (AuthStyle::OciSignature, _) => Some("oracle_private_key"),
         (_, ProviderKind::AzureOpenAi) => Some("azure_ad_token"),
         _ => None,
     }
@@ -41,7 +46,15 @@ fn uses_server_option_credentials(
     let Some(key) = credential_option(spec) else {
         return false;
     };
-    server.get(key).is_some() && server.get(key) == effective.get(key)
+    if server.get(key).is_some() && server.get(key) == effective.get(key) {
+        return true;
+    }
+    // The gateway's own AWS identity (the default credential chain): only where the operator's
+    // options choose it, the target kept that choice and sent no keys of its own.
+    spec.auth == AuthStyle::AwsSigV4
+        && aws_chain::names_default_chain(server)
+        && server.get(aws_chain::OPT_AUTH_TYPE) == effective.get(aws_chain::OPT_AUTH_TYPE)
+        && !effective.contains_key(key)
 }
 
 /// Options that pick where a target's credentials are sent (an Azure resource is a host) or
@@ -51,6 +64,10 @@ const SERVER_CREDENTIAL_PINNED_OPTIONS: &[&str] = &[
     "resource_name",
     "openai_organization",
     "openai_project",
+    "oracle_compartment_id",
+    // Which account or tenant the operator's key acts on.
+    "workers_ai_account_id",
+    "predibase_tenant_id",
 ];
 
 impl Builder<'_, '_> {
@@ -422,6 +439,7 @@ fn assemble(d: Decided, inherited: Inherited) -> Leaf {
         options: d.options,
         cache: inherited.cache,
         hooks: d.hooks,
+        strict_open_ai_compliance: inherited.strict_open_ai_compliance,
         virtual_key: d.virtual_key,
         memo: Default::default(),
     }

@@ -229,6 +229,10 @@ const OPTION_PREFIXES: &[&str] = &[
     "fireworks_",
     "huggingface_",
     "mistral_",
+    "workers_ai_",
+    "predibase_",
+    "amzn_sagemaker_",
+    "oracle_",
 ];
 const OPTION_KEYS: &[&str] = &["deployment_id", "api_version", "resource_name"];
 
@@ -378,7 +382,12 @@ impl Builder<'_, '_> {
         if let Some(v) = obj.get("retry") {
             out.retry = self.retry(v, &format!("{suffix}.retry"));
         }
-        if let Some(v) = obj.get("custom_host") {
+        // Portkey's `azure_foundry_url` names an `azure-ai` target's host: read as its
+        // `custom_host` (with every check a custom host gets) when it has none.
+        let foundry = (obj.get("provider").and_then(Value::as_str) == Some("azure-ai"))
+            .then(|| obj.get(crate::config::file::FOUNDRY_URL))
+            .flatten();
+        if let Some(v) = obj.get("custom_host").or(foundry) {
             match v {
                 Value::String(s) if !s.is_empty() => out.custom_host = Some(s.clone()),
                 Value::String(_) | Value::Null => {}

@@ -2,6 +2,7 @@
 //! `fixtures/anthropic/` (bodies and SSE transcripts as they are on the wire).
 
 mod errors;
+mod reasoning;
 mod request;
 mod response;
 mod stream;
@@ -53,6 +54,7 @@ pub(super) fn cx<'a>(
         response_id: RESPONSE_ID,
         created: CREATED,
         options,
+        strict: true,
     }
 }
 

@@ -10,6 +10,7 @@ use crate::native::{Frame, ProviderOptions, WireContext};
 
 mod embeddings;
 mod images;
+mod reasoning;
 mod request;
 mod response;
 mod stream;
@@ -29,6 +30,7 @@ pub(super) fn cx(stream: bool, include_usage: bool) -> WireContext<'static> {
         response_id: "chatcmpl-test",
         created: 1_700_000_000,
         options: no_options(),
+        strict: true,
     }
 }
 

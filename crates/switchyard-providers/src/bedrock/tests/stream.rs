@@ -74,7 +74,7 @@ fn exception_frame_mid_stream_is_an_upstream_error() {
         Err(TranslateError::Upstream { status, error }) => {
             assert_eq!(status, 429);
             assert_eq!(error.error.kind, "rate_limit_error");
-            assert_eq!(error.error.code.as_deref(), Some("throttlingException"));
+            assert_eq!(error.error.code.as_deref(), Some("ThrottlingException"));
             assert_eq!(
                 error.error.message,
                 "Too many requests, please wait before trying again."

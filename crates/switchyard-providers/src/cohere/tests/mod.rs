@@ -27,6 +27,7 @@ pub(super) fn cx(stream: bool, include_usage: bool) -> WireContext<'static> {
         response_id: "chatcmpl-test",
         created: 1_700_000_000,
         options: no_options(),
+        strict: true,
     }
 }
 

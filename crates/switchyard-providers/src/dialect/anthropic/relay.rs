@@ -9,7 +9,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 use switchyard_types::usage::TokenUsage;
-use switchyard_types::{ErrorEnvelope, ErrorKind};
+use switchyard_types::ErrorEnvelope;
 
 use super::response::{error_json, error_type_without_status};
 use super::{write_event, write_raw_event};
@@ -77,41 +77,10 @@ fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(char::is_control)
 }
 
-/// The HTTP status for a Bedrock stream exception (as the chat path's Bedrock adapter maps them).
-fn exception_status(exception: &str) -> u16 {
-    let e = exception.to_ascii_lowercase();
-    match e.strip_suffix("exception").unwrap_or(&e) {
-        "throttling" | "modelnotready" | "servicequotaexceeded" => 429,
-        "validation" => 400,
-        "accessdenied" => 403,
-        "resourcenotfound" => 404,
-        "modeltimeout" => 408,
-        "serviceunavailable" => 503,
-        // internalServer, modelStreamError and anything unknown.
-        _ => 500,
-    }
-}
-
-/// A Bedrock exception frame -> an upstream error with the payload's `message`.
+/// A Bedrock exception frame -> an upstream error, typed as the chat path's Bedrock adapter
+/// types it (`crate::bedrock::error`).
 fn bedrock_exception(exception: &str, payload: &[u8]) -> TranslateError {
-    let status = exception_status(exception);
-    let v: Option<Value> = serde_json::from_slice(payload).ok();
-    let field = |k: &str| {
-        v.as_ref()
-            .and_then(|v| v.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let mut message = field("message")
-        .or_else(|| field("Message"))
-        .unwrap_or_else(|| format!("Bedrock stream failed with {exception}"));
-    if let Some(original) = field("originalMessage") {
-        message = format!("{message}: {original}");
-    }
-    TranslateError::Upstream {
-        status,
-        error: ErrorEnvelope::new(ErrorKind::for_status(status), message).with_code(exception),
-    }
+    crate::bedrock::error::stream_exception(exception, payload)
 }
 
 fn not_json(e: &serde_json::Error) -> TranslateError {

@@ -288,14 +288,18 @@ fn content_part(
     param: &str,
 ) -> Result<Vec<ContentPart>, TranslateError> {
     match kind {
-        "text" => Ok(vec![ContentPart::Text {
-            text: req_str(b, "text", &format!("{param}.text"))?.to_owned(),
-        }]),
+        // `cache_control` is not carried over: the chat request may go to an OpenAI-compatible
+        // host, which refuses members it does not know (Claude targets get the body as is).
+        "text" => Ok(vec![ContentPart::text(req_str(
+            b,
+            "text",
+            &format!("{param}.text"),
+        )?)]),
         "image" => Ok(vec![image_part(b, param)?]),
         "document" => document_parts(b, param),
         "search_result" => {
             let text = nested_text(b.get("content"), &format!("{param}.content"))?;
-            Ok(vec![ContentPart::Text { text }])
+            Ok(vec![ContentPart::text(text)])
         }
         other => Err(unsupported_block(other, param)),
     }
@@ -341,9 +345,7 @@ fn image_part(b: &Map<String, Value>, param: &str) -> Result<ContentPart, Transl
             ))
         }
     };
-    Ok(ContentPart::ImageUrl {
-        image_url: ImageUrl { url, detail: None },
-    })
+    Ok(ContentPart::image(ImageUrl { url, detail: None }))
 }
 
 fn document_parts(b: &Map<String, Value>, param: &str) -> Result<Vec<ContentPart>, TranslateError> {
@@ -363,12 +365,14 @@ fn document_parts(b: &Map<String, Value>, param: &str) -> Result<Vec<ContentPart
                 }),
             }])
         }
-        "text" => Ok(vec![ContentPart::Text {
-            text: req_str(src, "data", &format!("{sp}.data"))?.to_owned(),
-        }]),
+        "text" => Ok(vec![ContentPart::text(req_str(
+            src,
+            "data",
+            &format!("{sp}.data"),
+        )?)]),
         "content" => {
             let text = nested_text(src.get("content"), &format!("{sp}.content"))?;
-            Ok(vec![ContentPart::Text { text }])
+            Ok(vec![ContentPart::text(text)])
         }
         other => Err(invalid(
             format!("document source type `{other}` is only available on Claude targets"),
@@ -440,6 +444,7 @@ fn assistant_blocks(
                     id: id.to_owned(),
                     kind: "function".into(),
                     function: FunctionCall {
+                        thought_signature: None,
                         name: name.to_owned(),
                         arguments,
                     },
@@ -501,6 +506,7 @@ fn translate_tools(root: &Map<String, Value>) -> Result<Vec<Tool>, TranslateErro
                 parameters,
                 strict,
             },
+            cache_control: None,
         });
     }
     Ok(out)

@@ -230,7 +230,7 @@ impl Converter {
         let role = o.str("role")?.ok_or_else(|| missing(&o.at("role")))?;
         let parts = match o.get("content") {
             None => return Err(missing(&o.at("content"))),
-            Some(Value::String(s)) => vec![ContentPart::Text { text: s.clone() }],
+            Some(Value::String(s)) => vec![ContentPart::text(s.clone())],
             Some(Value::Array(parts)) => parts
                 .iter()
                 .enumerate()
@@ -271,6 +271,7 @@ impl Converter {
             id: o.req_str("call_id")?.to_owned(),
             kind: "function".into(),
             function: FunctionCall {
+                thought_signature: None,
                 name: o.req_str("name")?.to_owned(),
                 arguments: o.req_str("arguments")?.to_owned(),
             },
@@ -314,7 +315,7 @@ impl Converter {
 /// One text part as a string, others as parts.
 fn user_content(mut parts: Vec<ContentPart>) -> Content {
     if parts.len() == 1 {
-        if let Some(ContentPart::Text { text }) = parts.first_mut() {
+        if let Some(ContentPart::Text { text, .. }) = parts.first_mut() {
             return Content::Text(std::mem::take(text));
         }
     }
@@ -326,7 +327,7 @@ fn text_only(parts: Vec<ContentPart>, sep: &str, path: &str) -> Result<String, T
     let mut texts = Vec::with_capacity(parts.len());
     for p in parts {
         match p {
-            ContentPart::Text { text } => texts.push(text),
+            ContentPart::Text { text, .. } => texts.push(text),
             _ => {
                 return Err(TranslateError::invalid_request(
                     "only text parts are supported in assistant, system and developer messages",
@@ -348,12 +349,8 @@ fn part(p: &Value, path: &str) -> Result<ContentPart, TranslateError> {
         path: path.to_owned(),
     };
     match o.req_str("type")? {
-        "input_text" | "output_text" => Ok(ContentPart::Text {
-            text: o.req_str("text")?.to_owned(),
-        }),
-        "refusal" => Ok(ContentPart::Text {
-            text: o.req_str("refusal")?.to_owned(),
-        }),
+        "input_text" | "output_text" => Ok(ContentPart::text(o.req_str("text")?)),
+        "refusal" => Ok(ContentPart::text(o.req_str("refusal")?)),
         "input_image" => {
             if o.get("file_id").is_some() && o.get("image_url").is_none() {
                 return Err(TranslateError::invalid_request(
@@ -366,6 +363,7 @@ fn part(p: &Value, path: &str) -> Result<ContentPart, TranslateError> {
                     url: o.req_str("image_url")?.to_owned(),
                     detail: o.str("detail")?.map(str::to_owned),
                 },
+                cache_control: None,
             })
         }
         "input_file" => {
@@ -439,6 +437,7 @@ fn tools(req: &Obj<'_>) -> Result<Vec<Tool>, TranslateError> {
                 parameters,
                 strict: o.bool("strict")?,
             },
+            cache_control: None,
         });
     }
     Ok(out)

@@ -164,6 +164,7 @@ pub(super) fn tool_call_response() -> ChatResponse {
                     id: "toolu_1".into(),
                     kind: "function".into(),
                     function: FunctionCall {
+                        thought_signature: None,
                         name: "get_weather".into(),
                         arguments: r#"{"city":"Paris"}"#.into(),
                     },
@@ -172,6 +173,7 @@ pub(super) fn tool_call_response() -> ChatResponse {
                     id: "toolu_2".into(),
                     kind: "function".into(),
                     function: FunctionCall {
+                        thought_signature: None,
                         name: "get_time".into(),
                         arguments: r#"{"tz":"CET"}"#.into(),
                     },
@@ -479,8 +481,8 @@ fn user_parts_keep_order_and_refusal_is_text() {
     assert_eq!(
         t.chat.messages[1].content,
         Some(Content::Parts(vec![
-            ContentPart::Text { text: "a".into() },
-            ContentPart::Text { text: "b".into() }
+            ContentPart::text("a"),
+            ContentPart::text("b")
         ]))
     );
     assert_eq!(t.input_items[0]["status"], "completed");

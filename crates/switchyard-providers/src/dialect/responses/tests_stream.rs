@@ -43,6 +43,7 @@ fn call(index: u32, id: Option<&str>, name: Option<&str>, args: &str) -> ChatChu
                 id: id.map(str::to_owned),
                 kind: id.map(|_| "function".to_owned()),
                 function: FunctionCallDelta {
+                    thought_signature: None,
                     name: name.map(str::to_owned),
                     arguments: Some(args.into()),
                 },
