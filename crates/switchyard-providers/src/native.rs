@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use switchyard_types::chat::{ChatChunk, ChatRequest, ChatResponse};
+use switchyard_types::chat::{
+    ChatChunk, ChatRequest, ChatResponse, Delta, FinishReason, Role, Usage,
+};
 use switchyard_types::completions::{CompletionsRequest, CompletionsResponse};
 use switchyard_types::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 use switchyard_types::images::{ImagesRequest, ImagesResponse};
@@ -93,6 +95,53 @@ impl TranslateError {
             message: message.into(),
             param: param.map(str::to_owned),
         }
+    }
+}
+
+/// What every chunk of one single-choice stream shares: its id, model and creation time, and
+/// whether the assistant role went out yet (the first chunk carries it).
+#[derive(Debug, Clone)]
+pub struct ChunkHead {
+    pub id: String,
+    pub model: String,
+    pub created: u64,
+    pub role_sent: bool,
+}
+
+impl ChunkHead {
+    pub fn new(cx: &WireContext<'_>) -> Self {
+        ChunkHead {
+            id: cx.response_id.to_owned(),
+            model: cx.model.to_owned(),
+            created: cx.created,
+            role_sent: false,
+        }
+    }
+
+    /// A one-choice chunk; the stream's first also carries `role: assistant`.
+    pub fn chunk(&mut self, mut delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
+        if !self.role_sent {
+            self.role_sent = true;
+            delta.role = Some(Role::Assistant);
+        }
+        ChatChunk::single(
+            self.id.clone(),
+            self.created,
+            self.model.clone(),
+            delta,
+            finish,
+        )
+    }
+
+    /// The usage chunk (no choices) that ends a stream whose client asked for usage.
+    pub fn usage(&self, usage: Usage) -> ChatChunk {
+        ChatChunk::new(
+            self.id.clone(),
+            self.created,
+            self.model.clone(),
+            Vec::new(),
+            Some(usage),
+        )
     }
 }
 

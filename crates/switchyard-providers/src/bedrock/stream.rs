@@ -15,12 +15,12 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 use switchyard_types::chat::{
-    ChatChunk, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
+    ChatChunk, Delta, FinishReason, FunctionCallDelta, ToolCallDelta, Usage,
 };
 
 use super::request::JSON_TOOL_NAME;
 use super::response::{finish_reason, stream_exception, TokenUsage};
-use crate::native::{ChunkTranslator, Frame, TranslateError, WireContext};
+use crate::native::{ChunkHead, ChunkTranslator, Frame, TranslateError, WireContext};
 
 enum Block {
     /// A tool call, by its OpenAI `tool_calls[].index`.
@@ -30,12 +30,9 @@ enum Block {
 }
 
 pub(super) struct ConverseStream {
-    id: String,
-    model: String,
-    created: u64,
+    head: ChunkHead,
     include_usage: bool,
     strict: bool,
-    role_sent: bool,
     blocks: HashMap<u64, Block>,
     next_tool: u32,
     json_answer: bool,
@@ -46,12 +43,9 @@ pub(super) struct ConverseStream {
 impl ConverseStream {
     pub(super) fn new(cx: &WireContext<'_>) -> Self {
         ConverseStream {
-            id: cx.response_id.to_owned(),
-            model: cx.model.to_owned(),
-            created: cx.created,
+            head: ChunkHead::new(cx),
             include_usage: cx.include_usage,
             strict: cx.strict,
-            role_sent: false,
             blocks: HashMap::new(),
             next_tool: 0,
             json_answer: false,
@@ -60,18 +54,8 @@ impl ConverseStream {
         }
     }
 
-    fn chunk(&mut self, mut delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
-        if !self.role_sent {
-            self.role_sent = true;
-            delta.role = Some(Role::Assistant);
-        }
-        ChatChunk::single(
-            self.id.clone(),
-            self.created,
-            self.model.clone(),
-            delta,
-            finish,
-        )
+    fn chunk(&mut self, delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
+        self.head.chunk(delta, finish)
     }
 
     /// A text or reasoning fragment of block `index`: `content` / `reasoning_content`, plus
@@ -120,7 +104,7 @@ impl ConverseStream {
             .unwrap_or(0);
         match event {
             "messageStart" => {
-                if self.role_sent {
+                if self.head.role_sent {
                     return Ok(Vec::new());
                 }
                 let delta = Delta {
@@ -287,12 +271,6 @@ impl ChunkTranslator for ConverseStream {
         let Some(usage) = self.usage.take().filter(|_| self.include_usage) else {
             return Ok(Vec::new());
         };
-        Ok(vec![ChatChunk::new(
-            self.id.clone(),
-            self.created,
-            self.model.clone(),
-            Vec::new(),
-            Some(usage),
-        )])
+        Ok(vec![self.head.usage(usage)])
     }
 }

@@ -11,19 +11,16 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatChunk, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
+    ChatChunk, Delta, FinishReason, FunctionCallDelta, ToolCallDelta, Usage,
 };
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
 use super::response::{finish_reason, CohereUsage};
-use crate::native::{ChunkTranslator, Frame, TranslateError, WireContext};
+use crate::native::{ChunkHead, ChunkTranslator, Frame, TranslateError, WireContext};
 
 pub(super) struct CohereStream {
-    id: String,
-    model: String,
-    created: u64,
+    head: ChunkHead,
     include_usage: bool,
-    role_sent: bool,
     /// Content indexes that carry `thinking`, not answer text.
     thinking: HashSet<u64>,
     /// Cohere tool-call index -> OpenAI `tool_calls[].index`.
@@ -35,11 +32,8 @@ pub(super) struct CohereStream {
 impl CohereStream {
     pub(super) fn new(cx: &WireContext<'_>) -> Self {
         CohereStream {
-            id: cx.response_id.to_owned(),
-            model: cx.model.to_owned(),
-            created: cx.created,
+            head: ChunkHead::new(cx),
             include_usage: cx.include_usage,
-            role_sent: false,
             thinking: HashSet::new(),
             tools: HashMap::new(),
             finished: false,
@@ -47,18 +41,8 @@ impl CohereStream {
         }
     }
 
-    fn chunk(&mut self, mut delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
-        if !self.role_sent {
-            self.role_sent = true;
-            delta.role = Some(Role::Assistant);
-        }
-        ChatChunk::single(
-            self.id.clone(),
-            self.created,
-            self.model.clone(),
-            delta,
-            finish,
-        )
+    fn chunk(&mut self, delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
+        self.head.chunk(delta, finish)
     }
 
     fn text(&mut self, text: Option<&str>) -> Vec<ChatChunk> {
@@ -95,9 +79,9 @@ impl CohereStream {
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
                 {
-                    self.id = id.to_owned();
+                    self.head.id = id.to_owned();
                 }
-                if self.role_sent {
+                if self.head.role_sent {
                     return Ok(Vec::new());
                 }
                 let delta = Delta {
@@ -227,12 +211,6 @@ impl ChunkTranslator for CohereStream {
         let Some(usage) = self.usage.take().filter(|_| self.include_usage) else {
             return Ok(Vec::new());
         };
-        Ok(vec![ChatChunk::new(
-            self.id.clone(),
-            self.created,
-            self.model.clone(),
-            Vec::new(),
-            Some(usage),
-        )])
+        Ok(vec![self.head.usage(usage)])
     }
 }

@@ -7,20 +7,17 @@
 
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatChunk, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
+    ChatChunk, Delta, FinishReason, FunctionCallDelta, ToolCallDelta, Usage,
 };
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
 use super::response::{call_parts, finish_reason, reasoning, text, usage};
-use crate::native::{ChunkTranslator, Frame, TranslateError, WireContext};
+use crate::native::{ChunkHead, ChunkTranslator, Frame, TranslateError, WireContext};
 
 pub(super) struct OracleStream {
-    id: String,
-    model: String,
-    created: u64,
+    head: ChunkHead,
     include_usage: bool,
     strict: bool,
-    role_sent: bool,
     /// Tool calls started so far (the next call's index).
     tool_calls: u32,
     finished: bool,
@@ -30,30 +27,17 @@ pub(super) struct OracleStream {
 impl OracleStream {
     pub(super) fn new(cx: &WireContext<'_>) -> Self {
         OracleStream {
-            id: cx.response_id.to_owned(),
-            model: cx.model.to_owned(),
-            created: cx.created,
+            head: ChunkHead::new(cx),
             include_usage: cx.include_usage,
             strict: cx.strict,
-            role_sent: false,
             tool_calls: 0,
             finished: false,
             usage: None,
         }
     }
 
-    fn chunk(&mut self, mut delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
-        if !self.role_sent {
-            self.role_sent = true;
-            delta.role = Some(Role::Assistant);
-        }
-        ChatChunk::single(
-            self.id.clone(),
-            self.created,
-            self.model.clone(),
-            delta,
-            finish,
-        )
+    fn chunk(&mut self, delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
+        self.head.chunk(delta, finish)
     }
 
     /// A tool call event: one with an id or a name starts a call; one without continues the
@@ -71,7 +55,7 @@ impl OracleStream {
         ToolCallDelta {
             index,
             id: if starts {
-                Some(id.unwrap_or_else(|| format!("{}_call_{index}", self.id)))
+                Some(id.unwrap_or_else(|| format!("{}_call_{index}", self.head.id)))
             } else {
                 None
             },
@@ -170,12 +154,6 @@ impl ChunkTranslator for OracleStream {
         let Some(usage) = self.usage.take().filter(|_| self.include_usage) else {
             return Ok(Vec::new());
         };
-        Ok(vec![ChatChunk::new(
-            self.id.clone(),
-            self.created,
-            self.model.clone(),
-            Vec::new(),
-            Some(usage),
-        )])
+        Ok(vec![self.head.usage(usage)])
     }
 }

@@ -4,19 +4,16 @@
 
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatChunk, Delta, FinishReason, FunctionCallDelta, Role, ToolCallDelta, Usage,
+    ChatChunk, Delta, FinishReason, FunctionCallDelta, ToolCallDelta, Usage,
 };
 use switchyard_types::{ErrorEnvelope, ErrorKind};
 
 use super::response::{tool_calls, usage};
-use crate::native::{ChunkTranslator, Frame, TranslateError, WireContext};
+use crate::native::{ChunkHead, ChunkTranslator, Frame, TranslateError, WireContext};
 
 pub(super) struct WorkersAiStream {
-    id: String,
-    model: String,
-    created: u64,
+    head: ChunkHead,
     include_usage: bool,
-    role_sent: bool,
     tool_calls: u32,
     finished: bool,
     usage: Option<Usage>,
@@ -25,29 +22,16 @@ pub(super) struct WorkersAiStream {
 impl WorkersAiStream {
     pub(super) fn new(cx: &WireContext<'_>) -> Self {
         WorkersAiStream {
-            id: cx.response_id.to_owned(),
-            model: cx.model.to_owned(),
-            created: cx.created,
+            head: ChunkHead::new(cx),
             include_usage: cx.include_usage,
-            role_sent: false,
             tool_calls: 0,
             finished: false,
             usage: None,
         }
     }
 
-    fn chunk(&mut self, mut delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
-        if !self.role_sent {
-            self.role_sent = true;
-            delta.role = Some(Role::Assistant);
-        }
-        ChatChunk::single(
-            self.id.clone(),
-            self.created,
-            self.model.clone(),
-            delta,
-            finish,
-        )
+    fn chunk(&mut self, delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
+        self.head.chunk(delta, finish)
     }
 
     fn on_event(&mut self, v: &Value) -> Result<Vec<ChatChunk>, TranslateError> {
@@ -76,7 +60,7 @@ impl WorkersAiStream {
             }
             _ => {}
         }
-        let prefix = self.id.clone();
+        let prefix = self.head.id.clone();
         for call in tool_calls(v, &prefix) {
             let index = self.tool_calls;
             self.tool_calls = self.tool_calls.saturating_add(1);
@@ -142,12 +126,6 @@ impl ChunkTranslator for WorkersAiStream {
         let Some(usage) = self.usage.take().filter(|_| self.include_usage) else {
             return Ok(Vec::new());
         };
-        Ok(vec![ChatChunk::new(
-            self.id.clone(),
-            self.created,
-            self.model.clone(),
-            Vec::new(),
-            Some(usage),
-        )])
+        Ok(vec![self.head.usage(usage)])
     }
 }
