@@ -14,6 +14,7 @@
 //! as a [`Secret`]: no error, log line or `Debug` output shows it.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 use std::time::SystemTime;
 
 use base64::engine::general_purpose::STANDARD;
@@ -219,9 +220,25 @@ pub fn sign(
     Ok(())
 }
 
+/// Parsed keys by the SHA-256 of their PEM text. Decoding and checking an RSA key costs far
+/// more than signing with it, and a target sends the same key with every request.
+static KEYS: LazyLock<moka::sync::Cache<[u8; 32], Arc<RsaKeyPair>>> =
+    LazyLock::new(|| moka::sync::Cache::new(256));
+
+/// [`key_pair`], parsed once per key.
+fn cached_key_pair(pem: &str) -> Result<Arc<RsaKeyPair>, AuthError> {
+    let digest: [u8; 32] = Sha256::digest(pem.as_bytes()).into();
+    if let Some(pair) = KEYS.get(&digest) {
+        return Ok(pair);
+    }
+    let pair = Arc::new(key_pair(pem)?);
+    KEYS.insert(digest, pair.clone());
+    Ok(pair)
+}
+
 /// The base64 RSASSA-PKCS1-v1_5 SHA-256 signature of `signing_string`.
 fn signature(signing_string: &str, pem: &str) -> Result<String, AuthError> {
-    let pair = key_pair(pem)?;
+    let pair = cached_key_pair(pem)?;
     let mut sig = vec![0; pair.public().modulus_len()];
     pair.sign(
         &RSA_PKCS1_SHA256,

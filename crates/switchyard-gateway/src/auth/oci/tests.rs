@@ -177,3 +177,19 @@ fn bad_and_encrypted_keys_are_refused_without_quoting_them() {
         );
     }
 }
+
+#[test]
+fn a_key_is_parsed_once_and_reused_for_later_signatures() {
+    let first = cached_key_pair(KEY_PKCS1).unwrap();
+    let again = cached_key_pair(KEY_PKCS1).unwrap();
+    assert!(Arc::ptr_eq(&first, &again));
+    // Another key is another entry, and a bad key is never cached as good.
+    let other = cached_key_pair(KEY).unwrap();
+    assert!(!Arc::ptr_eq(&first, &other));
+    assert!(
+        cached_key_pair("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err()
+    );
+    assert!(
+        cached_key_pair("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err()
+    );
+}
