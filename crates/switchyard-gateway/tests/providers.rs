@@ -4,8 +4,8 @@
 //! translated body) and what the OpenAI client gets back (shapes, content, tool calls, usage,
 //! errors, stream endings, fallback).
 //!
-//! - `providers/spec.rs`, `providers/spec_errors.rs`: per provider, how to route to it, its
-//!   replies and what the client should get back.
+//! - `providers/spec.rs`, `providers/spec_replies.rs`, `providers/spec_errors.rs`: per
+//!   provider, how to route to it, its replies and what the client should get back.
 //! - `providers/chat.rs`, `providers/errors.rs`: the cases.
 //! - `providers/depth.rs`: reasoning and prompt caching, for the providers that have them.
 //! - `providers/cross.rs`: a fallback across three providers, Vertex AI service accounts,
@@ -27,6 +27,7 @@ mod providers {
     pub mod openapi;
     pub mod spec;
     pub mod spec_errors;
+    pub mod spec_replies;
     pub mod support;
 
     /// Every per-provider case, by name.
