@@ -262,3 +262,38 @@ async fn an_openai_only_tool_on_another_provider_is_refused_before_sending() {
     assert_eq!(e["error"]["param"], "tools");
     assert!(mock.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_response_deleted_right_after_it_was_made_stays_deleted_on_every_node() {
+    let mock = MockServer::start("groq").await;
+    let dir = temp_dir("responses-delete-race");
+    let yaml = format!(
+        "database:\n  url: sqlite://{}\n  encryption_key: 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
+        dir.join("records.db").display()
+    );
+    let (a, b) = (Gateway::start(&yaml).await, Gateway::start(&yaml).await);
+    for _ in 0..5 {
+        let created: Value = create(&a, json!({"model": "m", "input": "hi"}), &groq(&mock))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap();
+        // Deleted at once: the answer's database write may still be on its way.
+        let deleted: Value = reqwest::Client::new()
+            .delete(a.url(&format!("/v1/responses/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(deleted["deleted"], true, "{deleted}");
+        // That write, whenever it lands, does not bring the response back on any node.
+        for _ in 0..10 {
+            assert_eq!(get(&a, &format!("/v1/responses/{id}")).await.status(), 404);
+            assert_eq!(get(&b, &format!("/v1/responses/{id}")).await.status(), 404);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}

@@ -85,6 +85,9 @@ pub struct Responses {
     /// What opens the database otherwise (the server's governance settings).
     open_with: GatewayConfig,
     recent: moka::sync::Cache<String, Stored>,
+    /// Ids deleted on this node lately: a deletion that comes before the database write of the
+    /// same response (made right after it was answered) must win over that write.
+    deleted: moka::sync::Cache<String, ()>,
 }
 
 #[derive(Deserialize, Default)]
@@ -106,6 +109,10 @@ impl Responses {
             recent: moka::sync::Cache::builder()
                 .max_capacity(RECENT_CAPACITY)
                 .time_to_live(RECENT_TTL.min(settings.retention))
+                .build(),
+            deleted: moka::sync::Cache::builder()
+                .max_capacity(RECENT_CAPACITY)
+                .time_to_live(RECENT_TTL)
                 .build(),
             settings,
             store: OnceCell::new(),
@@ -181,6 +188,9 @@ impl Responses {
     /// A stored response `owner` may see.
     pub async fn get(&self, id: &str, owner: Option<&str>) -> Result<Option<Stored>, GatewayError> {
         let visible = |s: &Stored| s.owner.is_none() || s.owner.as_deref() == owner;
+        if self.deleted.contains_key(id) {
+            return Ok(None);
+        }
         if let Some(s) = self.recent.get(id) {
             return Ok(visible(&s).then_some(s));
         }
@@ -207,12 +217,16 @@ impl Responses {
         if self.get(id, owner).await?.is_none() {
             return Ok(false);
         }
+        // Found here or in the database: deleted, even when its database write has not landed
+        // yet (the writer deletes the row again once it has).
+        self.deleted.insert(id.to_owned(), ());
         self.recent.invalidate(id);
         self.store()
             .await?
             .delete_response(id)
             .await
-            .map_err(|e| GatewayError::Internal(format!("deleting a stored response: {e}")))
+            .map_err(|e| GatewayError::Internal(format!("deleting a stored response: {e}")))?;
+        Ok(true)
     }
 
     /// Keeps the answer of `turn`: at once in this process, then in the database.
@@ -242,7 +256,14 @@ impl Responses {
         let this = self.clone();
         tokio::spawn(async move {
             let written = match this.store().await {
-                Ok(store) => store.put_response(&row).await.map_err(|e| e.to_string()),
+                Ok(store) => match store.put_response(&row).await {
+                    // Deleted while this write was on its way.
+                    Ok(()) if this.deleted.contains_key(&row.id) => {
+                        store.delete_response(&row.id).await.map(drop)
+                    }
+                    other => other,
+                }
+                .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
             if let Err(e) = written {
