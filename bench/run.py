@@ -489,9 +489,14 @@ def main():
         if want("observability"):
             # The same route with every observability feature off (metrics disabled, no log, no
             # traces) and with all of them on: metrics, the request log in SQLite, and traces
-            # exported over OTLP/HTTP (to the mock, which answers any POST).
+            # exported over OTLP/HTTP to a collector of their own (a second mock, which answers
+            # any POST) — as in production, the collector is not the upstream: sharing the
+            # upstream mock's one thread, the exports (~1 KB a request) slowed the upstream.
+            collector_port = free_port()
+            procs.start([f"{REL}/switchyard-mock", "--fast", "--port", str(collector_port), "--threads", "1"])
+            wait_http(collector_port)
             log = "request_log:\n  enabled: true\n"
-            traces = f"traces:\n  endpoint: {mock_url}\n"
+            traces = f"traces:\n  endpoint: http://127.0.0.1:{collector_port}\n"
             for tag, label, extra in (("off", "observability off", "metrics:\n  enabled: false\n"),
                                       ("metrics", "metrics", ""),
                                       ("log", "metrics + request log", log),

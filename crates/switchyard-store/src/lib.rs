@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::AnyPool;
 use sqlx::{Any, Arguments as _, Executor as _, Transaction};
 
 mod credentials;
 mod crypto;
 mod keys;
+mod log_writer;
 mod request_log;
 mod responses;
 mod schema;
@@ -32,6 +32,7 @@ mod teams;
 pub use credentials::{CredentialPatch, CredentialRecord, NewCredential};
 pub use crypto::{generate_key, hash_key, Cipher, KeyHash};
 pub use keys::{KeyPatch, KeyRecord, NewKey};
+pub use log_writer::SqliteLogWriter;
 pub use request_log::{
     AnalyticsQuery, AnalyticsRow, Bucket, GroupBy, LogFilter, LogRow, StatusFilter, TargetTry,
     INSERT_CHUNK,
@@ -76,17 +77,17 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     cipher: Cipher,
-    /// The request log's writer: one connection of the backend's own driver, opened on its
-    /// first batch (`None` for an in-memory SQLite database, which has only its one connection).
-    /// Binding through `AnyPool` converts every value twice (to `Any`'s values, then to the
-    /// driver's), and copies every string.
+    /// PostgreSQL's request-log writer: one connection of its own driver, opened on its first
+    /// batch. Binding through `AnyPool` converts every value twice (to `Any`'s values, then to
+    /// the driver's), and copies every string.
     log_pool: Option<LogPool>,
+    /// A SQLite file's path, for [`Store::sqlite_log_writer`].
+    sqlite_path: Option<PathBuf>,
 }
 
 /// A pool of the backend's own driver (see [`Store::log_pool`]).
 #[derive(Clone)]
 pub(crate) enum LogPool {
-    Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
@@ -158,20 +159,8 @@ impl Store {
         }
         schema::migrate(&pool, backend).await?;
         // Connects lazily: no connection until the first batch of the request log.
-        let log_pool = match target {
-            Target::SqliteMemory => None,
-            Target::SqliteFile(_) => {
-                let opts = SqliteConnectOptions::from_str(&url)
-                    .map_err(db_err)?
-                    .busy_timeout(Duration::from_millis(u64::from(SQLITE_BUSY_TIMEOUT_MS)))
-                    .synchronous(SqliteSynchronous::Normal);
-                Some(LogPool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(1)
-                        .acquire_timeout(ACQUIRE_TIMEOUT)
-                        .connect_lazy_with(opts),
-                ))
-            }
+        let log_pool = match &target {
+            Target::SqliteMemory | Target::SqliteFile(_) => None,
             Target::Postgres(_) => {
                 let opts = PgConnectOptions::from_str(&url).map_err(db_err)?;
                 Some(LogPool::Postgres(
@@ -182,12 +171,27 @@ impl Store {
                 ))
             }
         };
+        let sqlite_path = match target {
+            Target::SqliteFile(path) => Some(path),
+            _ => None,
+        };
         Ok(Store {
             pool,
             backend,
             cipher,
             log_pool,
+            sqlite_path,
         })
+    }
+
+    /// For a SQLite file, a writer of the request log on a connection of its own (blocking:
+    /// for a thread of its own); `None` for PostgreSQL and an in-memory database, whose log is
+    /// written with [`Store::write_logs`].
+    pub fn sqlite_log_writer(&self) -> Result<Option<SqliteLogWriter>, StoreError> {
+        self.sqlite_path
+            .as_deref()
+            .map(SqliteLogWriter::open)
+            .transpose()
     }
 
     pub fn backend(&self) -> Backend {
@@ -206,10 +210,8 @@ impl Store {
     /// Closes the pool's connections and waits for the ones in use to come back. The store (and
     /// its clones) cannot be used afterwards.
     pub async fn close(&self) {
-        match &self.log_pool {
-            Some(LogPool::Sqlite(p)) => p.close().await,
-            Some(LogPool::Postgres(p)) => p.close().await,
-            None => {}
+        if let Some(LogPool::Postgres(p)) = &self.log_pool {
+            p.close().await;
         }
         self.pool.close().await;
     }

@@ -174,19 +174,18 @@ pub struct AnalyticsRow {
 /// The columns a row is written with, in the order `insert_logs` binds them.
 macro_rules! inserted_columns {
     () => {
-        "trace_id, time_ms, key_id, team_id, route, op, provider, model, model_sent, status, \
-         error, latency_ms, upstream_ms, overhead_ms, input_tokens, output_tokens, \
-         cached_tokens, cost_usd, cache_status, stream, retries, attempts, client_gone, \
-         stream_error, targets, request_body"
+        "trace_id, time_ms, key_id, team_id, provider, model, model_sent, status, error, \
+         latency_ms, input_tokens, output_tokens, cost_usd, detail, request_body"
     };
 }
 
 /// The columns a row is read with: the database's `seq`, then the written ones.
 const COLUMNS: &str = concat!("seq, ", inserted_columns!());
 
-/// Columns an inserted row binds (a test checks it against the list).
-const INSERT_COLUMNS: usize = 26;
-/// Rows per `INSERT` statement, at most (26 × 64 parameters: under SQLite's and PostgreSQL's
+/// Columns an inserted row binds (a test checks it against the list): the ones filters and
+/// analytics read, then `detail` (the rest of the row, see [`write_detail`]) and the body.
+pub(crate) const INSERT_COLUMNS: usize = 15;
+/// Rows per `INSERT` statement, at most (15 × 64 parameters: under SQLite's and PostgreSQL's
 /// limits).
 pub const INSERT_CHUNK: usize = 64;
 /// The statement sizes used: powers of two up to [`INSERT_CHUNK`] (a batch of 28 rows is
@@ -196,7 +195,7 @@ pub const INSERT_CHUNK: usize = 64;
 const SIZES: usize = INSERT_CHUNK.trailing_zeros() as usize + 1;
 
 /// How many rows the next statement of a batch with `left` rows still to write takes.
-fn chunk_len(left: usize) -> usize {
+pub(crate) fn chunk_len(left: usize) -> usize {
     if left >= INSERT_CHUNK {
         INSERT_CHUNK
     } else {
@@ -209,7 +208,7 @@ fn chunk_len(left: usize) -> usize {
 /// [`INSERT_CHUNK`]): PostgreSQL's placeholders are `$1`, `$2`, …; SQLite's are plain `?`
 /// (binding by name costs SQLite a scan of every name per parameter: quadratic in a statement
 /// this size). Each text is built once.
-fn insert_sql(backend: Backend, rows: usize) -> &'static str {
+pub(crate) fn insert_sql(backend: Backend, rows: usize) -> &'static str {
     static TEXTS: [[std::sync::OnceLock<String>; SIZES]; 2] =
         [const { [const { std::sync::OnceLock::new() }; SIZES] }; 2];
     let build = || {
@@ -252,33 +251,23 @@ macro_rules! insert_rows {
             left -= n;
             let mut q = sqlx::query(insert_sql($backend, n));
             for r in rows.by_ref().take(n) {
-                let targets = targets_json(&r.targets)?;
+                let mut detail = String::new();
+                write_detail(&mut detail, &r);
                 q = q
                     .bind(r.trace_id)
                     .bind(r.time)
                     .bind(r.key_id)
                     .bind(r.team_id)
-                    .bind(r.route)
-                    .bind(r.op)
                     .bind(r.provider)
                     .bind(r.model)
                     .bind(r.model_sent)
                     .bind(i64::from(r.status))
                     .bind(r.error)
                     .bind(r.latency_ms)
-                    .bind(r.upstream_ms)
-                    .bind(r.overhead_ms)
                     .bind(r.input_tokens)
                     .bind(r.output_tokens)
-                    .bind(r.cached_tokens)
                     .bind(r.cost_usd)
-                    .bind(r.cache_status)
-                    .bind(i64::from(r.stream))
-                    .bind(r.retries)
-                    .bind(r.attempts)
-                    .bind(i64::from(r.client_gone))
-                    .bind(r.stream_error)
-                    .bind(targets)
+                    .bind(detail)
                     .bind(r.request_body);
             }
             q.execute(&mut *$tx).await.map_err(db_err)?;
@@ -286,10 +275,132 @@ macro_rules! insert_rows {
     }};
 }
 
-/// A row's `targets` column: its tries as a JSON array.
-fn targets_json(targets: &[TargetTry]) -> Result<String, StoreError> {
-    serde_json::to_string(targets)
-        .map_err(|e| StoreError::Database(format!("cannot encode a log row's targets: {e}")))
+/// Appends a row's `detail` column: the fields no filter reads, as one JSON object
+/// ([`Detail`] reads it back), written directly (`serde_json` took about twice as long, with
+/// allocations).
+pub(crate) fn write_detail(out: &mut String, r: &LogRow) {
+    let mut n = itoa::Buffer::new();
+    out.push_str("{\"route\":");
+    opt_str(out, r.route.as_deref());
+    out.push_str(",\"op\":");
+    json_str(out, &r.op);
+    out.push_str(",\"upstream_ms\":");
+    out.push_str(n.format(r.upstream_ms));
+    out.push_str(",\"overhead_ms\":");
+    out.push_str(n.format(r.overhead_ms));
+    out.push_str(",\"cached_tokens\":");
+    match r.cached_tokens {
+        Some(t) => out.push_str(n.format(t)),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"cache_status\":");
+    json_str(out, &r.cache_status);
+    out.push_str(if r.stream {
+        ",\"stream\":true"
+    } else {
+        ",\"stream\":false"
+    });
+    out.push_str(",\"retries\":");
+    out.push_str(n.format(r.retries));
+    out.push_str(",\"attempts\":");
+    out.push_str(n.format(r.attempts));
+    out.push_str(if r.client_gone {
+        ",\"client_gone\":true"
+    } else {
+        ",\"client_gone\":false"
+    });
+    out.push_str(",\"stream_error\":");
+    opt_str(out, r.stream_error.as_deref());
+    out.push_str(",\"targets\":[");
+    for (i, t) in r.targets.iter().enumerate() {
+        out.push_str(if i == 0 {
+            "{\"target\":"
+        } else {
+            ",{\"target\":"
+        });
+        json_str(out, &t.target);
+        out.push_str(",\"provider\":");
+        json_str(out, &t.provider);
+        out.push_str(",\"retry\":");
+        out.push_str(n.format(t.retry));
+        out.push_str(",\"status\":");
+        match t.status {
+            Some(s) => out.push_str(n.format(s)),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"error\":");
+        opt_str(out, t.error.as_deref());
+        out.push_str(",\"elapsed_ms\":");
+        out.push_str(n.format(t.elapsed_ms));
+        out.push('}');
+    }
+    out.push_str("]}");
+}
+
+/// A row's `detail` column, read back. Lenient: a missing field takes its default, and the
+/// flags may be 0/1 (rows moved by migration 4 on SQLite, which has no JSON booleans).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Detail {
+    route: Option<String>,
+    op: String,
+    upstream_ms: i64,
+    overhead_ms: i64,
+    cached_tokens: Option<i64>,
+    cache_status: String,
+    #[serde(deserialize_with = "flag")]
+    stream: bool,
+    retries: i64,
+    attempts: i64,
+    #[serde(deserialize_with = "flag")]
+    client_gone: bool,
+    stream_error: Option<String>,
+    targets: Vec<TargetTry>,
+}
+
+/// `true`/`false`, or a number (non-zero is true).
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match Flag::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Int(n) => n != 0,
+    })
+}
+
+fn opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn json_str(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    let mut rest = s;
+    while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        out.push_str(&rest[..at]);
+        let c = rest[at..].chars().next().unwrap_or(' ');
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+        }
+        rest = &rest[at + c.len_utf8()..];
+    }
+    out.push_str(rest);
+    out.push('"');
 }
 
 impl Store {
@@ -301,19 +412,14 @@ impl Store {
     }
 
     /// [`Store::insert_logs`], taking the rows: their strings are handed to the driver instead
-    /// of copied. Written through a connection of the backend's own driver (not the `Any`
-    /// pool's), except for an in-memory SQLite database.
+    /// of copied. PostgreSQL's are written through a connection of its own driver (not the
+    /// `Any` pool's). The gateway writes a SQLite file's log with [`Store::sqlite_log_writer`]
+    /// instead.
     pub async fn write_logs(&self, rows: Vec<LogRow>) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         match &self.log_pool {
-            Some(LogPool::Sqlite(pool)) => {
-                // The write lock up front, as `write_tx` takes it.
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
-                insert_rows!(tx, Backend::Sqlite, rows);
-                tx.commit().await.map_err(db_err)
-            }
             Some(LogPool::Postgres(pool)) => {
                 let mut tx = pool.begin().await.map_err(db_err)?;
                 insert_rows!(tx, Backend::Postgres, rows);
@@ -520,9 +626,9 @@ impl Where {
 
 fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
     let get_i64 = |c: &str| row.try_get::<i64, _>(c).map_err(db_err);
-    let targets: String = row.try_get("targets").map_err(db_err)?;
-    let targets = serde_json::from_str(&targets).map_err(|e| {
-        StoreError::Database(format!("a stored log row's targets are not valid: {e}"))
+    let detail: String = row.try_get("detail").map_err(db_err)?;
+    let d: Detail = serde_json::from_str(&detail).map_err(|e| {
+        StoreError::Database(format!("a stored log row's detail is not valid: {e}"))
     })?;
     Ok(LogRow {
         id: get_i64("seq")?,
@@ -530,27 +636,27 @@ fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
         time: get_i64("time_ms")?,
         key_id: row.try_get("key_id").map_err(db_err)?,
         team_id: row.try_get("team_id").map_err(db_err)?,
-        route: row.try_get("route").map_err(db_err)?,
-        op: row.try_get("op").map_err(db_err)?,
+        route: d.route,
+        op: d.op,
         provider: row.try_get("provider").map_err(db_err)?,
         model: row.try_get("model").map_err(db_err)?,
         model_sent: row.try_get("model_sent").map_err(db_err)?,
         status: u16::try_from(get_i64("status")?).unwrap_or(0),
         error: row.try_get("error").map_err(db_err)?,
         latency_ms: get_i64("latency_ms")?,
-        upstream_ms: get_i64("upstream_ms")?,
-        overhead_ms: get_i64("overhead_ms")?,
+        upstream_ms: d.upstream_ms,
+        overhead_ms: d.overhead_ms,
         input_tokens: row.try_get("input_tokens").map_err(db_err)?,
         output_tokens: row.try_get("output_tokens").map_err(db_err)?,
-        cached_tokens: row.try_get("cached_tokens").map_err(db_err)?,
+        cached_tokens: d.cached_tokens,
         cost_usd: row.try_get("cost_usd").map_err(db_err)?,
-        cache_status: row.try_get("cache_status").map_err(db_err)?,
-        stream: get_i64("stream")? != 0,
-        retries: get_i64("retries")?,
-        attempts: get_i64("attempts")?,
-        client_gone: get_i64("client_gone")? != 0,
-        stream_error: row.try_get("stream_error").map_err(db_err)?,
-        targets,
+        cache_status: d.cache_status,
+        stream: d.stream,
+        retries: d.retries,
+        attempts: d.attempts,
+        client_gone: d.client_gone,
+        stream_error: d.stream_error,
+        targets: d.targets,
         request_body: row.try_get("request_body").map_err(db_err)?,
     })
 }

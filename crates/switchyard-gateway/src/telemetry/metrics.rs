@@ -215,6 +215,7 @@ pub struct Metrics {
     in_flight: Gauge,
     circuits: Family<StateLabels, Gauge>,
     dropped_spans: Counter,
+    dropped_log_rows: Counter,
     series: RwLock<HashMap<SeriesKey, Arc<ModelSeries>>>,
 }
 
@@ -246,6 +247,7 @@ impl Metrics {
             in_flight: Gauge::default(),
             circuits: Family::default(),
             dropped_spans: Counter::default(),
+            dropped_log_rows: Counter::default(),
             series: RwLock::new(HashMap::new()),
             registry: Registry::default(),
         };
@@ -329,6 +331,11 @@ impl Metrics {
             "Trace spans dropped rather than waited for (the collector slow or down, the queue full)",
             m.dropped_spans.clone(),
         );
+        registry.register(
+            "switchyard_request_log_rows_dropped",
+            "Request-log rows dropped rather than waited for (the writer behind, its queue full)",
+            m.dropped_log_rows.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -340,10 +347,14 @@ impl Metrics {
                 .get_or_create(&StateLabels { state })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
-        let dropped = super::traces::dropped_spans();
-        let seen = self.dropped_spans.get();
-        if dropped > seen {
-            self.dropped_spans.inc_by(dropped - seen);
+        for (total, counter) in [
+            (super::traces::dropped_spans(), &self.dropped_spans),
+            (super::request_log::dropped_rows(), &self.dropped_log_rows),
+        ] {
+            let seen = counter.get();
+            if total > seen {
+                counter.inc_by(total - seen);
+            }
         }
         let mut out = String::with_capacity(16 << 10);
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
@@ -666,6 +677,8 @@ mod tests {
             "switchyard_circuits{state=\"open\"} 1",
             "# TYPE gen_ai_client_token_usage histogram",
             "# TYPE switchyard_requests counter",
+            "# TYPE switchyard_trace_spans_dropped counter",
+            "# TYPE switchyard_request_log_rows_dropped counter",
         ] {
             assert!(text.contains(name), "{name} in\n{text}");
         }

@@ -3,10 +3,13 @@
 //! `GET /admin/logs` and summed by `GET /admin/analytics`.
 //!
 //! Off the hot path: the pipeline hook ([`RequestLogHook`]), on complete, builds the row (the
-//! upstream tries come with the request's record) and pushes it into a bounded channel (10 000
-//! rows; 1 000 when bodies are logged) — when the channel is full the row is dropped and counted
-//! (with a warning at most every 10 s), never waited for. One background task writes the rows in batches (every second, or as soon as 500
-//! are waiting) and, every hour, deletes those older than `request_log.retention`.
+//! upstream tries come with the request's record) and pushes it onto a bounded queue (10 000
+//! rows; 1 000 when bodies are logged) — when the queue is full the row is dropped and counted
+//! (with a warning at most every 10 s), never waited for. A thread of its own (`request-log`)
+//! writes the rows in batches (every second, or as soon as 500 are waiting; a request never
+//! wakes it otherwise) and, every hour, deletes those older than `request_log.retention`. A
+//! SQLite file is written through a connection of the writer's own
+//! ([`switchyard_store::SqliteLogWriter`]); PostgreSQL through the store's driver.
 //!
 //! Never logged: headers (so no provider key, no gateway key) and response bodies. The request
 //! body only with `request_log.bodies: true`, at most its first 64 KiB.
@@ -19,14 +22,14 @@
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
-use switchyard_store::{LogRow, Store, TargetTry};
-use tokio::sync::{mpsc, oneshot};
+use switchyard_store::{LogRow, SqliteLogWriter, Store, StoreError, TargetTry};
+use tokio::sync::oneshot;
 
 use crate::config::errors::read_section;
 use crate::config::GatewayConfig;
@@ -136,82 +139,159 @@ pub async fn start(
         Some(s) => s.clone(),
         None => crate::governance::open_store(config).await?,
     };
+    let sink = match store.sqlite_log_writer() {
+        Ok(Some(w)) => Sink::Sqlite(w),
+        Ok(None) => Sink::Store(store.clone(), tokio::runtime::Handle::current()),
+        Err(e) => return Err(format!("request log: {e}")),
+    };
     let capacity = if settings.bodies {
         CHANNEL_CAPACITY_WITH_BODIES
     } else {
         CHANNEL_CAPACITY
     };
-    let (tx, rx) = mpsc::channel(capacity);
-    let (flush_tx, flush_rx) = mpsc::channel(4);
-    tokio::spawn(writer(store, rx, flush_rx, settings.retention));
-    Ok(Some(Arc::new(RequestLogHook {
-        tx,
-        flush: flush_tx,
-        governance: governance.clone(),
-        bodies: settings.bodies,
-        dropped: AtomicU64::new(0),
-        last_warn: AtomicU64::new(0),
-        born: Instant::now(),
-    })))
+    let queue = Arc::new(Queue::new(capacity));
+    let thread_queue = queue.clone();
+    std::thread::Builder::new()
+        .name("request-log".into())
+        .spawn(move || writer(&thread_queue, sink, settings.retention))
+        .map_err(|e| format!("request log: cannot start its writer thread: {e}"))?;
+    Ok(Some(Arc::new(RequestLogHook::new(
+        queue,
+        governance.clone(),
+        settings.bodies,
+    ))))
 }
 
-/// Writes batches until every sender is gone; prunes old rows every hour. A flush request
-/// (shutdown) writes every row sent before it, then answers.
-async fn writer(
-    store: Store,
-    mut rx: mpsc::Receiver<LogRow>,
-    mut flushes: mpsc::Receiver<oneshot::Sender<()>>,
-    retention: Duration,
-) {
-    let mut flush = tokio::time::interval(FLUSH_EVERY);
-    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut prune = tokio::time::interval(PRUNE_EVERY);
-    prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut batch: Vec<LogRow> = Vec::with_capacity(BATCH_ROWS);
-    loop {
-        tokio::select! {
-            row = rx.recv() => match row {
-                Some(row) => {
-                    batch.push(row);
-                    if batch.len() >= BATCH_ROWS {
-                        write(&store, &mut batch).await;
-                    }
-                }
-                None => {
-                    write(&store, &mut batch).await;
-                    break;
-                }
-            },
-            _ = flush.tick() => write(&store, &mut batch).await,
-            Some(done) = flushes.recv() => {
-                while let Ok(row) = rx.try_recv() {
-                    batch.push(row);
-                }
-                write(&store, &mut batch).await;
-                let _ = done.send(());
-            }
-            _ = prune.tick() => {
-                let cutoff = now_ms().saturating_sub(millis(retention));
-                match store.prune_logs(cutoff).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(rows = n, "request log: deleted rows past retention"),
-                    Err(e) => tracing::warn!(error = %e, "request log: old rows could not be deleted"),
-                }
-            }
+/// Rows waiting for the writer thread. A request only pushes its row under the lock: the
+/// writer is woken once a batch is full (or a flush is asked for), otherwise it wakes on its
+/// own every [`FLUSH_EVERY`] — never once per row.
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+    /// Rows that may wait; beyond it a row is dropped (and counted).
+    capacity: usize,
+}
+
+struct QueueState {
+    rows: Vec<LogRow>,
+    /// Flushes asked for (at shutdown): answered once every row queued before is written.
+    flushes: Vec<oneshot::Sender<()>>,
+    /// No more rows will come (the hook is gone), or the writer has stopped.
+    closed: bool,
+}
+
+impl Queue {
+    fn new(capacity: usize) -> Queue {
+        Queue {
+            state: Mutex::new(QueueState {
+                rows: Vec::with_capacity(BATCH_ROWS),
+                flushes: Vec::new(),
+                closed: false,
+            }),
+            ready: Condvar::new(),
+            capacity,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Where the writer writes: a SQLite file through a connection of its own, or the store's
+/// pool (PostgreSQL, an in-memory SQLite database) through the runtime.
+enum Sink {
+    Sqlite(SqliteLogWriter),
+    Store(Store, tokio::runtime::Handle),
+}
+
+impl Sink {
+    fn write(&mut self, rows: &mut Vec<LogRow>) -> Result<(), StoreError> {
+        match self {
+            Sink::Sqlite(w) => w.write(rows),
+            // The rows are handed over (their strings go to the driver as they are).
+            Sink::Store(store, rt) => rt.block_on(store.write_logs(std::mem::take(rows))),
+        }
+    }
+
+    fn prune(&mut self, older_than: i64) -> Result<u64, StoreError> {
+        match self {
+            Sink::Sqlite(w) => w.prune(older_than),
+            Sink::Store(store, rt) => rt.block_on(store.prune_logs(older_than)),
         }
     }
 }
 
-async fn write(store: &Store, batch: &mut Vec<LogRow>) {
-    if batch.is_empty() {
-        return;
+/// Marks the queue closed when the writer stops, however it stops, and drops the flushes
+/// waiting on it (their waiters then stop waiting).
+struct Stopped<'a>(&'a Queue);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.lock();
+        st.closed = true;
+        st.flushes.clear();
+        st.rows = Vec::new();
     }
-    // The rows are handed over (their strings go to the driver as they are).
-    let rows = std::mem::replace(batch, Vec::with_capacity(BATCH_ROWS));
-    let n = rows.len();
-    if let Err(e) = store.write_logs(rows).await {
-        tracing::warn!(error = %e, rows = n, "request log: a batch could not be written and was dropped");
+}
+
+/// The writer thread: writes a batch when one is full, every [`FLUSH_EVERY`] otherwise, and
+/// when a flush is asked for; deletes rows past `retention` at start and every
+/// [`PRUNE_EVERY`]. Returns once the queue is closed and emptied.
+fn writer(queue: &Queue, mut sink: Sink, retention: Duration) {
+    let _stopped = Stopped(queue);
+    let mut spare: Vec<LogRow> = Vec::with_capacity(BATCH_ROWS);
+    let mut next_prune = Instant::now();
+    loop {
+        let (mut rows, flushes, closed) = {
+            let mut st = queue.lock();
+            let deadline = Instant::now() + FLUSH_EVERY;
+            while st.rows.len() < BATCH_ROWS && st.flushes.is_empty() && !st.closed {
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    break;
+                };
+                st = queue
+                    .ready
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            let rows = std::mem::replace(&mut st.rows, std::mem::take(&mut spare));
+            (rows, std::mem::take(&mut st.flushes), st.closed)
+        };
+        if !rows.is_empty() {
+            let n = rows.len();
+            if let Err(e) = sink.write(&mut rows) {
+                tracing::warn!(error = %e, rows = n, "request log: a batch could not be written and was dropped");
+            }
+        }
+        rows.clear();
+        spare = rows;
+        for done in flushes {
+            let _ = done.send(());
+        }
+        if Instant::now() >= next_prune {
+            next_prune = Instant::now() + PRUNE_EVERY;
+            let cutoff = now_ms().saturating_sub(millis(retention));
+            match sink.prune(cutoff) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "request log: deleted rows past retention"),
+                Err(e) => tracing::warn!(error = %e, "request log: old rows could not be deleted"),
+            }
+        }
+        if closed && queue.lock().rows.is_empty() {
+            return;
+        }
     }
+}
+
+/// Rows dropped since start by every request log of this process (for `/metrics`).
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Rows dropped so far by every request log of this process (the writer was behind, or had
+/// stopped).
+pub fn dropped_rows() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
 }
 
 /// The request body kept for the log (in the request's scratch).
@@ -220,9 +300,7 @@ struct LoggedBody(Bytes);
 
 /// The pipeline hook.
 pub struct RequestLogHook {
-    tx: mpsc::Sender<LogRow>,
-    /// Asks the writer to write what it holds now (at shutdown).
-    flush: mpsc::Sender<oneshot::Sender<()>>,
+    queue: Arc<Queue>,
     governance: Arc<Governance>,
     bodies: bool,
     /// Rows dropped because the writer fell behind.
@@ -232,7 +310,26 @@ pub struct RequestLogHook {
     born: Instant,
 }
 
+/// The writer writes what is left, then stops.
+impl Drop for RequestLogHook {
+    fn drop(&mut self) {
+        self.queue.lock().closed = true;
+        self.queue.ready.notify_one();
+    }
+}
+
 impl RequestLogHook {
+    fn new(queue: Arc<Queue>, governance: Arc<Governance>, bodies: bool) -> RequestLogHook {
+        RequestLogHook {
+            queue,
+            governance,
+            bodies,
+            dropped: AtomicU64::new(0),
+            last_warn: AtomicU64::new(0),
+            born: Instant::now(),
+        }
+    }
+
     /// Rows dropped so far because the writer fell behind.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
@@ -249,7 +346,25 @@ impl RequestLogHook {
         row(r, self.governance.cost(r), request_body)
     }
 
+    /// Queues a row for the writer; drops it (and counts it) when the queue is full or the
+    /// writer has stopped.
+    fn push(&self, row: LogRow) {
+        let mut st = self.queue.lock();
+        if st.closed || st.rows.len() >= self.queue.capacity {
+            drop(st);
+            self.dropped_one();
+            return;
+        }
+        st.rows.push(row);
+        let full = st.rows.len() == BATCH_ROWS;
+        drop(st);
+        if full {
+            self.queue.ready.notify_one();
+        }
+    }
+
     fn dropped_one(&self) {
+        DROPPED.fetch_add(1, Ordering::Relaxed);
         let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
         let now = u64::try_from(self.born.elapsed().as_millis())
             .unwrap_or(u64::MAX)
@@ -276,11 +391,17 @@ impl Hook for RequestLogHook {
     }
 
     fn shutdown(&self) -> HookFuture<'_, ()> {
-        Box::pin(async move {
-            let (done, written) = oneshot::channel();
-            if self.flush.send(done).await.is_ok() {
-                let _ = written.await;
+        let (done, written) = oneshot::channel();
+        {
+            let mut st = self.queue.lock();
+            // A stopped writer answers nothing: `done` is dropped here, and the wait ends.
+            if !st.closed {
+                st.flushes.push(done);
             }
+        }
+        self.queue.ready.notify_one();
+        Box::pin(async move {
+            let _ = written.await;
         })
     }
 
@@ -305,13 +426,7 @@ impl Hook for RequestLogHook {
     }
 
     fn on_complete(&self, record: &RequestRecord) {
-        let row = self.row(record);
-        match self.tx.try_send(row) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => self.dropped_one(),
-            // The writer is gone (the server is shutting down).
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
-        }
+        self.push(self.row(record));
     }
 }
 
@@ -439,21 +554,46 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_full_channel_drops_and_counts_rows_and_a_row_carries_its_tries() {
+    /// A writer that has stopped (its thread ended, or panicked) neither holds rows nor keeps a
+    /// shutdown waiting.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stopped_writer_drops_rows_and_lets_shutdown_finish() {
         let config = GatewayConfig::from_yaml("", &|_| None).unwrap();
         let governance = Governance::start(&config).await.unwrap();
-        let (tx, mut rx) = mpsc::channel(1);
-        let (flush, _) = mpsc::channel(1);
-        let hook = RequestLogHook {
-            tx,
-            flush,
-            governance,
-            bodies: false,
-            dropped: AtomicU64::new(0),
-            last_warn: AtomicU64::new(0),
-            born: Instant::now(),
-        };
+        let store = Store::open("sqlite::memory:", switchyard_store::Cipher::new([7; 32]))
+            .await
+            .unwrap();
+        let queue = Arc::new(Queue::new(10));
+        let hook = RequestLogHook::new(queue.clone(), governance, false);
+        let record = RequestRecord::new(Arc::from("tr_stop"), Instant::now());
+        hook.on_complete(&record);
+        // The writer takes the row (flushed by the shutdown), then stops.
+        let writer_queue = queue.clone();
+        let sink = Sink::Store(store.clone(), tokio::runtime::Handle::current());
+        let thread =
+            std::thread::spawn(move || writer(&writer_queue, sink, Duration::from_secs(86_400)));
+        hook.shutdown().await;
+        let logged = store.logs(&Default::default()).await.unwrap();
+        assert_eq!(logged.len(), 1, "the flush wrote the queued row");
+        assert_eq!(logged[0].trace_id, "tr_stop");
+        queue.lock().closed = true;
+        queue.ready.notify_one();
+        tokio::task::spawn_blocking(move || thread.join().unwrap())
+            .await
+            .unwrap();
+        hook.on_complete(&record);
+        assert_eq!(hook.dropped(), 1, "no writer: the row is dropped");
+        tokio::time::timeout(Duration::from_secs(5), hook.shutdown())
+            .await
+            .expect("a shutdown with no writer does not wait");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_and_counts_rows_and_a_row_carries_its_tries() {
+        let config = GatewayConfig::from_yaml("", &|_| None).unwrap();
+        let governance = Governance::start(&config).await.unwrap();
+        let queue = Arc::new(Queue::new(1));
+        let hook = RequestLogHook::new(queue.clone(), governance, false);
         let mut record = RequestRecord::new(Arc::from("tr"), Instant::now());
         record.model = Some("gpt-4o".into());
         record.duration = Duration::from_millis(30);
@@ -469,11 +609,13 @@ mod tests {
             started: Instant::now(),
             elapsed: Duration::from_millis(12),
         });
+        let before = dropped_rows();
         for _ in 0..3 {
             hook.on_complete(&record);
         }
         assert_eq!(hook.dropped(), 2);
-        let row = rx.recv().await.unwrap();
+        assert!(dropped_rows() >= before + 2, "counted for /metrics too");
+        let row = queue.lock().rows.pop().unwrap();
         assert_eq!(
             (row.latency_ms, row.upstream_ms, row.overhead_ms),
             (30, 12, 18)

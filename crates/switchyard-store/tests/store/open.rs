@@ -12,7 +12,7 @@ async fn stores_opening_a_fresh_database_at_once_all_succeed(db: TestDb) {
         assert!(store.is_ok(), "{store:?}");
     }
     // Each migration once: 1 (keys, teams, credentials, spend), 2 (request log), 3 (responses).
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM schema_migrations").await, 3);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM schema_migrations").await, 4);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM store_meta").await, 1);
 }
 
@@ -36,7 +36,7 @@ async fn reopening_keeps_records_and_runs_no_migration_twice(db: TestDb) {
     let again = db.open().await;
     assert_eq!(again.team(&team.id).await.unwrap().unwrap().name, "kept");
     // Each migration once: 1 (keys, teams, credentials, spend), 2 (request log), 3 (responses).
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM schema_migrations").await, 3);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM schema_migrations").await, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

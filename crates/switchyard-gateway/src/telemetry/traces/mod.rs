@@ -102,7 +102,10 @@ struct ResponseModelTap {
 
 /// The string value of the first `"model"` key in `chunk`.
 fn model_in(chunk: &[u8]) -> Option<String> {
-    let at = memchr::memmem::find(chunk, b"\"model\"")?;
+    // Built once: building a searcher on every call cost more than the search.
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"model\""));
+    let at = FINDER.find(chunk)?;
     let rest = chunk.get(at + 7..)?;
     let rest = rest
         .trim_ascii_start()
