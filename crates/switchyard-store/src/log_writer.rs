@@ -64,21 +64,32 @@ impl SqliteLogWriter {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite_err)?;
         let mut rest = rows;
+        // The statement of the last chunk's size, kept while the next chunk has the same size:
+        // a statement handed back to the cache has all its parameters cleared.
+        let mut kept: Option<(usize, rusqlite::CachedStatement<'_>)> = None;
         while !rest.is_empty() {
-            let n = chunk_len(rest.len());
-            let (chunk, after) = rest.split_at(n.min(rest.len()));
+            let n = chunk_len(rest.len()).min(rest.len());
+            let (chunk, after) = rest.split_at(n);
             rest = after;
-            let mut insert = tx
-                .prepare_cached(insert_sql(Backend::Sqlite, chunk.len()))
-                .map_err(sqlite_err)?;
+            let insert = match &mut kept {
+                Some((size, stmt)) if *size == n => stmt,
+                _ => {
+                    kept = None;
+                    let stmt = tx
+                        .prepare_cached(insert_sql(Backend::Sqlite, n))
+                        .map_err(sqlite_err)?;
+                    &mut kept.insert((n, stmt)).1
+                }
+            };
             let mut at = 0;
             for r in chunk {
                 self.detail.clear();
                 write_detail(&mut self.detail, r);
-                bind_row(&mut insert, &mut at, r, &self.detail).map_err(sqlite_err)?;
+                bind_row(insert, &mut at, r, &self.detail).map_err(sqlite_err)?;
             }
             insert.raw_execute().map_err(sqlite_err)?;
         }
+        drop(kept);
         tx.commit().map_err(sqlite_err)
     }
 

@@ -111,13 +111,55 @@ impl Hash for SeriesKey {
 /// One (operation, provider, model)'s series, each taken from its family on first use (a series
 /// nobody observed stays out of the exposition) and kept: the handles share the family's
 /// values.
-#[derive(Default)]
 struct ModelSeries {
     duration: OnceLock<Histogram>,
     overhead: OnceLock<Histogram>,
     /// Input, output, cached input.
     tokens: [OnceLock<Histogram>; 3],
     cost: OnceLock<Counter<f64, AtomicU64>>,
+    /// `switchyard_requests` for requests without an error, by status class, cache status and
+    /// stream ([`ModelSeries::requests_slot`]): the family's lookup hashes seven labels.
+    requests: [OnceLock<Counter>; REQUEST_SLOTS],
+}
+
+/// Status classes ([`status_class`]) × cache statuses × stream or not.
+const REQUEST_SLOTS: usize = STATUS_CLASSES.len() * CACHE_STATUSES.len() * 2;
+const STATUS_CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
+/// The cache statuses a request can end with.
+const CACHE_STATUSES: [&str; 6] = [
+    "DISABLED",
+    "MISS",
+    "HIT",
+    "SEMANTIC HIT",
+    "SEMANTIC MISS",
+    "REFRESH",
+];
+
+impl Default for ModelSeries {
+    fn default() -> Self {
+        ModelSeries {
+            duration: OnceLock::new(),
+            overhead: OnceLock::new(),
+            tokens: Default::default(),
+            cost: OnceLock::new(),
+            requests: std::array::from_fn(|_| OnceLock::new()),
+        }
+    }
+}
+
+impl ModelSeries {
+    /// The kept `switchyard_requests` series of these labels, when they are a request without
+    /// an error (anything else is looked up in the family).
+    fn requests_slot(&self, l: &RequestLabels) -> Option<&OnceLock<Counter>> {
+        if l.error_type != "none" {
+            return None;
+        }
+        let class = STATUS_CLASSES.iter().position(|c| *c == l.status_class)?;
+        let cache = CACHE_STATUSES.iter().position(|c| *c == l.cache_status)?;
+        let stream = usize::from(l.stream == "true");
+        self.requests
+            .get((class * CACHE_STATUSES.len() + cache) * 2 + stream)
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -508,17 +550,25 @@ impl Hook for MetricsHook {
         if let Some(code) = refused {
             m.refusals.get_or_create(&CodeLabels { code }).inc();
         }
-        m.requests
-            .get_or_create(&RequestLabels {
-                operation: op,
-                provider: provider.clone(),
-                model: model.clone(),
-                status_class: status_class(r.status.as_u16()),
-                error_type: refused.or(r.error).unwrap_or("none"),
-                cache_status: r.cache_status,
-                stream: if r.stream { "true" } else { "false" },
-            })
-            .inc();
+        let requests = RequestLabels {
+            operation: op,
+            provider: provider.clone(),
+            model: model.clone(),
+            status_class: status_class(r.status.as_u16()),
+            error_type: refused.or(r.error).unwrap_or("none"),
+            cache_status: r.cache_status,
+            stream: if r.stream { "true" } else { "false" },
+        };
+        let series = r
+            .provider
+            .is_some()
+            .then(|| m.model_series(op, &provider, &model));
+        match series.as_ref().and_then(|s| s.requests_slot(&requests)) {
+            Some(slot) => slot
+                .get_or_init(|| m.requests.get_or_create(&requests).clone())
+                .inc(),
+            None => m.requests.get_or_create(&requests).inc(),
+        };
         if let Some(g) = r.extensions.get::<crate::guardrails::Outcome>() {
             for _ in 0..g.passed {
                 m.guardrail("pass");
@@ -527,15 +577,14 @@ impl Hook for MetricsHook {
                 m.guardrail("fail");
             }
         }
-        if r.provider.is_none() {
+        let Some(series) = series else {
             return;
-        }
+        };
         let labels = || ModelLabels {
             operation: op,
             provider: provider.clone(),
             model: model.clone(),
         };
-        let series = m.model_series(op, &provider, &model);
         series
             .duration
             .get_or_init(|| m.duration.get_or_create(&labels()).clone())
@@ -639,6 +688,45 @@ mod tests {
         assert_eq!(&*i.get("b").0, "b");
         assert_eq!(&*i.get("c").0, "other");
         assert_eq!(&*i.get("a").0, "a", "known names stay");
+    }
+
+    #[test]
+    fn each_error_free_label_set_keeps_its_own_requests_series() {
+        let m = Metrics::new();
+        let (p, model) = (m.names.get("openai"), m.models.get("gpt-4o"));
+        let s = m.model_series("chat", &p, &model);
+        let labels = |status_class, error_type, cache_status, stream| RequestLabels {
+            operation: "chat",
+            provider: p.clone(),
+            model: model.clone(),
+            status_class,
+            error_type,
+            cache_status,
+            stream,
+        };
+        let mut slots = std::collections::HashSet::new();
+        for class in STATUS_CLASSES {
+            for cache in CACHE_STATUSES {
+                for stream in ["true", "false"] {
+                    let slot = s.requests_slot(&labels(class, "none", cache, stream));
+                    assert!(
+                        slots.insert(slot.map(std::ptr::from_ref)),
+                        "{class} {cache}"
+                    );
+                }
+            }
+        }
+        assert_eq!(slots.len(), REQUEST_SLOTS);
+        assert!(s
+            .requests_slot(&labels("5xx", "upstream_error", "MISS", "false"))
+            .is_none());
+        let slot = s
+            .requests_slot(&labels("2xx", "none", "HIT", "true"))
+            .unwrap();
+        let l = labels("2xx", "none", "HIT", "true");
+        slot.get_or_init(|| m.requests.get_or_create(&l).clone())
+            .inc();
+        assert_eq!(m.requests.get_or_create(&l).get(), 1, "the family's value");
     }
 
     #[test]

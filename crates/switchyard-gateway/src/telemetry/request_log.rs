@@ -6,7 +6,7 @@
 //! upstream tries come with the request's record) and pushes it onto a bounded queue (10 000
 //! rows; 1 000 when bodies are logged) — when the queue is full the row is dropped and counted
 //! (with a warning at most every 10 s), never waited for. A thread of its own (`request-log`)
-//! writes the rows in batches (every second, or as soon as 500 are waiting; a request never
+//! writes the rows in batches (every second, or as soon as 1 024 are waiting; a request never
 //! wakes it otherwise) and, every hour, deletes those older than `request_log.retention`. A
 //! SQLite file is written through a connection of the writer's own
 //! ([`switchyard_store::SqliteLogWriter`]); PostgreSQL through the store's driver.
@@ -43,7 +43,7 @@ const CHANNEL_CAPACITY: usize = 10_000;
 /// …or, when bodies are logged (up to 64 KiB each), this many.
 const CHANNEL_CAPACITY_WITH_BODIES: usize = 1_000;
 /// The writer writes when this many rows wait…
-const BATCH_ROWS: usize = 500;
+const BATCH_ROWS: usize = 1024;
 /// …or this often.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Old rows are deleted this often.
