@@ -126,7 +126,10 @@ impl ResponseBody {
             }
             Inner::Full(_) | Inner::Raw(..) => {}
         }
-        c.pipeline.on_complete(&c.record);
+        let Completion {
+            record, pipeline, ..
+        } = *c;
+        pipeline.on_complete(&Arc::new(record));
     }
 
     /// Passes a chunk through the taps; `true` when a tap cut the stream.

@@ -194,6 +194,13 @@ pub trait Hook: Send + Sync + 'static {
     /// Exactly once per request, when its response is over.
     fn on_complete(&self, _record: &RequestRecord) {}
 
+    /// [`Hook::on_complete`], with the record shared: a hook that sends its work off the
+    /// request's thread keeps the record (an `Arc` clone) instead of copying what it needs on
+    /// the request's thread (the request log, traces). Calls `on_complete` unless overridden.
+    fn on_complete_shared(&self, record: &Arc<RequestRecord>) {
+        self.on_complete(record);
+    }
+
     /// Once, when the server stops, after the last request ended: write out what is still
     /// held (batched records).
     fn shutdown(&self) -> HookFuture<'_, ()> {
@@ -338,9 +345,9 @@ impl Pipeline {
         !self.on_complete.is_empty()
     }
 
-    pub fn on_complete(&self, record: &RequestRecord) {
+    pub fn on_complete(&self, record: &Arc<RequestRecord>) {
         for h in &self.on_complete {
-            h.on_complete(record);
+            h.on_complete_shared(record);
         }
     }
 

@@ -62,7 +62,9 @@ pub struct RequestRecord {
     /// From `started` to the end of the response body.
     pub duration: Duration,
     /// What hooks kept for this request (`RequestContext::with_scratch`), for their taps and
-    /// on-complete.
+    /// on-complete. No guards here (permits, locks): the request log and traces keep the
+    /// record in their queues after the response (`Hook::on_complete_shared`), and a guard
+    /// would be released late.
     pub extensions: http::Extensions,
     /// The response's cost, once computed (`Governance::cost`): the response head, metrics,
     /// the request log and the live feed all report it, and each would otherwise look the

@@ -151,20 +151,21 @@ pub async fn start(
     };
     let queue = Arc::new(Queue::new(capacity));
     let thread_queue = queue.clone();
+    let rows = Rows {
+        governance: governance.clone(),
+        bodies: settings.bodies,
+    };
     std::thread::Builder::new()
         .name("request-log".into())
-        .spawn(move || writer(&thread_queue, sink, settings.retention))
+        .spawn(move || writer(&thread_queue, &rows, sink, settings.retention))
         .map_err(|e| format!("request log: cannot start its writer thread: {e}"))?;
-    Ok(Some(Arc::new(RequestLogHook::new(
-        queue,
-        governance.clone(),
-        settings.bodies,
-    ))))
+    Ok(Some(Arc::new(RequestLogHook::new(queue, settings.bodies))))
 }
 
-/// Rows waiting for the writer thread. A request only pushes its row under the lock: the
-/// writer is woken once a batch is full (or a flush is asked for), otherwise it wakes on its
-/// own every [`FLUSH_EVERY`] — never once per row.
+/// Requests waiting for the writer thread, as their shared records. A request only pushes its
+/// record under the lock: the writer is woken once a batch is full (or a flush is asked for),
+/// otherwise it wakes on its own every [`FLUSH_EVERY`] — never once per row. The rows are built
+/// on the writer's thread, not the request's.
 struct Queue {
     state: Mutex<QueueState>,
     ready: Condvar,
@@ -173,7 +174,7 @@ struct Queue {
 }
 
 struct QueueState {
-    rows: Vec<LogRow>,
+    rows: Vec<Arc<RequestRecord>>,
     /// Flushes asked for (at shutdown): answered once every row queued before is written.
     flushes: Vec<oneshot::Sender<()>>,
     /// No more rows will come (the hook is gone), or the writer has stopped.
@@ -235,15 +236,35 @@ impl Drop for Stopped<'_> {
     }
 }
 
+/// How the writer makes a request's row (on its own thread).
+struct Rows {
+    governance: Arc<Governance>,
+    bodies: bool,
+}
+
+impl Rows {
+    fn row(&self, r: &RequestRecord) -> LogRow {
+        let request_body = if self.bodies {
+            r.extensions
+                .get::<LoggedBody>()
+                .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+        } else {
+            None
+        };
+        row(r, self.governance.cost(r), request_body)
+    }
+}
+
 /// The writer thread: writes a batch when one is full, every [`FLUSH_EVERY`] otherwise, and
 /// when a flush is asked for; deletes rows past `retention` at start and every
 /// [`PRUNE_EVERY`]. Returns once the queue is closed and emptied.
-fn writer(queue: &Queue, mut sink: Sink, retention: Duration) {
+fn writer(queue: &Queue, rows_of: &Rows, mut sink: Sink, retention: Duration) {
     let _stopped = Stopped(queue);
-    let mut spare: Vec<LogRow> = Vec::with_capacity(BATCH_ROWS);
+    let mut spare: Vec<Arc<RequestRecord>> = Vec::with_capacity(BATCH_ROWS);
+    let mut rows: Vec<LogRow> = Vec::with_capacity(BATCH_ROWS);
     let mut next_prune = Instant::now();
     loop {
-        let (mut rows, flushes, closed) = {
+        let (mut records, flushes, closed) = {
             let mut st = queue.lock();
             let deadline = Instant::now() + FLUSH_EVERY;
             while st.rows.len() < BATCH_ROWS && st.flushes.is_empty() && !st.closed {
@@ -256,17 +277,18 @@ fn writer(queue: &Queue, mut sink: Sink, retention: Duration) {
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             }
-            let rows = std::mem::replace(&mut st.rows, std::mem::take(&mut spare));
-            (rows, std::mem::take(&mut st.flushes), st.closed)
+            let records = std::mem::replace(&mut st.rows, std::mem::take(&mut spare));
+            (records, std::mem::take(&mut st.flushes), st.closed)
         };
-        if !rows.is_empty() {
+        if !records.is_empty() {
+            rows.extend(records.drain(..).map(|r| rows_of.row(&r)));
             let n = rows.len();
             if let Err(e) = sink.write(&mut rows) {
                 tracing::warn!(error = %e, rows = n, "request log: a batch could not be written and was dropped");
             }
+            rows.clear();
         }
-        rows.clear();
-        spare = rows;
+        spare = records;
         for done in flushes {
             let _ = done.send(());
         }
@@ -301,7 +323,6 @@ struct LoggedBody(Bytes);
 /// The pipeline hook.
 pub struct RequestLogHook {
     queue: Arc<Queue>,
-    governance: Arc<Governance>,
     bodies: bool,
     /// Rows dropped because the writer fell behind.
     dropped: AtomicU64,
@@ -319,10 +340,9 @@ impl Drop for RequestLogHook {
 }
 
 impl RequestLogHook {
-    fn new(queue: Arc<Queue>, governance: Arc<Governance>, bodies: bool) -> RequestLogHook {
+    fn new(queue: Arc<Queue>, bodies: bool) -> RequestLogHook {
         RequestLogHook {
             queue,
-            governance,
             bodies,
             dropped: AtomicU64::new(0),
             last_warn: AtomicU64::new(0),
@@ -335,20 +355,9 @@ impl RequestLogHook {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    fn row(&self, r: &RequestRecord) -> LogRow {
-        let request_body = if self.bodies {
-            r.extensions
-                .get::<LoggedBody>()
-                .map(|b| String::from_utf8_lossy(&b.0).into_owned())
-        } else {
-            None
-        };
-        row(r, self.governance.cost(r), request_body)
-    }
-
-    /// Queues a row for the writer; drops it (and counts it) when the queue is full or the
+    /// Queues a request for the writer; drops it (and counts it) when the queue is full or the
     /// writer has stopped.
-    fn push(&self, row: LogRow) {
+    fn push(&self, row: Arc<RequestRecord>) {
         let mut st = self.queue.lock();
         if st.closed || st.rows.len() >= self.queue.capacity {
             drop(st);
@@ -419,14 +428,16 @@ impl Hook for RequestLogHook {
         _route: &'a Node,
     ) -> HookFuture<'a, Option<EarlyAnswer>> {
         if self.bodies {
-            let body = req.body.slice(..req.body.len().min(MAX_BODY_BYTES));
+            // A copy, not a slice: the record waits for the writer, and a slice would keep the
+            // whole body (of any size) alive with it.
+            let body = Bytes::copy_from_slice(req.body.get(..MAX_BODY_BYTES).unwrap_or(&req.body));
             req.with_scratch(|x| x.insert(LoggedBody(body)));
         }
         Box::pin(std::future::ready(None))
     }
 
-    fn on_complete(&self, record: &RequestRecord) {
-        self.push(self.row(record));
+    fn on_complete_shared(&self, record: &Arc<RequestRecord>) {
+        self.push(record.clone());
     }
 }
 
@@ -564,14 +575,19 @@ mod tests {
             .await
             .unwrap();
         let queue = Arc::new(Queue::new(10));
-        let hook = RequestLogHook::new(queue.clone(), governance, false);
-        let record = RequestRecord::new(Arc::from("tr_stop"), Instant::now());
-        hook.on_complete(&record);
+        let hook = RequestLogHook::new(queue.clone(), false);
+        let record = Arc::new(RequestRecord::new(Arc::from("tr_stop"), Instant::now()));
+        hook.on_complete_shared(&record);
         // The writer takes the row (flushed by the shutdown), then stops.
         let writer_queue = queue.clone();
         let sink = Sink::Store(store.clone(), tokio::runtime::Handle::current());
-        let thread =
-            std::thread::spawn(move || writer(&writer_queue, sink, Duration::from_secs(86_400)));
+        let rows = Rows {
+            governance,
+            bodies: false,
+        };
+        let thread = std::thread::spawn(move || {
+            writer(&writer_queue, &rows, sink, Duration::from_secs(86_400))
+        });
         hook.shutdown().await;
         let logged = store.logs(&Default::default()).await.unwrap();
         assert_eq!(logged.len(), 1, "the flush wrote the queued row");
@@ -581,7 +597,7 @@ mod tests {
         tokio::task::spawn_blocking(move || thread.join().unwrap())
             .await
             .unwrap();
-        hook.on_complete(&record);
+        hook.on_complete_shared(&record);
         assert_eq!(hook.dropped(), 1, "no writer: the row is dropped");
         tokio::time::timeout(Duration::from_secs(5), hook.shutdown())
             .await
@@ -593,7 +609,7 @@ mod tests {
         let config = GatewayConfig::from_yaml("", &|_| None).unwrap();
         let governance = Governance::start(&config).await.unwrap();
         let queue = Arc::new(Queue::new(1));
-        let hook = RequestLogHook::new(queue.clone(), governance, false);
+        let hook = RequestLogHook::new(queue.clone(), false);
         let mut record = RequestRecord::new(Arc::from("tr"), Instant::now());
         record.model = Some("gpt-4o".into());
         record.duration = Duration::from_millis(30);
@@ -610,12 +626,18 @@ mod tests {
             elapsed: Duration::from_millis(12),
         });
         let before = dropped_rows();
+        let record = Arc::new(record);
         for _ in 0..3 {
-            hook.on_complete(&record);
+            hook.on_complete_shared(&record);
         }
         assert_eq!(hook.dropped(), 2);
         assert!(dropped_rows() >= before + 2, "counted for /metrics too");
-        let row = queue.lock().rows.pop().unwrap();
+        let queued = queue.lock().rows.pop().unwrap();
+        let row = Rows {
+            governance,
+            bodies: false,
+        }
+        .row(&queued);
         assert_eq!(
             (row.latency_ms, row.upstream_ms, row.overhead_ms),
             (30, 12, 18)

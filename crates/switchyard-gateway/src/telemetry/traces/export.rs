@@ -1,7 +1,8 @@
-//! Batching export that drops instead of blocking: each sampled request's spans go into a
-//! bounded queue as one [`SpanSet`] (a full queue drops them and counts them), and one thread
-//! of its own wakes every half second (or when a batch is full, never once per request),
-//! encodes what is queued into OTLP protobuf and POSTs it to the collector, at most
+//! Batching export that drops instead of blocking: each sampled request goes into a bounded
+//! queue as its shared record ([`Queued`]; a full queue drops its spans and counts them), and
+//! one thread of its own wakes every half second (or when a batch is full, never once per
+//! request), makes each request's [`SpanSet`], encodes them into OTLP protobuf and POSTs them
+//! to the collector, at most
 //! [`MAX_BATCH`] spans a request. A collector that is down or slow costs the gateway dropped
 //! spans, never a waiting request.
 
@@ -19,6 +20,26 @@ use hyper_util::rt::TokioExecutor;
 
 use super::config::TracesConfig;
 use super::encode::{encode_batch, SpanSet};
+use super::sampling::TraceId;
+use crate::pipeline::RequestRecord;
+
+/// A sampled request waiting for export: its trace and its record, shared with the pipeline
+/// (the spans are built from it on the export thread, not the request's).
+#[derive(Debug)]
+pub struct Queued {
+    pub trace_id: TraceId,
+    pub record: Arc<RequestRecord>,
+}
+
+impl Queued {
+    /// The spans this request gives: its server span and one per try.
+    fn spans(&self) -> usize {
+        1 + self.record.tries.len()
+    }
+}
+
+/// Makes a request's spans from its record (on the export thread).
+pub type BuildSpans = fn(TraceId, &RequestRecord) -> SpanSet;
 
 /// Spans waiting for export; beyond this a request's spans are dropped (and counted).
 pub const QUEUE_SIZE: usize = 2048;
@@ -49,7 +70,7 @@ fn drop_spans(n: usize) {
 /// Requests waiting for the export thread, and how many spans they make.
 #[derive(Debug, Default)]
 struct Queue {
-    sets: Vec<SpanSet>,
+    sets: Vec<Queued>,
     spans: usize,
     closed: bool,
 }
@@ -64,6 +85,7 @@ type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Byte
 
 /// What the export thread sends with: the client, the URL, the headers, the encoded resource.
 struct Sender {
+    build: BuildSpans,
     client: HttpsClient,
     endpoint: Uri,
     headers: HeaderMap,
@@ -80,8 +102,13 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// Starts the export thread for `config`, with `resource` (an encoded `Resource`).
-    pub fn start(config: &TracesConfig, resource: Vec<u8>) -> Result<Exporter, String> {
+    /// Starts the export thread for `config`, with `resource` (an encoded `Resource`); `build`
+    /// makes each queued request's spans.
+    pub fn start(
+        config: &TracesConfig,
+        resource: Vec<u8>,
+        build: BuildSpans,
+    ) -> Result<Exporter, String> {
         let endpoint = Uri::from_str(&config.endpoint)
             .map_err(|e| format!("endpoint `{}`: {e}", config.endpoint))?;
         let mut headers = HeaderMap::new();
@@ -109,6 +136,7 @@ impl Exporter {
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(https);
         let sender = Sender {
+            build,
             client,
             endpoint,
             headers,
@@ -136,7 +164,7 @@ impl Exporter {
 
     /// Queues one request's spans, or drops (and counts) them when the queue is full. Wakes
     /// the export thread only when a batch is full.
-    pub fn push(&self, set: SpanSet) {
+    pub fn push(&self, set: Queued) {
         let n = set.spans();
         let mut q = self
             .shared
@@ -201,6 +229,10 @@ fn export_loop(runtime: &tokio::runtime::Runtime, sender: &Sender, shared: &Shar
             q.spans = 0;
             (std::mem::take(&mut q.sets), q.closed)
         };
+        let sets: Vec<SpanSet> = sets
+            .into_iter()
+            .map(|q| (sender.build)(q.trace_id, &q.record))
+            .collect();
         let mut rest: &[SpanSet] = &sets;
         while !rest.is_empty() {
             // As many requests as fit in a batch (at least one).

@@ -5,10 +5,9 @@
 //! request path does little: the on-request phase reads the client's W3C `traceparent` and makes
 //! the sampling decision ([`sampling`]: the SDK's `ParentBased(TraceIdRatioBased)`), keeping it
 //! in the request's scratch with a slot for the answer's model (filled by the stream tap); the
-//! on-complete phase copies what the spans need into one [`encode::SpanSet`] (Arc clones and a
-//! few small values) and queues it. Span ids, attributes and the protobuf are made on the export
-//! thread ([`encode`], [`export`]), in batches. There is no per-request state outside the
-//! request itself.
+//! on-complete phase queues the request's shared record (an `Arc` clone, no copy). The span
+//! set, span ids, attributes and the protobuf are made on the export thread ([`encode`],
+//! [`export`]), in batches. There is no per-request state outside the request itself.
 //!
 //! Nothing is registered, and nothing costs anything, when traces are not configured
 //! ([`hook`]). Export drops rather than blocks when the collector is down ([`export`],
@@ -34,7 +33,7 @@ use crate::pipeline::{
 use crate::routing::tree::Node;
 
 use encode::{Clock, SpanSet};
-use export::Exporter;
+use export::{Exporter, Queued};
 use sampling::{Ratio, TraceId, TraceParent};
 
 pub use config::TracesConfig;
@@ -144,7 +143,7 @@ pub struct TracesHook {
 impl TracesHook {
     /// Starts the exporter for `cfg`, under a resource with these attributes.
     pub fn new(cfg: &TracesConfig, resource: &[(String, String)]) -> Result<TracesHook, String> {
-        let exporter = Exporter::start(cfg, encode::resource(resource))?;
+        let exporter = Exporter::start(cfg, encode::resource(resource), span_set)?;
         Ok(TracesHook {
             exporter: Arc::new(exporter),
             ratio: Ratio::new(cfg.sample_ratio),
@@ -237,41 +236,48 @@ impl Hook for TracesHook {
         Some(Box::new(ResponseModelTap { slot, done: false }))
     }
 
-    fn on_complete(&self, record: &RequestRecord) {
-        let scratch = record.extensions.get::<TraceScratch>();
+    fn on_complete_shared(&self, record: &Arc<RequestRecord>) {
         // Decided on request; a request refused before then is decided now.
-        let trace_id = match scratch {
+        let trace_id = match record.extensions.get::<TraceScratch>() {
             Some(s) => s.trace_id,
             None => sampling::decide(None, self.ratio),
         };
-        let Some(trace_id) = trace_id else {
-            return;
-        };
-        self.exporter.push(SpanSet {
-            trace_id,
-            parent: scratch.and_then(|s| s.parent).map(|p| p.span_id),
-            trace_state: scratch.and_then(|s| s.trace_state.clone()),
-            clock: Clock::read(),
-            started: record.started,
-            duration: record.duration,
-            op: record.op,
-            cache_status: record.cache_status,
-            status: record.status,
-            retries: record.retries,
-            attempts: record.attempts,
-            stream: record.stream,
-            client_gone: record.client_gone,
-            request_id: record.trace_id.clone(),
-            provider: record.provider.clone(),
-            model: record.model.clone(),
-            target: record.target.clone(),
-            usage: record.usage.map(|u| (u.input, u.output)),
-            response_model: scratch.and_then(|s| s.response_model.clone()),
-            error: record.error,
-            stream_error: record.stream_error.clone(),
-            content: scratch.and_then(|s| s.content.clone()),
-            tries: record.tries.clone(),
-        });
+        if let Some(trace_id) = trace_id {
+            self.exporter.push(Queued {
+                trace_id,
+                record: record.clone(),
+            });
+        }
+    }
+}
+
+/// A sampled request's spans, from its record (on the export thread).
+fn span_set(trace_id: TraceId, record: &RequestRecord) -> SpanSet {
+    let scratch = record.extensions.get::<TraceScratch>();
+    SpanSet {
+        trace_id,
+        parent: scratch.and_then(|s| s.parent).map(|p| p.span_id),
+        trace_state: scratch.and_then(|s| s.trace_state.clone()),
+        clock: Clock::read(),
+        started: record.started,
+        duration: record.duration,
+        op: record.op,
+        cache_status: record.cache_status,
+        status: record.status,
+        retries: record.retries,
+        attempts: record.attempts,
+        stream: record.stream,
+        client_gone: record.client_gone,
+        request_id: record.trace_id.clone(),
+        provider: record.provider.clone(),
+        model: record.model.clone(),
+        target: record.target.clone(),
+        usage: record.usage.map(|u| (u.input, u.output)),
+        response_model: scratch.and_then(|s| s.response_model.clone()),
+        error: record.error,
+        stream_error: record.stream_error.clone(),
+        content: scratch.and_then(|s| s.content.clone()),
+        tries: record.tries.clone(),
     }
 }
 
