@@ -2,9 +2,8 @@
 //! queue as its shared record ([`Queued`]; a full queue drops its spans and counts them), and
 //! one thread of its own wakes every half second (or when a batch is full, never once per
 //! request), makes each request's [`SpanSet`], encodes them into OTLP protobuf and POSTs them
-//! to the collector, at most
-//! [`MAX_BATCH`] spans a request. A collector that is down or slow costs the gateway dropped
-//! spans, never a waiting request.
+//! to the collector, at most [`MAX_BATCH`] spans a request. A collector that is down or slow
+//! costs the gateway dropped spans, never a waiting request.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
