@@ -24,6 +24,8 @@ pub mod rerank;
 pub mod sagemaker;
 pub mod segmind;
 pub mod stability;
+#[cfg(test)]
+mod test_sse;
 pub mod triton;
 pub mod workers_ai;
 

@@ -3,10 +3,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use switchyard_types::sse::SseDecoder;
 
 use super::*;
-use crate::native::Frame;
 
 const MODEL: &str = "llama-3-1-8b-instruct:pb-adapter/2";
 
@@ -39,34 +37,11 @@ fn chat_req(v: Value) -> ChatRequest {
 }
 
 fn run_sse(sse: &str, include_usage: bool) -> (Vec<Value>, Result<(), TranslateError>) {
-    let mut dec = SseDecoder::new(1 << 20);
-    dec.push(sse.as_bytes());
-    let mut events = Vec::new();
-    while let Some(e) = dec.next_event() {
-        events.push(e.unwrap());
-    }
-    events.extend(dec.finish());
     let opts = options(Some("tenant1"));
-    let mut t = Predibase.chat_stream(&cx(MODEL, true, include_usage, &opts));
-    let mut out = Vec::new();
-    for e in &events {
-        let frame = Frame {
-            event: e.event.as_deref(),
-            data: e.data.as_bytes(),
-            message_type: None,
-        };
-        match t.on_frame(frame) {
-            Ok(c) => out.extend(c.iter().map(|c| serde_json::to_value(c).unwrap())),
-            Err(err) => return (out, Err(err)),
-        }
-    }
-    match t.finish() {
-        Ok(c) => {
-            out.extend(c.iter().map(|c| serde_json::to_value(c).unwrap()));
-            (out, Ok(()))
-        }
-        Err(err) => (out, Err(err)),
-    }
+    crate::test_sse::run_sse(
+        Predibase.chat_stream(&cx(MODEL, true, include_usage, &opts)),
+        sse,
+    )
 }
 
 #[test]

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use switchyard_types::chat::ChatRequest;
-use switchyard_types::sse::SseDecoder;
 
 use super::*;
 use crate::native::{Frame, ProviderOptions, WireContext};
@@ -56,33 +55,7 @@ pub(super) fn fixture_json(text: &str) -> Value {
 /// Decodes an `.sse` fixture with the shared SSE decoder and feeds every event to the
 /// translator, as the gateway does.
 pub(super) fn run_sse(sse: &str, include_usage: bool) -> (Vec<Value>, Result<(), TranslateError>) {
-    let mut dec = SseDecoder::new(1 << 20);
-    dec.push(sse.as_bytes());
-    let mut events = Vec::new();
-    while let Some(e) = dec.next_event() {
-        events.push(e.unwrap());
-    }
-    events.extend(dec.finish());
-    let mut t = Cohere.chat_stream(&cx(true, include_usage));
-    let mut out = Vec::new();
-    for e in &events {
-        let frame = Frame {
-            event: e.event.as_deref(),
-            data: e.data.as_bytes(),
-            message_type: None,
-        };
-        match t.on_frame(frame) {
-            Ok(c) => out.extend(c.iter().map(|c| serde_json::to_value(c).unwrap())),
-            Err(err) => return (out, Err(err)),
-        }
-    }
-    match t.finish() {
-        Ok(c) => {
-            out.extend(c.iter().map(|c| serde_json::to_value(c).unwrap()));
-            (out, Ok(()))
-        }
-        Err(err) => (out, Err(err)),
-    }
+    crate::test_sse::run_sse(Cohere.chat_stream(&cx(true, include_usage)), sse)
 }
 
 #[test]

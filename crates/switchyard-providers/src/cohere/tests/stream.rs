@@ -72,25 +72,14 @@ fn stream_without_message_end_fails_at_finish() {
 }
 
 fn frames(events: &[&str]) -> (Vec<Value>, Result<(), TranslateError>) {
-    let mut t = Cohere.chat_stream(&cx(true, false));
-    let mut out = Vec::new();
-    for e in events {
-        match t.on_frame(Frame {
+    crate::test_sse::run_frames(
+        Cohere.chat_stream(&cx(true, false)),
+        events.iter().map(|e| Frame {
             event: None,
             data: e.as_bytes(),
             message_type: None,
-        }) {
-            Ok(c) => out.extend(c.iter().map(|c| serde_json::to_value(c).unwrap())),
-            Err(err) => return (out, Err(err)),
-        }
-    }
-    match t.finish() {
-        Ok(c) => {
-            out.extend(c.iter().map(|c| serde_json::to_value(c).unwrap()));
-            (out, Ok(()))
-        }
-        Err(err) => (out, Err(err)),
-    }
+        }),
+    )
 }
 
 #[test]
