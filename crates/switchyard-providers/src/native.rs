@@ -145,6 +145,27 @@ impl ChunkHead {
     }
 }
 
+/// The OpenAI sampling numbers a request sent — `temperature`, `top_p`, `frequency_penalty`,
+/// `presence_penalty`, in that order — put into `body` under the provider's member names
+/// (`names`, in the same order); a number not sent is left out.
+pub(crate) fn insert_sampling(
+    body: &mut serde_json::Map<String, serde_json::Value>,
+    req: &ChatRequest,
+    names: [&str; 4],
+) {
+    let values = [
+        req.temperature,
+        req.top_p,
+        req.frequency_penalty,
+        req.presence_penalty,
+    ];
+    for (name, v) in names.into_iter().zip(values) {
+        if let Some(v) = v {
+            body.insert(name.into(), serde_json::json!(v));
+        }
+    }
+}
+
 /// Turns a provider's stream frames into OpenAI `chat.completion.chunk`s. One per request.
 pub trait ChunkTranslator: Send {
     /// Handles one frame, returning the chunks it yields (possibly none).

@@ -6,7 +6,7 @@ use switchyard_types::chat::{
     ChatRequest, Content, ContentPart, Message, ResponseFormat, Role, Tool, ToolChoice,
 };
 
-use crate::native::{TranslateError, WireContext};
+use crate::native::{insert_sampling, TranslateError, WireContext};
 
 /// Cohere-only members copied verbatim from the OpenAI body's unknown fields.
 const PASSTHROUGH: &[&str] = &[
@@ -66,17 +66,11 @@ pub(super) fn chat_body(req: &ChatRequest, cx: &WireContext<'_>) -> Result<Value
         }
         Some(ResponseFormat::Text) | None => {}
     }
-    let numbers = [
-        ("temperature", req.temperature),
-        ("p", req.top_p),
-        ("frequency_penalty", req.frequency_penalty),
-        ("presence_penalty", req.presence_penalty),
-    ];
-    for (name, v) in numbers {
-        if let Some(v) = v {
-            body.insert(name.into(), json!(v));
-        }
-    }
+    insert_sampling(
+        &mut body,
+        req,
+        ["temperature", "p", "frequency_penalty", "presence_penalty"],
+    );
     if let Some(m) = req.max_output_tokens() {
         body.insert("max_tokens".into(), json!(m));
     }

@@ -9,7 +9,7 @@ use switchyard_types::chat::{
 };
 
 use super::{invalid, option, COMPARTMENT_OPTION, SERVING_MODE_OPTION};
-use crate::native::{TranslateError, WireContext};
+use crate::native::{insert_sampling, TranslateError, WireContext};
 
 /// `ChatDetails`: `{compartmentId, servingMode, chatRequest}`.
 pub(super) fn chat_details(
@@ -75,17 +75,11 @@ fn generic_request(req: &ChatRequest, cx: &WireContext<'_>) -> Result<Value, Tra
     if let Some(m) = req.max_output_tokens() {
         body.insert("maxTokens".into(), json!(m));
     }
-    let numbers = [
-        ("temperature", req.temperature),
-        ("topP", req.top_p),
-        ("frequencyPenalty", req.frequency_penalty),
-        ("presencePenalty", req.presence_penalty),
-    ];
-    for (name, v) in numbers {
-        if let Some(v) = v {
-            body.insert(name.into(), json!(v));
-        }
-    }
+    insert_sampling(
+        &mut body,
+        req,
+        ["temperature", "topP", "frequencyPenalty", "presencePenalty"],
+    );
     if let Some(seed) = req.seed {
         body.insert("seed".into(), json!(seed));
     }

@@ -9,7 +9,7 @@ use switchyard_types::chat::{
 use switchyard_types::embeddings::EmbeddingsRequest;
 
 use super::invalid;
-use crate::native::{TranslateError, WireContext};
+use crate::native::{insert_sampling, TranslateError, WireContext};
 
 /// Workers AI inputs without an OpenAI equivalent, copied from the request's unknown members.
 const PASSTHROUGH: &[&str] = &["top_k", "repetition_penalty", "raw", "lora"];
@@ -39,17 +39,16 @@ pub(super) fn chat_body(req: &ChatRequest, cx: &WireContext<'_>) -> Result<Value
     if let Some(m) = req.max_output_tokens() {
         body.insert("max_tokens".into(), json!(m));
     }
-    let numbers = [
-        ("temperature", req.temperature),
-        ("top_p", req.top_p),
-        ("frequency_penalty", req.frequency_penalty),
-        ("presence_penalty", req.presence_penalty),
-    ];
-    for (name, v) in numbers {
-        if let Some(v) = v {
-            body.insert(name.into(), json!(v));
-        }
-    }
+    insert_sampling(
+        &mut body,
+        req,
+        [
+            "temperature",
+            "top_p",
+            "frequency_penalty",
+            "presence_penalty",
+        ],
+    );
     if let Some(seed) = req.seed {
         body.insert("seed".into(), json!(seed));
     }
