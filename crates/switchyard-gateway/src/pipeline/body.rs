@@ -33,17 +33,26 @@ enum Inner {
     Raw(Box<UpstreamBody>, Option<Box<RawMeter>>),
 }
 
-/// What the on-complete phase needs, held by the body until it ends.
+/// What the on-complete phase needs, held by the body until it ends. The record is in the
+/// `Arc` on-complete shares it in from the start (one allocation, as a box was); nothing else
+/// holds it until then, so the body updates it in place.
 struct Completion {
-    record: RequestRecord,
+    record: Arc<RequestRecord>,
     pipeline: Arc<Pipeline>,
     taps: Vec<Box<dyn StreamTap>>,
+}
+
+impl Completion {
+    /// The record, to update (always there: it is shared only on complete).
+    fn record_mut(&mut self) -> Option<&mut RequestRecord> {
+        Arc::get_mut(&mut self.record)
+    }
 }
 
 /// A response body whose end (or early drop) completes the request in the pipeline.
 pub struct ResponseBody {
     inner: Inner,
-    completion: Option<Box<Completion>>,
+    completion: Option<Completion>,
     /// The load-shedding permit: a request counts as in flight until its body is over.
     _permit: Option<Arc<OwnedSemaphorePermit>>,
 }
@@ -92,11 +101,11 @@ impl ResponseBody {
         if let Inner::Full(Some(b)) = &self.inner {
             record.bytes = b.len() as u64;
         }
-        self.completion = Some(Box::new(Completion {
-            record,
+        self.completion = Some(Completion {
+            record: Arc::new(record),
             pipeline: pipeline.clone(),
             taps,
-        }));
+        });
         self
     }
 
@@ -105,31 +114,29 @@ impl ResponseBody {
         let Some(mut c) = self.completion.take() else {
             return;
         };
-        let r = &mut c.record;
-        r.client_gone = client_gone;
-        if let Inner::Raw(_, Some(m)) = &mut self.inner {
-            r.usage = m.usage().or(r.usage);
-        }
-        r.duration = r.started.elapsed();
-        match &self.inner {
-            Inner::Events(f) => {
-                r.usage = f.usage().or(r.usage);
-                if let Some(e) = f.error() {
-                    r.stream_error = Some(e.to_owned());
-                }
+        if let Some(r) = c.record_mut() {
+            r.client_gone = client_gone;
+            if let Inner::Raw(_, Some(m)) = &mut self.inner {
+                r.usage = m.usage().or(r.usage);
             }
-            Inner::Native(s) => {
-                r.usage = s.usage().or(r.usage);
-                if let Some(e) = s.error() {
-                    r.stream_error = Some(e.to_owned());
+            r.duration = r.started.elapsed();
+            match &self.inner {
+                Inner::Events(f) => {
+                    r.usage = f.usage().or(r.usage);
+                    if let Some(e) = f.error() {
+                        r.stream_error = Some(e.to_owned());
+                    }
                 }
+                Inner::Native(s) => {
+                    r.usage = s.usage().or(r.usage);
+                    if let Some(e) = s.error() {
+                        r.stream_error = Some(e.to_owned());
+                    }
+                }
+                Inner::Full(_) | Inner::Raw(..) => {}
             }
-            Inner::Full(_) | Inner::Raw(..) => {}
         }
-        let Completion {
-            record, pipeline, ..
-        } = *c;
-        pipeline.on_complete(&Arc::new(record));
+        c.pipeline.on_complete(&c.record);
     }
 
     /// Passes a chunk through the taps; `true` when a tap cut the stream.
@@ -161,8 +168,8 @@ impl ResponseBody {
                 out = Bytes::from(joined);
             }
         }
-        if let Some(c) = self.completion.as_mut() {
-            c.record.bytes = out.len() as u64;
+        if let Some(r) = self.completion.as_mut().and_then(Completion::record_mut) {
+            r.bytes = out.len() as u64;
         }
         out
     }
@@ -187,8 +194,8 @@ impl ResponseBody {
     }
 
     fn count(&mut self, n: usize) {
-        if let Some(c) = self.completion.as_mut() {
-            c.record.bytes += n as u64;
+        if let Some(r) = self.completion.as_mut().and_then(Completion::record_mut) {
+            r.bytes += n as u64;
         }
     }
 }
@@ -228,8 +235,8 @@ impl Body for ResponseBody {
                         Err(trailers) => return Poll::Ready(Some(Ok(trailers))),
                     },
                     Some(Err(e)) => {
-                        if let Some(c) = this.completion.as_mut() {
-                            c.record.stream_error = Some(format!("upstream body failed: {e}"));
+                        if let Some(r) = this.completion.as_mut().and_then(Completion::record_mut) {
+                            r.stream_error = Some(format!("upstream body failed: {e}"));
                         }
                         this.finish(false);
                         return Poll::Ready(Some(Err(e)));
@@ -248,8 +255,8 @@ impl Body for ResponseBody {
             let (chunk, cut) = this.tap(chunk);
             if cut {
                 // The stream ends here: keep the record, drop the upstream.
-                if let Some(c) = this.completion.as_mut() {
-                    c.record.stream_error = Some("cut by the pipeline".into());
+                if let Some(r) = this.completion.as_mut().and_then(Completion::record_mut) {
+                    r.stream_error = Some("cut by the pipeline".into());
                 }
                 this.count(chunk.len());
                 this.finish(false);
