@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, ToSql, TransactionBehavior};
 
-use crate::request_log::{chunk_len, insert_sql, write_detail};
+use crate::request_log::{chunk_len, insert_sql, stored_model_sent, write_detail};
 use crate::{Backend, LogRow, StoreError, SQLITE_BUSY_TIMEOUT_MS};
 
 /// Writes request-log rows to a SQLite file. Blocking: use it from a thread of its own.
@@ -123,7 +123,7 @@ fn bind_row(
     bind(&r.team_id)?;
     bind(&r.provider)?;
     bind(&r.model)?;
-    bind(&r.model_sent)?;
+    bind(&stored_model_sent(r))?;
     bind(&r.status)?;
     bind(&r.error)?;
     bind(&r.latency_ms)?;

@@ -253,6 +253,11 @@ macro_rules! insert_rows {
             for r in rows.by_ref().take(n) {
                 let mut detail = String::new();
                 write_detail(&mut detail, &r);
+                let model_sent = if r.model_sent == r.model {
+                    None
+                } else {
+                    r.model_sent
+                };
                 q = q
                     .bind(r.trace_id)
                     .bind(r.time)
@@ -260,7 +265,7 @@ macro_rules! insert_rows {
                     .bind(r.team_id)
                     .bind(r.provider)
                     .bind(r.model)
-                    .bind(r.model_sent)
+                    .bind(model_sent)
                     .bind(i64::from(r.status))
                     .bind(r.error)
                     .bind(r.latency_ms)
@@ -273,6 +278,17 @@ macro_rules! insert_rows {
             q.execute(&mut *$tx).await.map_err(db_err)?;
         }
     }};
+}
+
+/// The `model_sent` column of a row: `NULL` when it is the model asked for (most rows), one
+/// text fewer to bind and store; read back as `model` (a row names a model sent whenever it
+/// names one asked for). `COALESCE(model_sent, model)` is the model that was sent.
+pub(crate) fn stored_model_sent(r: &LogRow) -> Option<&str> {
+    if r.model_sent == r.model {
+        None
+    } else {
+        r.model_sent.as_deref()
+    }
 }
 
 /// Appends a row's `detail` column: the fields no filter reads, as one JSON object
@@ -384,7 +400,12 @@ fn json_str(out: &mut String, s: &str) {
     use std::fmt::Write as _;
     out.push('"');
     let mut rest = s;
-    while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+    // Scanned as bytes: every character that needs escaping is ASCII, so a byte position
+    // found here is a character boundary (a char-by-char scan decodes UTF-8 for nothing).
+    while let Some(at) = rest
+        .bytes()
+        .position(|b| b == b'"' || b == b'\\' || b < b' ')
+    {
         out.push_str(&rest[..at]);
         let c = rest[at..].chars().next().unwrap_or(' ');
         match c {
@@ -630,6 +651,7 @@ fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
     let d: Detail = serde_json::from_str(&detail).map_err(|e| {
         StoreError::Database(format!("a stored log row's detail is not valid: {e}"))
     })?;
+    let model: Option<String> = row.try_get("model").map_err(db_err)?;
     Ok(LogRow {
         id: get_i64("seq")?,
         trace_id: row.try_get("trace_id").map_err(db_err)?,
@@ -640,7 +662,11 @@ fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
         op: d.op,
         provider: row.try_get("provider").map_err(db_err)?,
         model: row.try_get("model").map_err(db_err)?,
-        model_sent: row.try_get("model_sent").map_err(db_err)?,
+        // Stored only when it differs from `model` (see [`stored_model_sent`]).
+        model_sent: row
+            .try_get::<Option<String>, _>("model_sent")
+            .map_err(db_err)?
+            .or_else(|| model.clone()),
         status: u16::try_from(get_i64("status")?).unwrap_or(0),
         error: row.try_get("error").map_err(db_err)?,
         latency_ms: get_i64("latency_ms")?,
@@ -701,6 +727,33 @@ mod tests {
                 "built once"
             );
         }
+    }
+
+    #[test]
+    fn the_detail_column_escapes_what_json_needs_and_reads_back_the_same() {
+        let nasty = "q\"b\\n\nr\rt\tc\u{1}d\u{7f} é 🚀 end";
+        let row = LogRow {
+            op: "chat".into(),
+            route: Some(nasty.into()),
+            cache_status: "MISS".into(),
+            stream_error: Some("\u{0}".into()),
+            targets: vec![TargetTry {
+                target: nasty.into(),
+                provider: "openai".into(),
+                retry: 1,
+                status: Some(502),
+                error: Some("upstream_5xx".into()),
+                elapsed_ms: 3,
+            }],
+            ..LogRow::default()
+        };
+        let mut out = String::new();
+        write_detail(&mut out, &row);
+        assert!(out.contains(r#"q\"b\\n\nr\rt\tc\u0001d"#), "{out}");
+        let back: Detail = serde_json::from_str(&out).unwrap();
+        assert_eq!(back.route.as_deref(), Some(nasty));
+        assert_eq!(back.stream_error.as_deref(), Some("\u{0}"));
+        assert_eq!(back.targets, row.targets);
     }
 
     #[test]

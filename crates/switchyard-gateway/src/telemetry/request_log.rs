@@ -207,11 +207,16 @@ enum Sink {
 }
 
 impl Sink {
-    fn write(&mut self, rows: &mut Vec<LogRow>) -> Result<(), StoreError> {
+    /// Writes the first `n` of `rows`.
+    fn write(&mut self, rows: &mut Vec<LogRow>, n: usize) -> Result<(), StoreError> {
+        let n = n.min(rows.len());
         match self {
-            Sink::Sqlite(w) => w.write(rows),
+            Sink::Sqlite(w) => w.write(&rows[..n]),
             // The rows are handed over (their strings go to the driver as they are).
-            Sink::Store(store, rt) => rt.block_on(store.write_logs(std::mem::take(rows))),
+            Sink::Store(store, rt) => {
+                rows.truncate(n);
+                rt.block_on(store.write_logs(std::mem::take(rows)))
+            }
         }
     }
 
@@ -243,15 +248,15 @@ struct Rows {
 }
 
 impl Rows {
-    fn row(&self, r: &RequestRecord) -> LogRow {
-        let request_body = if self.bodies {
-            r.extensions
+    /// Writes `r`'s row over `out`.
+    fn fill(&self, out: &mut LogRow, r: &RequestRecord) {
+        fill_row(out, r, self.governance.cost(r));
+        if self.bodies {
+            out.request_body = r
+                .extensions
                 .get::<LoggedBody>()
-                .map(|b| String::from_utf8_lossy(&b.0).into_owned())
-        } else {
-            None
-        };
-        row(r, self.governance.cost(r), request_body)
+                .map(|b| String::from_utf8_lossy(&b.0).into_owned());
+        }
     }
 }
 
@@ -281,12 +286,16 @@ fn writer(queue: &Queue, rows_of: &Rows, mut sink: Sink, retention: Duration) {
             (records, std::mem::take(&mut st.flushes), st.closed)
         };
         if !records.is_empty() {
-            rows.extend(records.drain(..).map(|r| rows_of.row(&r)));
-            let n = rows.len();
-            if let Err(e) = sink.write(&mut rows) {
+            // The rows of the last batch are written over (their buffers reused); a record
+            // is dropped as soon as its row is made.
+            let n = records.len();
+            rows.resize_with(rows.len().max(n), LogRow::default);
+            for (out, r) in rows.iter_mut().zip(records.drain(..)) {
+                rows_of.fill(out, &r);
+            }
+            if let Err(e) = sink.write(&mut rows, n) {
                 tracing::warn!(error = %e, rows = n, "request log: a batch could not be written and was dropped");
             }
-            rows.clear();
         }
         spare = records;
         for done in flushes {
@@ -444,50 +453,86 @@ impl Hook for RequestLogHook {
 /// The log row of a request (`id` is the database's to give): shared by the request log and
 /// the live feed, so both show the same fields the same way.
 pub fn row(r: &RequestRecord, cost_usd: Option<f64>, request_body: Option<String>) -> LogRow {
+    let mut out = LogRow::default();
+    fill_row(&mut out, r, cost_usd);
+    out.request_body = request_body;
+    out
+}
+
+/// [`row`] written over `out` (all but `request_body`), reusing its strings' buffers: the
+/// writer keeps its batch's rows from one batch to the next, so a warm writer builds a row
+/// without allocating.
+pub fn fill_row(out: &mut LogRow, r: &RequestRecord, cost_usd: Option<f64>) {
     let start = SystemTime::now()
         .checked_sub(r.started.elapsed())
         .unwrap_or(UNIX_EPOCH);
     let usage = r.usage;
     let tok = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    LogRow {
-        id: 0,
-        trace_id: r.trace_id.to_string(),
-        time: start.duration_since(UNIX_EPOCH).map_or(0, millis),
-        key_id: r.key_id.as_deref().map(str::to_owned),
-        team_id: r.team_id.as_deref().map(str::to_owned),
-        route: r.route_name.as_deref().map(str::to_owned),
-        op: r.op.to_owned(),
-        provider: r.provider.as_ref().map(|p| p.slug.clone()),
-        model: r.model.clone(),
-        model_sent: r.model_sent().map(|m| m.into_owned()),
-        status: r.status.as_u16(),
-        error: r.error.map(str::to_owned),
-        latency_ms: millis(r.duration),
-        upstream_ms: millis(r.upstream_wait),
-        overhead_ms: millis(r.duration.saturating_sub(r.upstream_wait)),
-        input_tokens: usage.map(|u| tok(u.input)),
-        output_tokens: usage.map(|u| tok(u.output)),
-        cached_tokens: usage.map(|u| tok(u.cached_input)),
-        cost_usd,
-        cache_status: r.cache_status.to_owned(),
-        stream: r.stream,
-        retries: i64::from(r.retries),
-        attempts: i64::from(r.attempts),
-        client_gone: r.client_gone,
-        stream_error: r.stream_error.clone(),
-        targets: r
-            .tries
-            .iter()
-            .map(|t| TargetTry {
-                target: t.target.to_string(),
-                provider: t.provider().to_owned(),
-                retry: t.retry,
-                status: t.status.map(|s| s.as_u16()),
-                error: t.error.map(str::to_owned),
-                elapsed_ms: millis_u64(t.elapsed),
-            })
-            .collect(),
-        request_body,
+    out.id = 0;
+    set(&mut out.trace_id, &r.trace_id);
+    out.time = start.duration_since(UNIX_EPOCH).map_or(0, millis);
+    set_opt(&mut out.key_id, r.key_id.as_deref());
+    set_opt(&mut out.team_id, r.team_id.as_deref());
+    set_opt(&mut out.route, r.route_name.as_deref());
+    set(&mut out.op, r.op);
+    set_opt(
+        &mut out.provider,
+        r.provider.as_ref().map(|p| p.slug.as_str()),
+    );
+    set_opt(&mut out.model, r.model.as_deref());
+    set_opt(&mut out.model_sent, r.model_sent().as_deref());
+    out.status = r.status.as_u16();
+    set_opt(&mut out.error, r.error);
+    out.latency_ms = millis(r.duration);
+    out.upstream_ms = millis(r.upstream_wait);
+    out.overhead_ms = millis(r.duration.saturating_sub(r.upstream_wait));
+    out.input_tokens = usage.map(|u| tok(u.input));
+    out.output_tokens = usage.map(|u| tok(u.output));
+    out.cached_tokens = usage.map(|u| tok(u.cached_input));
+    out.cost_usd = cost_usd;
+    set(&mut out.cache_status, r.cache_status);
+    out.stream = r.stream;
+    out.retries = i64::from(r.retries);
+    out.attempts = i64::from(r.attempts);
+    out.client_gone = r.client_gone;
+    set_opt(&mut out.stream_error, r.stream_error.as_deref());
+    out.targets.truncate(r.tries.len());
+    for (i, t) in r.tries.iter().enumerate() {
+        if i == out.targets.len() {
+            out.targets.push(TargetTry {
+                target: String::new(),
+                provider: String::new(),
+                retry: 0,
+                status: None,
+                error: None,
+                elapsed_ms: 0,
+            });
+        }
+        let Some(o) = out.targets.get_mut(i) else {
+            break;
+        };
+        set(&mut o.target, &t.target);
+        set(&mut o.provider, t.provider());
+        o.retry = t.retry;
+        o.status = t.status.map(|s| s.as_u16());
+        set_opt(&mut o.error, t.error);
+        o.elapsed_ms = millis_u64(t.elapsed);
+    }
+    out.request_body = None;
+}
+
+/// `out = v`, in `out`'s buffer.
+fn set(out: &mut String, v: &str) {
+    out.clear();
+    out.push_str(v);
+}
+
+/// `out = v`, in `out`'s buffer when it has one.
+fn set_opt(out: &mut Option<String>, v: Option<&str>) {
+    match (out.as_mut(), v) {
+        (Some(o), Some(v)) => set(o, v),
+        (None, Some(v)) => *out = Some(v.to_owned()),
+        (_, None) => *out = None,
     }
 }
 
@@ -633,11 +678,12 @@ mod tests {
         assert_eq!(hook.dropped(), 2);
         assert!(dropped_rows() >= before + 2, "counted for /metrics too");
         let queued = queue.lock().rows.pop().unwrap();
-        let row = Rows {
+        let mut row = LogRow::default();
+        Rows {
             governance,
             bodies: false,
         }
-        .row(&queued);
+        .fill(&mut row, &queued);
         assert_eq!(
             (row.latency_ms, row.upstream_ms, row.overhead_ms),
             (30, 12, 18)
@@ -652,5 +698,26 @@ mod tests {
             "a failed request names the model its last try sent"
         );
         assert_eq!(row.cost_usd, None);
+
+        // The writer writes the next batch's rows over these: nothing of the last one stays.
+        let mut other = RequestRecord::new(Arc::from("tr-2"), Instant::now());
+        other.key_id = None;
+        other.stream_error = Some("cut".into());
+        // (`time` is read from the clock each time: it may tick between two reads.)
+        let same = |a: &LogRow, b: LogRow| {
+            assert_eq!(
+                LogRow {
+                    time: b.time,
+                    ..a.clone()
+                },
+                b
+            )
+        };
+        fill_row(&mut row, &other, Some(0.5));
+        same(&row, super::row(&other, Some(0.5), None));
+        assert!(row.targets.is_empty() && row.model.is_none());
+        row.key_id = Some("stale".into());
+        fill_row(&mut row, &record, None);
+        same(&row, super::row(&record, None, None));
     }
 }

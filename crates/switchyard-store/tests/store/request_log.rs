@@ -323,11 +323,14 @@ async fn each_backends_log_writer_keeps_every_field(db: TestDb) {
         },
     ];
     r.request_body = Some("{\"a\":1}".into());
+    // The model sent is the one asked for (most rows): its column stays NULL.
+    let mut same = row("tr_same", T0 + 1, "key_a", "openai", 200, 2);
+    same.model_sent = same.model.clone();
     let old = row("old", T0 - 1, "key_a", "openai", 200, 1);
     match store.sqlite_log_writer().unwrap() {
         Some(mut w) => {
             assert_eq!(db.kind, crate::common::Kind::Sqlite);
-            let rows = vec![r.clone(), old];
+            let rows = vec![r.clone(), same.clone(), old];
             let pruned = tokio::task::spawn_blocking(move || {
                 w.write(&rows).unwrap();
                 w.write(&[]).unwrap();
@@ -339,13 +342,35 @@ async fn each_backends_log_writer_keeps_every_field(db: TestDb) {
         }
         None => {
             assert_eq!(db.kind, crate::common::Kind::Postgres);
-            store.write_logs(vec![r.clone(), old]).await.unwrap();
+            store
+                .write_logs(vec![r.clone(), same.clone(), old])
+                .await
+                .unwrap();
             assert_eq!(store.prune_logs(T0).await.unwrap(), 1);
         }
     }
     let got = store.logs(&LogFilter::default()).await.unwrap();
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0], LogRow { id: got[0].id, ..r });
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        got[0],
+        LogRow {
+            id: got[0].id,
+            ..same
+        }
+    );
+    assert_eq!(got[1], LogRow { id: got[1].id, ..r });
+    let null_model_sent = db
+        .scalar("SELECT COUNT(*) FROM request_log WHERE model_sent IS NULL")
+        .await;
+    assert_eq!(null_model_sent, 1, "stored once, as `model`");
+    let by_model = store
+        .logs(&LogFilter {
+            model: Some("gpt-4o-mini".into()),
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_model.len(), 2, "the model filter finds both");
 }
 
 /// A database whose log was written before migration 4 (every field a column of its own)
