@@ -8,7 +8,7 @@
 //! intermediate message structs. Field numbers are those of `opentelemetry/proto/trace/v1/
 //! trace.proto` and `common/v1/common.proto` (the unit tests decode the output with prost).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::StatusCode;
@@ -31,28 +31,30 @@ const FLAG_IS_REMOTE: u32 = 0x200;
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     pub now: Instant,
-    pub wall: SystemTime,
+    /// The wall clock at `now`, in nanoseconds since the Unix epoch.
+    wall: u64,
 }
 
 impl Clock {
     /// Reads both clocks now.
     pub fn read() -> Clock {
+        let wall = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         Clock {
             now: Instant::now(),
-            wall: SystemTime::now(),
+            wall,
         }
     }
 
     /// Nanoseconds since the Unix epoch of the clocks' reading.
     fn wall_nanos(&self) -> u64 {
         self.wall
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
     }
 
     /// `t` in nanoseconds since the Unix epoch.
     fn at(&self, t: Instant) -> u64 {
-        self.wall_nanos()
+        self.wall
             .saturating_sub(nanos(self.now.saturating_duration_since(t)))
     }
 }
@@ -65,14 +67,15 @@ fn int(v: impl TryInto<i64>) -> i64 {
     v.try_into().unwrap_or(i64::MAX)
 }
 
-/// What one sampled request leaves for the export thread.
+/// One sampled request's spans, as read from its record on the export thread: borrowed from
+/// the record (nothing is copied to encode it).
 #[derive(Debug, Clone)]
-pub struct SpanSet {
+pub struct SpanSet<'a> {
     pub trace_id: TraceId,
     /// The client's span (a `traceparent`), the server span's parent.
     pub parent: Option<SpanId>,
     /// The client's `tracestate`, carried by every span of the trace.
-    pub trace_state: Option<Arc<str>>,
+    pub trace_state: Option<&'a str>,
     /// Read when the request completed.
     pub clock: Clock,
     pub started: Instant,
@@ -85,33 +88,26 @@ pub struct SpanSet {
     pub stream: bool,
     pub client_gone: bool,
     /// `x-portkey-trace-id`.
-    pub request_id: Arc<str>,
-    pub provider: Option<Arc<ProviderEntry>>,
+    pub request_id: &'a str,
+    pub provider: Option<&'a ProviderEntry>,
     /// The model the client asked for.
-    pub model: Option<String>,
-    pub target: Option<Arc<str>>,
+    pub model: Option<&'a str>,
+    pub target: Option<&'a str>,
     /// Input and output tokens.
     pub usage: Option<(u64, u64)>,
-    /// The model the answer named (set by the stream tap, read here).
-    pub response_model: Option<Arc<OnceLock<String>>>,
+    /// The model the answer named (set by the stream tap).
+    pub response_model: Option<&'a str>,
     pub error: Option<&'static str>,
-    pub stream_error: Option<String>,
+    pub stream_error: Option<&'a str>,
     /// The request's messages (`capture_content`).
-    pub content: Option<Arc<str>>,
-    pub tries: Vec<TryRecord>,
+    pub content: Option<&'a str>,
+    pub tries: &'a [TryRecord],
 }
 
-impl SpanSet {
+impl SpanSet<'_> {
     /// The spans this request gives.
     pub fn spans(&self) -> usize {
         1 + self.tries.len()
-    }
-
-    fn response_model(&self) -> Option<&str> {
-        self.response_model
-            .as_ref()
-            .and_then(|m| m.get())
-            .map(String::as_str)
     }
 }
 
@@ -129,7 +125,7 @@ pub const SCOPE: &str = "switchyard";
 
 /// An `ExportTraceServiceRequest` with these requests' spans, under `resource` (an encoded
 /// `Resource`, from [`resource`]).
-pub fn encode_batch(resource: &[u8], sets: &[SpanSet]) -> Vec<u8> {
+pub fn encode_batch(resource: &[u8], sets: &[SpanSet<'_>]) -> Vec<u8> {
     let spans: usize = sets.iter().map(SpanSet::spans).sum();
     let mut w = Writer::with_capacity(resource.len() + 64 + spans * 640);
     w.begin(1); // ResourceSpans
@@ -150,7 +146,7 @@ pub fn encode_batch(resource: &[u8], sets: &[SpanSet]) -> Vec<u8> {
 #[allow(clippy::too_many_arguments)]
 fn span_head(
     w: &mut Writer,
-    set: &SpanSet,
+    set: &SpanSet<'_>,
     id: &SpanId,
     parent: Option<&SpanId>,
     remote_parent: bool,
@@ -160,7 +156,7 @@ fn span_head(
 ) {
     w.bytes(1, &[&set.trace_id]);
     w.bytes(2, &[id]);
-    if let Some(s) = &set.trace_state {
+    if let Some(s) = set.trace_state {
         w.str(3, s);
     }
     if let Some(p) = parent {
@@ -199,7 +195,7 @@ fn server_span_name(op: &str) -> &'static str {
 }
 
 /// One request: its server span, then a client span per try.
-fn encode_set(w: &mut Writer, set: &SpanSet) {
+fn encode_set(w: &mut Writer, set: &SpanSet<'_>) {
     let server_id = new_span_id();
     let op = crate::telemetry::operation_name(set.op);
     let clock = &set.clock;
@@ -209,7 +205,7 @@ fn encode_set(w: &mut Writer, set: &SpanSet) {
     } else {
         start.saturating_add(nanos(set.duration))
     };
-    let response_model = set.response_model();
+    let response_model = set.response_model;
 
     // The server span.
     w.begin(2);
@@ -229,18 +225,18 @@ fn encode_set(w: &mut Writer, set: &SpanSet) {
         "http.response.status_code",
         i64::from(set.status.as_u16()),
     );
-    w.kv_str(9, "portkey.trace_id", &set.request_id);
+    w.kv_str(9, "portkey.trace_id", set.request_id);
     w.kv_str(9, "switchyard.cache.status", set.cache_status);
     w.kv_int(9, "switchyard.retries", i64::from(set.retries));
     w.kv_int(9, "switchyard.attempts", i64::from(set.attempts));
     w.kv_bool(9, "switchyard.stream", set.stream);
-    if let Some(p) = &set.provider {
+    if let Some(p) = set.provider {
         w.kv_str(9, "gen_ai.provider.name", &p.slug);
     }
-    if let Some(m) = &set.model {
+    if let Some(m) = set.model {
         w.kv_str(9, "gen_ai.request.model", m);
     }
-    if let Some(t) = &set.target {
+    if let Some(t) = set.target {
         w.kv_str(9, "switchyard.target", t);
     }
     if let Some((input, output)) = set.usage {
@@ -256,12 +252,12 @@ fn encode_set(w: &mut Writer, set: &SpanSet) {
     if set.client_gone {
         w.kv_bool(9, "switchyard.client_gone", true);
     }
-    if let Some(c) = &set.content {
+    if let Some(c) = set.content {
         w.kv_str(9, "gen_ai.input.messages", c);
     }
     // Retries and fallbacks, as events of the request.
     let mut previous: Option<&Arc<str>> = None;
-    for t in &set.tries {
+    for t in set.tries {
         let at = clock.at(t.started);
         if t.retry > 0 {
             w.begin(11);
@@ -280,7 +276,7 @@ fn encode_set(w: &mut Writer, set: &SpanSet) {
         }
         previous = Some(&t.target);
     }
-    if let Some(why) = &set.stream_error {
+    if let Some(why) = set.stream_error {
         w.begin(11);
         w.fixed64(1, clock.wall_nanos());
         w.str(2, "stream_error");
@@ -294,9 +290,9 @@ fn encode_set(w: &mut Writer, set: &SpanSet) {
     // One client span per try.
     let last = set.tries.len().saturating_sub(1);
     for (i, t) in set.tries.iter().enumerate() {
-        let answering = set.target.as_deref() == Some(&*t.target);
+        let answering = set.target == Some(&*t.target);
         // The model this try sent (the target's `override_params.model`, or the client's).
-        let model = t.leaf.model_sent(set.model.as_deref());
+        let model = t.leaf.model_sent(set.model);
         let start = clock.at(t.started);
         let end = start.saturating_add(nanos(t.elapsed));
         w.begin(2);
@@ -349,7 +345,7 @@ fn encode_set(w: &mut Writer, set: &SpanSet) {
                 w.kv_int(9, "gen_ai.usage.output_tokens", int(output));
             }
         }
-        if let Some(c) = &set.content {
+        if let Some(c) = set.content {
             w.kv_str(9, "gen_ai.input.messages", c);
         }
         status(w, error);

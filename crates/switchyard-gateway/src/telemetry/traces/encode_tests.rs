@@ -2,12 +2,13 @@
 //! would, and checked field by field.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 
 use super::encode::{encode_batch, resource, Clock, SpanSet};
+use crate::config::providers::ProviderEntry;
 use crate::pipeline::record::test_leaf;
 use crate::pipeline::record::TryRecord;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -39,7 +40,15 @@ fn i(span: &Span, key: &str) -> Option<i64> {
     }
 }
 
-fn fallback_set() -> SpanSet {
+/// What a set borrows: a fallback from OpenAI (503) to Anthropic (200).
+struct Fixture {
+    clock: Clock,
+    started: Instant,
+    provider: Arc<ProviderEntry>,
+    tries: Vec<TryRecord>,
+}
+
+fn fixture() -> Fixture {
     let leaf_a = test_leaf(r#"{"provider": "openai", "api_key": "k"}"#);
     let leaf_b = test_leaf(
         r#"{"provider": "anthropic", "api_key": "k", "override_params": {"model": "claude-x"}}"#,
@@ -66,14 +75,21 @@ fn fallback_set() -> SpanSet {
             elapsed: Duration::from_millis(100),
         },
     ];
-    let response_model = Arc::new(OnceLock::new());
-    response_model.set("claude-x-2025".to_owned()).unwrap();
+    Fixture {
+        clock,
+        started,
+        provider: leaf_b.provider.clone(),
+        tries,
+    }
+}
+
+fn fallback_set(f: &Fixture) -> SpanSet<'_> {
     SpanSet {
         trace_id: [7; 16],
         parent: Some([9; 8]),
-        trace_state: Some(Arc::from("k=v")),
-        clock,
-        started,
+        trace_state: Some("k=v"),
+        clock: f.clock,
+        started: f.started,
         duration: Duration::from_millis(250),
         op: "chat_completions",
         cache_status: "MISS",
@@ -82,16 +98,16 @@ fn fallback_set() -> SpanSet {
         attempts: 2,
         stream: false,
         client_gone: false,
-        request_id: Arc::from("req-1"),
-        provider: Some(leaf_b.provider.clone()),
-        model: Some("gpt-4o-mini".to_owned()),
-        target: Some(Arc::from("config.targets[1]")),
+        request_id: "req-1",
+        provider: Some(&f.provider),
+        model: Some("gpt-4o-mini"),
+        target: Some("config.targets[1]"),
         usage: Some((5, 3)),
-        response_model: Some(response_model),
+        response_model: Some("claude-x-2025"),
         error: None,
         stream_error: None,
-        content: Some(Arc::from("[{\"role\":\"user\"}]")),
-        tries,
+        content: Some("[{\"role\":\"user\"}]"),
+        tries: &f.tries,
     }
 }
 
@@ -103,7 +119,8 @@ fn decode(body: &[u8]) -> (ExportTraceServiceRequest, Vec<Span>) {
 
 #[test]
 fn a_fallback_is_encoded_as_a_server_span_and_two_client_spans() {
-    let set = fallback_set();
+    let f = fixture();
+    let set = fallback_set(&f);
     let res = resource(&[("service.name".to_owned(), "svc".to_owned())]);
     let (req, spans) = decode(&encode_batch(&res, std::slice::from_ref(&set)));
     assert_eq!(req.resource_spans.len(), 1);
@@ -211,21 +228,22 @@ fn a_fallback_is_encoded_as_a_server_span_and_two_client_spans() {
 
 #[test]
 fn retries_stream_errors_and_failures_are_encoded() {
-    let mut set = fallback_set();
+    let mut f = fixture();
+    f.tries[1].target = f.tries[0].target.clone();
+    f.tries[1].leaf = f.tries[0].leaf.clone();
+    f.tries[1].retry = 1;
+    f.tries[1].status = None;
+    f.tries[1].error = Some("timeout");
+    let mut set = fallback_set(&f);
     set.parent = None;
     set.trace_state = None;
     set.content = None;
-    set.tries[1].target = set.tries[0].target.clone();
-    set.tries[1].leaf = set.tries[0].leaf.clone();
-    set.tries[1].retry = 1;
-    set.tries[1].status = None;
-    set.tries[1].error = Some("timeout");
     set.status = StatusCode::GATEWAY_TIMEOUT;
     set.error = Some("timeout");
     set.retries = -1;
     set.stream = true;
     set.client_gone = true;
-    set.stream_error = Some("stalled".to_owned());
+    set.stream_error = Some("stalled");
     set.duration = Duration::ZERO;
     let (_, spans) = decode(&encode_batch(&resource(&[]), &[set.clone(), set]));
     assert_eq!(spans.len(), 6);
@@ -258,18 +276,21 @@ fn retries_stream_errors_and_failures_are_encoded() {
 
 #[test]
 fn a_try_that_answered_non_2xx_is_labelled_with_its_status() {
-    let mut set = fallback_set();
-    set.tries.truncate(1);
-    set.tries[0].error = None;
+    let mut f = fixture();
+    f.tries.truncate(1);
+    f.tries[0].error = None;
+    let set = fallback_set(&f);
     let (_, spans) = decode(&encode_batch(&resource(&[]), &[set]));
     assert_eq!(s(&spans[1], "error.type").as_deref(), Some("503"));
 }
 
 #[test]
 fn long_fields_move_their_message_and_still_decode() {
-    let mut set = fallback_set();
-    set.content = Some(Arc::from("x".repeat(20_000)));
-    set.model = Some("m".repeat(200));
+    let f = fixture();
+    let (content, model) = ("x".repeat(20_000), "m".repeat(200));
+    let mut set = fallback_set(&f);
+    set.content = Some(&content);
+    set.model = Some(&model);
     let (_, spans) = decode(&encode_batch(&resource(&[]), &[set]));
     assert_eq!(s(&spans[0], "gen_ai.input.messages").unwrap().len(), 20_000);
     assert_eq!(spans[1].name, format!("chat {}", "m".repeat(200)));

@@ -38,7 +38,7 @@ impl Queued {
 }
 
 /// Makes a request's spans from its record (on the export thread).
-pub type BuildSpans = fn(TraceId, &RequestRecord) -> SpanSet;
+pub type BuildSpans = for<'a> fn(TraceId, &'a RequestRecord) -> SpanSet<'a>;
 
 /// Spans waiting for export; beyond this a request's spans are dropped (and counted).
 pub const QUEUE_SIZE: usize = 2048;
@@ -228,11 +228,12 @@ fn export_loop(runtime: &tokio::runtime::Runtime, sender: &Sender, shared: &Shar
             q.spans = 0;
             (std::mem::take(&mut q.sets), q.closed)
         };
-        let sets: Vec<SpanSet> = sets
-            .into_iter()
+        let queued = sets;
+        let sets: Vec<SpanSet<'_>> = queued
+            .iter()
             .map(|q| (sender.build)(q.trace_id, &q.record))
             .collect();
-        let mut rest: &[SpanSet] = &sets;
+        let mut rest: &[SpanSet<'_>] = &sets;
         while !rest.is_empty() {
             // As many requests as fit in a batch (at least one).
             let mut spans = 0;
@@ -253,6 +254,7 @@ fn export_loop(runtime: &tokio::runtime::Runtime, sender: &Sender, shared: &Shar
             }
         }
         drop(sets);
+        drop(queued);
         if closed {
             break;
         }

@@ -251,13 +251,13 @@ impl Hook for TracesHook {
     }
 }
 
-/// A sampled request's spans, from its record (on the export thread).
-fn span_set(trace_id: TraceId, record: &RequestRecord) -> SpanSet {
+/// A sampled request's spans, read from its record (on the export thread).
+fn span_set(trace_id: TraceId, record: &RequestRecord) -> SpanSet<'_> {
     let scratch = record.extensions.get::<TraceScratch>();
     SpanSet {
         trace_id,
         parent: scratch.and_then(|s| s.parent).map(|p| p.span_id),
-        trace_state: scratch.and_then(|s| s.trace_state.clone()),
+        trace_state: scratch.and_then(|s| s.trace_state.as_deref()),
         clock: Clock::read(),
         started: record.started,
         duration: record.duration,
@@ -268,16 +268,19 @@ fn span_set(trace_id: TraceId, record: &RequestRecord) -> SpanSet {
         attempts: record.attempts,
         stream: record.stream,
         client_gone: record.client_gone,
-        request_id: record.trace_id.clone(),
-        provider: record.provider.clone(),
-        model: record.model.clone(),
-        target: record.target.clone(),
+        request_id: &record.trace_id,
+        provider: record.provider.as_deref(),
+        model: record.model.as_deref(),
+        target: record.target.as_deref(),
         usage: record.usage.map(|u| (u.input, u.output)),
-        response_model: scratch.and_then(|s| s.response_model.clone()),
+        response_model: scratch
+            .and_then(|s| s.response_model.as_ref())
+            .and_then(|m| m.get())
+            .map(String::as_str),
         error: record.error,
-        stream_error: record.stream_error.clone(),
-        content: scratch.and_then(|s| s.content.clone()),
-        tries: record.tries.clone(),
+        stream_error: record.stream_error.as_deref(),
+        content: scratch.and_then(|s| s.content.as_deref()),
+        tries: &record.tries,
     }
 }
 

@@ -131,6 +131,17 @@ impl Writer {
             + varint_len(value_len as u64)
             + value_len;
         self.buf.reserve(kv_len + 6);
+        let tag = (field << 3 | LEN) as u8;
+        if field < 16 && kv_len < 0x80 {
+            // Every length fits in one byte (the attributes' keys and most values): the head
+            // is written in three copies, without a varint loop per length.
+            self.buf
+                .extend_from_slice(&[tag, kv_len as u8, 1 << 3 | LEN as u8, key.len() as u8]);
+            self.buf.extend_from_slice(key.as_bytes());
+            self.buf
+                .extend_from_slice(&[2 << 3 | LEN as u8, value_len as u8]);
+            return;
+        }
         self.key(field, LEN);
         self.varint(kv_len as u64);
         self.key(1, LEN);
@@ -143,8 +154,13 @@ impl Writer {
     #[inline]
     pub fn kv_str(&mut self, field: u32, key: &str, v: &str) {
         self.kv_head(field, key, 1 + varint_len(v.len() as u64) + v.len());
-        self.buf.push((1 << 3 | LEN) as u8);
-        self.varint(v.len() as u64);
+        if v.len() < 0x80 {
+            self.buf
+                .extend_from_slice(&[(1 << 3 | LEN) as u8, v.len() as u8]);
+        } else {
+            self.buf.push((1 << 3 | LEN) as u8);
+            self.varint(v.len() as u64);
+        }
         self.buf.extend_from_slice(v.as_bytes());
     }
 
@@ -181,6 +197,9 @@ mod tests {
         for v in [
             "",
             "x",
+            // A key-value of 126 bytes (one-byte lengths), then of 128 (two-byte ones).
+            &"v".repeat(60),
+            &"u".repeat(61),
             &"y".repeat(127),
             &"z".repeat(128),
             &"w".repeat(20_000),

@@ -14,6 +14,10 @@ pub type SpanId = [u8; 8];
 /// The `sampled` bit of the W3C trace flags.
 pub const FLAG_SAMPLED: u8 = 0x01;
 
+/// The W3C headers, as names (a lookup by `&str` parses and hashes the name each time).
+static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+static TRACESTATE: http::HeaderName = http::HeaderName::from_static("tracestate");
+
 /// The client's span, from its `traceparent` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceParent {
@@ -66,7 +70,7 @@ impl TraceParent {
 
     /// The `traceparent` header of a request, if it has a valid one.
     pub fn from_headers(headers: &http::HeaderMap) -> Option<TraceParent> {
-        TraceParent::parse(headers.get("traceparent")?.as_bytes())
+        TraceParent::parse(headers.get(&TRACEPARENT)?.as_bytes())
     }
 }
 
@@ -76,7 +80,7 @@ const MAX_TRACE_STATE_MEMBERS: usize = 32;
 /// The client's `tracestate`, passed on to the spans of its trace as it was sent (members
 /// trimmed, empty ones dropped); `None` when absent, empty or malformed (as the SDK did).
 pub fn trace_state(headers: &http::HeaderMap) -> Option<std::sync::Arc<str>> {
-    let raw = headers.get("tracestate")?.to_str().ok()?;
+    let raw = headers.get(&TRACESTATE)?.to_str().ok()?;
     let mut out = String::with_capacity(raw.len());
     let mut members = 0usize;
     for member in raw.split(',').map(str::trim).filter(|m| !m.is_empty()) {
