@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use switchyard_types::usage::TokenUsage;
 
 use super::auth::Principal;
@@ -27,6 +27,8 @@ use crate::routing::tree::{Leaf, Node};
 
 /// Response header: what the response cost, in US dollars (from the price table).
 pub const COST_HEADER: &str = "x-switchyard-cost-usd";
+/// [`COST_HEADER`] as a header name: inserting by `&str` parses and hashes it every time.
+static COST_HEADER_NAME: HeaderName = HeaderName::from_static(COST_HEADER);
 
 /// The hook.
 pub struct GovernanceHook(pub Arc<Governance>);
@@ -277,7 +279,7 @@ impl Hook for GovernanceHook {
         if record.status.is_success() {
             if let Some(c) = self.0.cost(record) {
                 if let Ok(v) = HeaderValue::from_str(&dollars(c)) {
-                    headers.insert(COST_HEADER, v);
+                    headers.insert(COST_HEADER_NAME.clone(), v);
                 }
             }
         }
