@@ -83,6 +83,14 @@ async fn requests_tokens_durations_and_cost_are_counted_by_provider_and_model() 
         ),
         2.0
     );
+    // Both attempts reach the provider's series, kept after the first (not only the first).
+    assert_eq!(
+        value(
+            &text,
+            r#"switchyard_upstream_duration_seconds_count{provider="openai"}"#
+        ),
+        2.0
+    );
     assert!(
         (value(
             &text,

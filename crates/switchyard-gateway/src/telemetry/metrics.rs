@@ -113,6 +113,35 @@ impl Hash for SeriesKey {
     }
 }
 
+/// Which [`ProviderSeries`]: an interned provider name, compared and hashed by address.
+#[derive(Clone)]
+struct ProviderKey(Name);
+
+impl PartialEq for ProviderKey {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.0 .0, &o.0 .0)
+    }
+}
+
+impl Eq for ProviderKey {}
+
+impl Hash for ProviderKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_usize(Arc::as_ptr(&self.0 .0).cast::<u8>() as usize);
+    }
+}
+
+/// One provider's per-attempt series, taken from their families on first use and kept (as
+/// [`ModelSeries`]): every upstream try observes them, and a family's lookup hashes its
+/// labels' text each time.
+#[derive(Default)]
+struct ProviderSeries {
+    upstream: OnceLock<Histogram>,
+    /// `switchyard_upstream_attempts` by status class (an attempt without a status, labelled
+    /// with why, goes through the family).
+    attempts: [OnceLock<Counter>; STATUS_CLASSES.len()],
+}
+
 /// One (operation, provider, model)'s series, each taken from its family on first use (a series
 /// nobody observed stays out of the exposition) and kept: the handles share the family's
 /// values.
@@ -264,6 +293,7 @@ pub struct Metrics {
     dropped_spans: Counter,
     dropped_log_rows: Counter,
     series: RwLock<FastMap<SeriesKey, Arc<ModelSeries>>>,
+    providers: RwLock<FastMap<ProviderKey, Arc<ProviderSeries>>>,
 }
 
 impl Default for Metrics {
@@ -296,6 +326,7 @@ impl Metrics {
             dropped_spans: Counter::default(),
             dropped_log_rows: Counter::default(),
             series: RwLock::new(FastMap::default()),
+            providers: RwLock::new(FastMap::default()),
             registry: Registry::default(),
         };
         registry.register(
@@ -429,6 +460,25 @@ impl Metrics {
             .clone()
     }
 
+    /// The per-attempt series of `provider`, found once.
+    fn provider_series(&self, provider: &Name) -> Arc<ProviderSeries> {
+        let key = ProviderKey(provider.clone());
+        if let Some(s) = self
+            .providers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return s.clone();
+        }
+        self.providers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .clone()
+    }
+
     /// Counts a guardrail check's verdict.
     pub fn guardrail(&self, verdict: &'static str) {
         self.guardrails
@@ -492,11 +542,17 @@ impl Hook for MetricsHook {
     }
 
     fn attempt_end(&self, a: &AttemptRecord) {
-        let provider = self.metrics.names.get(a.provider);
-        self.metrics
+        let m = &self.metrics;
+        let provider = m.names.get(a.provider);
+        let series = m.provider_series(&provider);
+        series
             .upstream
-            .get_or_create(&ProviderLabels {
-                provider: provider.clone(),
+            .get_or_init(|| {
+                m.upstream
+                    .get_or_create(&ProviderLabels {
+                        provider: provider.clone(),
+                    })
+                    .clone()
             })
             .observe(a.elapsed.as_secs_f64());
         // A status when one came back, else why there was none (timeout, connect, …).
@@ -505,13 +561,21 @@ impl Hook for MetricsHook {
             (None, Some(e)) => e,
             (None, None) => "unknown",
         };
-        self.metrics
-            .attempts
-            .get_or_create(&AttemptLabels {
-                provider: provider.clone(),
-                outcome,
-            })
-            .inc();
+        let attempts = || {
+            m.attempts
+                .get_or_create(&AttemptLabels {
+                    provider: provider.clone(),
+                    outcome,
+                })
+                .clone()
+        };
+        match STATUS_CLASSES.iter().position(|c| *c == outcome) {
+            Some(i) => match series.attempts.get(i) {
+                Some(slot) => slot.get_or_init(attempts).inc(),
+                None => attempts().inc(),
+            },
+            None => attempts().inc(),
+        };
         if a.retry > 0 {
             self.metrics
                 .retries
