@@ -5,7 +5,7 @@ Starts the in-repo fast mock upstream, nginx `proxy_pass` (when installed) and t
 (release builds), drives them with wrk, curl and (for `streams`) Python's asyncio, and prints a
 Markdown report (also written to bench/out/report.md). Usage:
 
-    bench/run [--duration SECONDS] [--only NAME[,NAME...]] [--streams N]
+    bench/run [--duration SECONDS] [--only NAME[,NAME...]] [--streams N] [--repeat N]
 
 Scenarios: chat, fallback, anthropic, cache, guardrails, governance, observability, bigbody, stream,
 streams. Needs wrk and curl (and nginx
@@ -61,6 +61,13 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def steal_ticks():
+    """CPU time the hypervisor gave to others (all CPUs, in clock ticks; 0 where not reported)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return int(fields[8]) if len(fields) > 8 else 0
 
 
 def rss_mib(pid):
@@ -355,6 +362,8 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--workers", type=int, default=1,
                     help="gateway worker threads (default 1, like the single nginx worker; 0: one per core)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of the observability scenario's configurations, run in turn (medians reported)")
     ap.add_argument("--streams", type=int, default=2000, help="concurrent streams in the streams scenario")
     ap.add_argument("--stream-events", type=int, default=10, help="chunks per stream in the streams scenario")
     ap.add_argument("--stream-gap-ms", type=int, default=1000, help="gap between events in the streams scenario")
@@ -408,14 +417,19 @@ def main():
             targets.insert(1, ("nginx", f"http://127.0.0.1:{nginx_port}", ""))
 
         rows = []
+        obs_rounds = {}
         def measure(scenario, name, base, conns, body, headers, path="/v1/chat/completions", pid=None):
             pid = pid or gw.pid
             before = cpu_seconds(pid) if name == "switchyard" else None
+            stolen = steal_ticks()
             r = wrk(base + path, conns, args.duration, body, headers, path)
             cpu_us = (cpu_seconds(pid) - before) / max(r["requests"], 1) * 1e6 if before is not None else None
+            # Share of the machine's CPU time stolen by the host during the run.
+            r["steal"] = 100 * (steal_ticks() - stolen) / CLK / args.duration / (os.cpu_count() or 1)
             rows.append((scenario, name, conns, r, cpu_us))
             print(f"{scenario:28} {name:11} c={conns:<4} {r['rps']:>9.0f} req/s  p50={r['p50']:.0f}µs p99={r['p99']:.0f}µs"
-                  + (f"  cpu/req={cpu_us:.1f}µs" if cpu_us else "") + f"  errors={r['errors']:.0f} non2xx={r['non2xx']:.0f}",
+                  + (f"  cpu/req={cpu_us:.1f}µs" if cpu_us else "") + f"  errors={r['errors']:.0f} non2xx={r['non2xx']:.0f}"
+                  + f"  steal={r['steal']:.1f}%",
                   file=sys.stderr)
             return r
 
@@ -497,6 +511,7 @@ def main():
             wait_http(collector_port)
             log = "request_log:\n  enabled: true\n"
             traces = f"traces:\n  endpoint: http://127.0.0.1:{collector_port}\n"
+            gateways = []
             for tag, label, extra in (("off", "observability off", "metrics:\n  enabled: false\n"),
                                       ("metrics", "metrics", ""),
                                       ("log", "metrics + request log", log),
@@ -510,7 +525,14 @@ def main():
                                  write_body(yaml.encode(), f"observability-{tag}.yaml")],
                                 env=dict(os.environ, SWITCHYARD_LOG="warn"))
                 wait_http(port)
-                measure(label, "switchyard", f"http://127.0.0.1:{port}", 32, chat, route, pid=p.pid)
+                gateways.append((label, port, p.pid))
+            # Rounds of every configuration in turn (`--repeat`): a machine whose speed drifts
+            # (a shared host) drifts over all of them alike, and each round's "all three"/"off"
+            # ratio compares two runs a minute apart at most.
+            for _ in range(max(args.repeat, 1)):
+                for label, port, pid in gateways:
+                    r = measure(label, "switchyard", f"http://127.0.0.1:{port}", 32, chat, route, pid=pid)
+                    obs_rounds.setdefault(label, []).append((r["rps"], rows[-1][4], r["steal"]))
 
         if want("bigbody"):
             big = dict(CHAT)
@@ -542,6 +564,19 @@ def main():
         for scenario, name, conns, r, cpu in rows:
             report.append(f"| {scenario} | {name} | {conns} | {r['rps']:.0f} | {r['p50']:.0f} | {r['p90']:.0f} | {r['p99']:.0f} | "
                           f"{'' if cpu is None else f'{cpu:.1f}'} | {r['errors'] + r['non2xx']:.0f} |")
+        if len(obs_rounds.get("observability off", [])) > 1:
+            off = obs_rounds["observability off"]
+            report.append("")
+            report.append(f"Observability, {len(off)} rounds in turn (median; per-round cost against the same round's \"off\"):")
+            report.append("")
+            report.append("| observability | median req/s | median CPU µs/req | throughput cost, median of rounds | rounds' costs | most CPU stolen by the host in a run |")
+            report.append("|---|---|---|---|---|---|")
+            for label, runs in obs_rounds.items():
+                costs = [100 * (1 - rps / o[0]) for (rps, _, _), o in zip(runs, off)]
+                report.append(f"| {label} | {statistics.median(r[0] for r in runs):.0f} | "
+                              f"{statistics.median(r[1] for r in runs if r[1] is not None):.1f} | "
+                              f"{statistics.median(costs):.1f}% | {', '.join(f'{c:.0f}%' for c in costs)} | "
+                              f"{max(r[2] for r in runs):.0f}% |")
         by = {(s, n, c): r for s, n, c, r, _ in rows}
         if rows:
             report.append("")
