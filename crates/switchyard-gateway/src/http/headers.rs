@@ -58,13 +58,42 @@ pub struct PortkeyHeaders<'h> {
     headers: &'h HeaderMap,
 }
 
-fn text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, GatewayError> {
+/// The headers read or written on every request, as header names built once: a lookup by `&str`
+/// validates and hashes the name's text each time (about 350 instructions for one of these,
+/// a dozen lookups a request).
+pub(crate) mod names {
+    use http::HeaderName;
+
+    pub static CONFIG: HeaderName = HeaderName::from_static(super::CONFIG);
+    pub static PROVIDER: HeaderName = HeaderName::from_static(super::PROVIDER);
+    pub static VIRTUAL_KEY: HeaderName = HeaderName::from_static(super::VIRTUAL_KEY);
+    pub static CUSTOM_HOST: HeaderName = HeaderName::from_static(super::CUSTOM_HOST);
+    pub static AZURE_FOUNDRY_URL: HeaderName =
+        HeaderName::from_static("x-portkey-azure-foundry-url");
+    pub static REQUEST_TIMEOUT: HeaderName = HeaderName::from_static(super::REQUEST_TIMEOUT);
+    pub static TRACE_ID: HeaderName = HeaderName::from_static(super::TRACE_ID);
+    pub static LAST_USED_OPTION_INDEX: HeaderName =
+        HeaderName::from_static(super::LAST_USED_OPTION_INDEX);
+    pub static RETRY_ATTEMPT_COUNT: HeaderName =
+        HeaderName::from_static(super::RETRY_ATTEMPT_COUNT);
+    pub static CACHE_STATUS: HeaderName = HeaderName::from_static(super::CACHE_STATUS);
+    pub static METADATA: HeaderName = HeaderName::from_static(super::METADATA);
+    pub static FORWARD_HEADERS: HeaderName = HeaderName::from_static(super::FORWARD_HEADERS);
+    pub static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+    pub static DEFAULT_INPUT_GUARDRAILS: HeaderName =
+        HeaderName::from_static(super::DEFAULT_INPUT_GUARDRAILS);
+    pub static DEFAULT_OUTPUT_GUARDRAILS: HeaderName =
+        HeaderName::from_static(super::DEFAULT_OUTPUT_GUARDRAILS);
+}
+
+fn text<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a str>, GatewayError> {
     match headers.get(name) {
         None => Ok(None),
         Some(v) => v
             .to_str()
             .map(|s| Some(s.trim()).filter(|s| !s.is_empty()))
             .map_err(|_| {
+                let name = name.as_str();
                 GatewayError::bad_request(format!("header {name} is not valid text"), Some(name))
             }),
     }
@@ -73,8 +102,12 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Gatew
 impl<'h> PortkeyHeaders<'h> {
     pub fn parse(headers: &'h HeaderMap) -> Result<Self, GatewayError> {
         // An operator or client that asked for guardrails must not get an unguarded request.
-        for name in [DEFAULT_INPUT_GUARDRAILS, DEFAULT_OUTPUT_GUARDRAILS] {
+        for name in [
+            &names::DEFAULT_INPUT_GUARDRAILS,
+            &names::DEFAULT_OUTPUT_GUARDRAILS,
+        ] {
             if let Some(v) = text(headers, name)? {
+                let name = name.as_str();
                 if !matches!(serde_json::from_str::<Value>(v), Ok(Value::Array(a)) if a.is_empty())
                 {
                     return Err(GatewayError::bad_request(
@@ -85,14 +118,14 @@ impl<'h> PortkeyHeaders<'h> {
             }
         }
         let mut out = PortkeyHeaders {
-            config: text(headers, CONFIG)?,
-            provider: text(headers, PROVIDER)?,
-            virtual_key: text(headers, VIRTUAL_KEY)?,
+            config: text(headers, &names::CONFIG)?,
+            provider: text(headers, &names::PROVIDER)?,
+            virtual_key: text(headers, &names::VIRTUAL_KEY)?,
             bearer: None,
-            custom_host: match text(headers, CUSTOM_HOST)? {
+            custom_host: match text(headers, &names::CUSTOM_HOST)? {
                 // Portkey's Azure AI Foundry endpoint is the `azure-ai` target's host.
-                None if text(headers, PROVIDER)? == Some("azure-ai") => {
-                    text(headers, "x-portkey-azure-foundry-url")?
+                None if text(headers, &names::PROVIDER)? == Some("azure-ai") => {
+                    text(headers, &names::AZURE_FOUNDRY_URL)?
                 }
                 host => host,
             },
@@ -101,7 +134,7 @@ impl<'h> PortkeyHeaders<'h> {
             forward_headers: None,
             headers,
         };
-        if let Some(auth) = text(headers, "authorization")? {
+        if let Some(auth) = text(headers, &http::header::AUTHORIZATION)? {
             let key = auth
                 .strip_prefix("Bearer ")
                 .or_else(|| auth.strip_prefix("bearer "))
@@ -114,11 +147,11 @@ impl<'h> PortkeyHeaders<'h> {
         // Anthropic's SDKs send their key as `x-api-key`: the provider key when there is no
         // bearer token (a gateway key sent there was taken out by authentication already).
         if out.bearer.is_none() {
-            out.bearer = text(headers, "x-api-key")?
+            out.bearer = text(headers, &names::X_API_KEY)?
                 .map(str::trim)
                 .filter(|k| !k.is_empty());
         }
-        if let Some(t) = text(headers, REQUEST_TIMEOUT)? {
+        if let Some(t) = text(headers, &names::REQUEST_TIMEOUT)? {
             match t.parse::<u64>() {
                 Ok(ms) if ms > 0 => out.request_timeout = Some(Duration::from_millis(ms)),
                 _ => {
@@ -131,7 +164,7 @@ impl<'h> PortkeyHeaders<'h> {
                 }
             }
         }
-        if let Some(m) = text(headers, METADATA)? {
+        if let Some(m) = text(headers, &names::METADATA)? {
             match serde_json::from_str::<Value>(m) {
                 Ok(Value::Object(map)) => out.metadata = map,
                 _ => {
@@ -142,7 +175,7 @@ impl<'h> PortkeyHeaders<'h> {
                 }
             }
         }
-        if let Some(list) = text(headers, FORWARD_HEADERS)? {
+        if let Some(list) = text(headers, &names::FORWARD_HEADERS)? {
             let mut names = Vec::new();
             for n in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                 let name = HeaderName::from_bytes(n.as_bytes()).map_err(|_| {

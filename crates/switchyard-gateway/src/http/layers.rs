@@ -23,7 +23,7 @@ use switchyard_types::{ErrorEnvelope, ErrorKind};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Layer, Service};
 
-use super::headers::TRACE_ID;
+use super::headers::names;
 use crate::error::error_response;
 
 /// The request's trace id.
@@ -69,7 +69,7 @@ impl<S: Service<Request>> Service<Request> for RequestId<S> {
 /// land at the end of the request log's trace-id index instead of on a random page of it.
 pub fn trace_id(headers: &HeaderMap) -> Arc<str> {
     headers
-        .get(TRACE_ID)
+        .get(&names::TRACE_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|s| !s.is_empty() && s.len() <= 256)

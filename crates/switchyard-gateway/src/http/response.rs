@@ -7,14 +7,14 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, StatusCode};
+use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde_json::{Map, Value};
 use switchyard_providers::dialect::anthropic;
 use switchyard_providers::Endpoint;
 use switchyard_types::ErrorEnvelope;
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::headers::{
+use super::headers::names::{
     CACHE_STATUS, LAST_USED_OPTION_INDEX, PROVIDER, RETRY_ATTEMPT_COUNT, TRACE_ID,
 };
 use crate::engine::{Failure, Success, SuccessBody};
@@ -30,9 +30,9 @@ pub struct Completion<'a> {
     pub permit: Option<Arc<OwnedSemaphorePermit>>,
 }
 
-fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+fn set(headers: &mut HeaderMap, name: &HeaderName, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
-        headers.insert(name, v);
+        headers.insert(name.clone(), v);
     }
 }
 
@@ -43,16 +43,16 @@ fn portkey_headers(
     provider: Option<&str>,
     retries: i32,
 ) {
-    set(headers, TRACE_ID, trace_id);
+    set(headers, &TRACE_ID, trace_id);
     if let Some(p) = path {
-        set(headers, LAST_USED_OPTION_INDEX, p);
+        set(headers, &LAST_USED_OPTION_INDEX, p);
     }
     if let Some(p) = provider {
-        set(headers, PROVIDER, p);
+        set(headers, &PROVIDER, p);
     }
-    set(headers, RETRY_ATTEMPT_COUNT, &retries.to_string());
-    if !headers.contains_key(CACHE_STATUS) {
-        headers.insert(CACHE_STATUS, HeaderValue::from_static("DISABLED"));
+    set(headers, &RETRY_ATTEMPT_COUNT, &retries.to_string());
+    if !headers.contains_key(&CACHE_STATUS) {
+        headers.insert(CACHE_STATUS.clone(), HeaderValue::from_static("DISABLED"));
     }
 }
 
@@ -75,7 +75,7 @@ fn cache_status(headers: &HeaderMap) -> &'static str {
         "REFRESH",
         "DISABLED",
     ];
-    let v = headers.get(CACHE_STATUS).map(|v| v.as_bytes());
+    let v = headers.get(&CACHE_STATUS).map(|v| v.as_bytes());
     KNOWN
         .iter()
         .find(|k| v == Some(k.as_bytes()))
@@ -226,7 +226,7 @@ pub fn early_error(err: GatewayError, mut done: Completion<'_>) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    set(&mut headers, TRACE_ID, &done.record.trace_id);
+    set(&mut headers, &TRACE_ID, &done.record.trace_id);
     done.record.status = status;
     done.record.error = Some(err.metric_label());
     let body = in_dialect(done.record.op, status, err.body());
@@ -236,7 +236,7 @@ pub fn early_error(err: GatewayError, mut done: Completion<'_>) -> Response {
 /// An answer a hook gave in the on-request phase.
 pub fn answer(a: EarlyAnswer, mut done: Completion<'_>) -> Response {
     let mut headers = a.headers;
-    set(&mut headers, TRACE_ID, &done.record.trace_id);
+    set(&mut headers, &TRACE_ID, &done.record.trace_id);
     done.record.status = a.status;
     let body = in_dialect(done.record.op, a.status, a.body);
     respond(a.status, headers, ResponseBody::full(body), done)
