@@ -296,6 +296,10 @@ fn writer(queue: &Queue, rows_of: &Rows, mut sink: Sink, retention: Duration) {
             if let Err(e) = sink.write(&mut rows, n) {
                 tracing::warn!(error = %e, rows = n, "request log: a batch could not be written and was dropped");
             }
+            // A logged body (up to 64 KiB) is not kept until its row is written over.
+            for r in rows.iter_mut().take(n) {
+                r.request_body = None;
+            }
         }
         spare = records;
         for done in flushes {
