@@ -443,40 +443,12 @@ impl Metrics {
 
     /// The series of (`op`, `provider`, `model`), found once.
     fn model_series(&self, op: &'static str, provider: &Name, model: &Name) -> Arc<ModelSeries> {
-        let key = SeriesKey(op, provider.clone(), model.clone());
-        if let Some(s) = self
-            .series
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
-        {
-            return s.clone();
-        }
-        self.series
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(key)
-            .or_default()
-            .clone()
+        kept(&self.series, SeriesKey(op, provider.clone(), model.clone()))
     }
 
     /// The per-attempt series of `provider`, found once.
     fn provider_series(&self, provider: &Name) -> Arc<ProviderSeries> {
-        let key = ProviderKey(provider.clone());
-        if let Some(s) = self
-            .providers
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
-        {
-            return s.clone();
-        }
-        self.providers
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(key)
-            .or_default()
-            .clone()
+        kept(&self.providers, ProviderKey(provider.clone()))
     }
 
     /// Counts a guardrail check's verdict.
@@ -485,6 +457,22 @@ impl Metrics {
             .get_or_create(&VerdictLabels { verdict })
             .inc();
     }
+}
+
+/// `key`'s entry of `map`, made (empty) on first use: a read lock on every later call.
+fn kept<K: Hash + Eq, V: Default>(map: &RwLock<FastMap<K, Arc<V>>>, key: K) -> Arc<V> {
+    if let Some(v) = map
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&key)
+    {
+        return v.clone();
+    }
+    map.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(key)
+        .or_default()
+        .clone()
 }
 
 fn status_class(status: u16) -> &'static str {
