@@ -219,7 +219,7 @@ impl Drop for Exporter {
 /// batches of at most [`MAX_BATCH`] spans, until the queue is closed and empty.
 fn export_loop(runtime: &tokio::runtime::Runtime, sender: &Sender, shared: &Shared) {
     loop {
-        let (sets, closed) = {
+        let (queued, closed) = {
             let q = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
             let (mut q, _) = shared
                 .ready
@@ -228,37 +228,46 @@ fn export_loop(runtime: &tokio::runtime::Runtime, sender: &Sender, shared: &Shar
             q.spans = 0;
             (std::mem::take(&mut q.sets), q.closed)
         };
-        let queued = sets;
-        let sets: Vec<SpanSet<'_>> = queued
-            .iter()
-            .map(|q| (sender.build)(q.trace_id, &q.record))
-            .collect();
-        let mut rest: &[SpanSet<'_>] = &sets;
-        while !rest.is_empty() {
-            // As many requests as fit in a batch (at least one).
-            let mut spans = 0;
-            let mut take = 0;
-            for set in rest {
-                if take > 0 && spans + set.spans() > MAX_BATCH {
-                    break;
-                }
-                spans += set.spans();
-                take += 1;
-            }
-            let (batch, after) = rest.split_at(take.min(rest.len()));
-            rest = after;
-            let body = encode_batch(&sender.resource, batch);
+        // Every batch is encoded first and the records let go, then the batches are sent: a
+        // record is not kept while a slow collector answers.
+        let bodies = encode_all(sender, &queued);
+        drop(queued);
+        for (body, spans) in bodies {
             if let Err(e) = runtime.block_on(send(sender, body)) {
                 drop_spans(spans);
                 tracing::debug!(error = %e, spans, "trace export failed; spans dropped");
             }
         }
-        drop(sets);
-        drop(queued);
         if closed {
             break;
         }
     }
+}
+
+/// The queued requests' spans, encoded in batches of at most [`MAX_BATCH`] spans (and at least
+/// one request): each batch's body and how many spans it holds.
+fn encode_all(sender: &Sender, queued: &[Queued]) -> Vec<(Vec<u8>, usize)> {
+    let sets: Vec<SpanSet<'_>> = queued
+        .iter()
+        .map(|q| (sender.build)(q.trace_id, &q.record))
+        .collect();
+    let mut bodies = Vec::new();
+    let mut rest: &[SpanSet<'_>] = &sets;
+    while !rest.is_empty() {
+        let mut spans = 0;
+        let mut take = 0;
+        for set in rest {
+            if take > 0 && spans + set.spans() > MAX_BATCH {
+                break;
+            }
+            spans += set.spans();
+            take += 1;
+        }
+        let (batch, after) = rest.split_at(take.min(rest.len()));
+        rest = after;
+        bodies.push((encode_batch(&sender.resource, batch), spans));
+    }
+    bodies
 }
 
 /// POSTs one encoded batch; an error for anything but a 2xx answer within [`EXPORT_TIMEOUT`].
