@@ -4,21 +4,10 @@ fn chunks_of(
     frames: &[Frame<'_>],
     include_usage: bool,
 ) -> (Vec<Value>, Result<(), TranslateError>) {
-    let mut t = Bedrock.chat_stream(&cx(true, include_usage));
-    let mut out = Vec::new();
-    for f in frames {
-        match t.on_frame(*f) {
-            Ok(c) => out.extend(c.iter().map(|c| serde_json::to_value(c).unwrap())),
-            Err(e) => return (out, Err(e)),
-        }
-    }
-    match t.finish() {
-        Ok(c) => {
-            out.extend(c.iter().map(|c| serde_json::to_value(c).unwrap()));
-            (out, Ok(()))
-        }
-        Err(e) => (out, Err(e)),
-    }
+    crate::test_sse::run_frames(
+        Bedrock.chat_stream(&cx(true, include_usage)),
+        frames.iter().copied(),
+    )
 }
 
 #[test]
