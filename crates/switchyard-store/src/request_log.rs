@@ -15,7 +15,7 @@ use sqlx::{Arguments as _, Row as _};
 use crate::{db_err, Backend, LogPool, Store, StoreError};
 
 /// One upstream try of a request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetTry {
     /// The target's path in the routing tree (`config.targets[1]`).
     pub target: String,
@@ -253,10 +253,11 @@ macro_rules! insert_rows {
             for r in rows.by_ref().take(n) {
                 let mut detail = String::new();
                 write_detail(&mut detail, &r);
-                let model_sent = if r.model_sent == r.model {
-                    None
-                } else {
+                // Moved, not copied: only `stored_model_sent`'s rule is read here.
+                let model_sent = if stored_model_sent(&r).is_some() {
                     r.model_sent
+                } else {
+                    None
                 };
                 q = q
                     .bind(r.trace_id)

@@ -500,21 +500,8 @@ pub fn fill_row(out: &mut LogRow, r: &RequestRecord, cost_usd: Option<f64>) {
     out.attempts = i64::from(r.attempts);
     out.client_gone = r.client_gone;
     set_opt(&mut out.stream_error, r.stream_error.as_deref());
-    out.targets.truncate(r.tries.len());
-    for (i, t) in r.tries.iter().enumerate() {
-        if i == out.targets.len() {
-            out.targets.push(TargetTry {
-                target: String::new(),
-                provider: String::new(),
-                retry: 0,
-                status: None,
-                error: None,
-                elapsed_ms: 0,
-            });
-        }
-        let Some(o) = out.targets.get_mut(i) else {
-            break;
-        };
+    out.targets.resize_with(r.tries.len(), TargetTry::default);
+    for (o, t) in out.targets.iter_mut().zip(&r.tries) {
         set(&mut o.target, &t.target);
         set(&mut o.provider, t.provider());
         o.retry = t.retry;
