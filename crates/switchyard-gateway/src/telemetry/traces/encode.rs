@@ -76,7 +76,7 @@ pub struct SpanSet<'a> {
     pub parent: Option<SpanId>,
     /// The client's `tracestate`, carried by every span of the trace.
     pub trace_state: Option<&'a str>,
-    /// Read when the request completed.
+    /// Read when the spans are built (on the export thread): places the record's instants.
     pub clock: Clock,
     pub started: Instant,
     pub duration: Duration,
