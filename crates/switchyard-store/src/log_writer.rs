@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, ToSql, TransactionBehavior};
 
-use crate::request_log::{chunk_len, insert_sql, stored_model_sent, write_detail};
+use crate::request_log::{
+    chunk_len, insert_sql, size_index, stored_model_sent, write_detail, SIZES,
+};
 use crate::{Backend, LogRow, StoreError, SQLITE_BUSY_TIMEOUT_MS};
 
 /// Writes request-log rows to a SQLite file. Blocking: use it from a thread of its own.
@@ -55,6 +57,9 @@ impl SqliteLogWriter {
     /// busy timeout for another writer), in multi-row `INSERT`s of up to [`crate::INSERT_CHUNK`] rows:
     /// one statement per row pays SQLite's per-statement work (opening a cursor per index,
     /// resetting and unbinding) once per row; a 64-row statement about once per 64.
+    ///
+    /// The batch is written whole or not at all: when a statement fails, the transaction is
+    /// rolled back (see [`insert_or_rollback_sql`]).
     pub fn write(&mut self, rows: &[LogRow]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -76,7 +81,7 @@ impl SqliteLogWriter {
                 _ => {
                     kept = None;
                     let stmt = tx
-                        .prepare_cached(insert_sql(Backend::Sqlite, n))
+                        .prepare_cached(insert_or_rollback_sql(n))
                         .map_err(sqlite_err)?;
                     &mut kept.insert((n, stmt)).1
                 }
@@ -106,6 +111,20 @@ impl SqliteLogWriter {
     }
 }
 
+/// The store's SQLite `INSERT` of `rows` rows as `INSERT OR ROLLBACK`. A multi-row statement
+/// that may fail part way (the default conflict rule, `ABORT`) makes SQLite keep a statement
+/// journal, a copy of each page the statement changes, to undo that statement alone. A batch is
+/// dropped whole when any of its statements fails, so undoing the transaction is what is wanted
+/// anyway, and no statement journal is kept. (Only here: the store's `sqlx` connections keep
+/// their own account of the open transaction, which SQLite ending it by itself would upset.)
+fn insert_or_rollback_sql(rows: usize) -> &'static str {
+    static TEXTS: [std::sync::OnceLock<String>; SIZES] =
+        [const { std::sync::OnceLock::new() }; SIZES];
+    TEXTS[size_index(rows)].get_or_init(|| {
+        insert_sql(Backend::Sqlite, rows).replacen("INSERT INTO", "INSERT OR ROLLBACK INTO", 1)
+    })
+}
+
 /// Binds one row's columns (in `inserted_columns!`'s order) from parameter `*at + 1` on.
 fn bind_row(
     stmt: &mut rusqlite::CachedStatement<'_>,
@@ -132,4 +151,26 @@ fn bind_row(
     bind(&r.cost_usd)?;
     bind(&detail)?;
     bind(&r.request_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request_log::INSERT_COLUMNS;
+
+    #[test]
+    fn the_writers_statements_roll_the_batch_back_and_keep_their_placeholders() {
+        for rows in [1, 2, 8, crate::INSERT_CHUNK] {
+            let sql = insert_or_rollback_sql(rows);
+            assert!(
+                sql.starts_with("INSERT OR ROLLBACK INTO request_log ("),
+                "{sql}"
+            );
+            assert_eq!(sql.matches('?').count(), rows * INSERT_COLUMNS);
+            assert!(
+                std::ptr::eq(sql, insert_or_rollback_sql(rows)),
+                "built once"
+            );
+        }
+    }
 }

@@ -192,7 +192,7 @@ pub const INSERT_CHUNK: usize = 64;
 /// written as 16 + 8 + 4), so there are only seven statement texts per backend, each prepared
 /// once and then found in the connection's statement cache — a text of its own per batch size
 /// would be parsed again for every batch.
-const SIZES: usize = INSERT_CHUNK.trailing_zeros() as usize + 1;
+pub(crate) const SIZES: usize = INSERT_CHUNK.trailing_zeros() as usize + 1;
 
 /// How many rows the next statement of a batch with `left` rows still to write takes.
 pub(crate) fn chunk_len(left: usize) -> usize {
@@ -234,8 +234,12 @@ pub(crate) fn insert_sql(backend: Backend, rows: usize) -> &'static str {
         sql
     };
     let b = usize::from(backend == Backend::Postgres);
-    let size = (rows.trailing_zeros() as usize).min(SIZES - 1);
-    TEXTS[b][size].get_or_init(build).as_str()
+    TEXTS[b][size_index(rows)].get_or_init(build).as_str()
+}
+
+/// Which of the [`SIZES`] statement texts a statement of `rows` rows is.
+pub(crate) fn size_index(rows: usize) -> usize {
+    (rows.trailing_zeros() as usize).min(SIZES - 1)
 }
 
 /// Binds `rows` (an owned iterator of [`LogRow`]s) in multi-row `INSERT`s of

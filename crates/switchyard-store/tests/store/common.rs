@@ -143,6 +143,14 @@ impl TestDb {
         n
     }
 
+    /// Runs one statement through a plain connection.
+    pub async fn execute(&self, sql: &str) {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+
     pub async fn cleanup(&self) {
         match &self.cleanup {
             Cleanup::Dir(dir) => {

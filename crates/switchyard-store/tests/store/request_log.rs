@@ -373,6 +373,52 @@ async fn each_backends_log_writer_keeps_every_field(db: TestDb) {
     assert_eq!(by_model.len(), 2, "the model filter finds both");
 }
 
+/// A batch is written whole or not at all: a row refused part way through a batch's second
+/// statement (by a rule the test adds to the table) leaves none of the batch's rows, and the
+/// writer goes on with the next batch.
+async fn a_batch_refused_part_way_leaves_none_of_its_rows(db: TestDb) {
+    let store = db.open().await;
+    db.execute(match db.kind {
+        crate::common::Kind::Sqlite => {
+            "CREATE TRIGGER refuse BEFORE INSERT ON request_log WHEN NEW.trace_id = 'refused' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        }
+        crate::common::Kind::Postgres => {
+            "ALTER TABLE request_log ADD CONSTRAINT refuse CHECK (trace_id <> 'refused')"
+        }
+    })
+    .await;
+    let n = switchyard_store::INSERT_CHUNK + 10;
+    let mut rows: Vec<LogRow> = (0..n)
+        .map(|i| {
+            let i = i64::try_from(i).unwrap();
+            row(&format!("b_{i}"), T0 + i, "key_a", "openai", 200, i)
+        })
+        .collect();
+    rows[switchyard_store::INSERT_CHUNK + 3].trace_id = "refused".into();
+    let next = vec![row("next", T0, "key_a", "openai", 200, 1)];
+    match store.sqlite_log_writer().unwrap() {
+        Some(mut w) => {
+            tokio::task::spawn_blocking(move || {
+                assert!(w.write(&rows).is_err(), "the batch is refused");
+                w.write(&next).unwrap();
+            })
+            .await
+            .unwrap();
+        }
+        None => {
+            assert!(
+                store.write_logs(rows).await.is_err(),
+                "the batch is refused"
+            );
+            store.write_logs(next).await.unwrap();
+        }
+    }
+    let got = store.logs(&LogFilter::default()).await.unwrap();
+    let ids: Vec<&str> = got.iter().map(|r| r.trace_id.as_str()).collect();
+    assert_eq!(ids, ["next"]);
+}
+
 /// A database whose log was written before migration 4 (every field a column of its own)
 /// keeps every row and every field once the store has moved the rarely filtered ones into the
 /// `detail` column; new rows are written beside them.
@@ -499,6 +545,7 @@ async fn rows_from_before_the_detail_column_read_back_whole(db: TestDb) {
 on_both_backends!(
     rows_from_before_the_detail_column_read_back_whole,
     each_backends_log_writer_keeps_every_field,
+    a_batch_refused_part_way_leaves_none_of_its_rows,
     a_batch_larger_than_one_statement_keeps_every_row_in_order,
     logs_round_trip_every_field,
     logs_filter_and_page_newest_first,
