@@ -58,10 +58,14 @@ impl Price {
     }
 }
 
+/// Read for every priced answer: `foldhash` (seeded per process) instead of SipHash. Lookups
+/// only: the keys are the table's, which a client cannot add to.
+type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// Provider → model → price.
 #[derive(Debug, Clone, Default)]
 pub struct PriceTable {
-    by_provider: HashMap<String, HashMap<String, Price>>,
+    by_provider: Map<Map<Price>>,
 }
 
 static SHIPPED: &str = include_str!("prices.json");
@@ -148,7 +152,7 @@ impl PriceTable {
 
     /// Models priced, over all providers.
     pub fn len(&self) -> usize {
-        self.by_provider.values().map(HashMap::len).sum()
+        self.by_provider.values().map(Map::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {

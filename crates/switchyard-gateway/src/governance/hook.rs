@@ -10,6 +10,7 @@
 //! Without gateway keys and without limited virtual keys, only the response head runs (the
 //! cost header: one price lookup).
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -216,10 +217,34 @@ impl GovernanceHook {
 }
 
 /// `0.000123`: dollars with up to ten decimals, trailing zeros trimmed.
+///
+/// Written from the whole number of 1e-10 dollars, as two integers: a float formatted with a
+/// precision is printed digit by digit from its exact value (about a thousand instructions, on
+/// every priced answer). The two can differ in the tenth decimal when the float sits on a
+/// rounding boundary; the header is an estimate to far fewer places than that.
 fn dollars(c: f64) -> String {
-    let s = format!("{c:.10}");
-    let s = s.trim_end_matches('0');
-    s.strip_suffix('.').unwrap_or(s).to_owned()
+    const SCALE: u64 = 10_000_000_000;
+    let units = (c * 1e10).round();
+    // Costs are non-negative and far below 1e8 dollars; anything else is printed the slow way.
+    if !(0.0..1e18).contains(&units) {
+        let s = format!("{c:.10}");
+        let s = s.trim_end_matches('0');
+        return s.strip_suffix('.').unwrap_or(s).to_owned();
+    }
+    // In range (checked above): exact in u64.
+    let units = units as u64;
+    let (whole, mut frac) = (units / SCALE, units % SCALE);
+    let mut out = String::with_capacity(24);
+    let _ = write!(out, "{whole}");
+    if frac != 0 {
+        let mut digits = 10;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(out, ".{frac:0digits$}");
+    }
+    out
 }
 
 impl Hook for GovernanceHook {
@@ -343,5 +368,16 @@ mod tests {
         assert_eq!(dollars(0.000_123), "0.000123");
         assert_eq!(dollars(2.5), "2.5");
         assert_eq!(dollars(0.0), "0");
+        assert_eq!(dollars(12.000_000_000_1), "12.0000000001");
+        assert_eq!(dollars(3.0), "3");
+        assert_eq!(dollars(0.1 + 0.2), "0.3", "to ten places");
+        assert_eq!(dollars(0.000_000_000_04), "0", "below a tenth decimal");
+    }
+
+    #[test]
+    fn dollars_out_of_the_fast_range_still_print() {
+        assert_eq!(dollars(-0.5), "-0.5");
+        assert_eq!(dollars(2e8), "200000000");
+        assert_eq!(dollars(f64::NAN), "NaN");
     }
 }

@@ -50,7 +50,7 @@ fn portkey_headers(
     if let Some(p) = provider {
         set(headers, &PROVIDER, p);
     }
-    set(headers, &RETRY_ATTEMPT_COUNT, &retries.to_string());
+    headers.insert(RETRY_ATTEMPT_COUNT.clone(), HeaderValue::from(retries));
     if !headers.contains_key(&CACHE_STATUS) {
         headers.insert(CACHE_STATUS.clone(), HeaderValue::from_static("DISABLED"));
     }

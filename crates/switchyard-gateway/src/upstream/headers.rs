@@ -122,12 +122,18 @@ pub const SERVER_ROUTE_RESPONSE_ALLOWLIST: &[&str] = &[
     "openai-version",
 ];
 
+/// Headers the gateway adds to an answer, as many as is usual: the `x-portkey-*` five and the
+/// cost header, with a couple to spare.
+const GATEWAY_ADDS: usize = 8;
+
 /// Upstream response headers passed to the client. Never: hop-by-hop headers, body framing and
 /// encoding (the gateway frames and decodes bodies itself), cookies, `date`, `server`, upstream
 /// `x-portkey-*`. On a server-credential target only [`SERVER_ROUTE_RESPONSE_ALLOWLIST`] and
 /// `x-ratelimit-*` pass.
 pub fn response_headers(upstream: &HeaderMap, server_credentials: bool) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(upstream.len());
+    // Room for the headers the gateway adds (`x-portkey-*`, cost, rate limits): a map sized
+    // to the upstream's alone grows (rehashing every entry) on the first of them.
+    let mut out = HeaderMap::with_capacity(upstream.len() + GATEWAY_ADDS);
     for (k, v) in upstream {
         let name = k.as_str();
         let keep = if server_credentials {
