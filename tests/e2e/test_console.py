@@ -238,12 +238,17 @@ def test_a_request_appears_live_and_its_timeline_shows_targets_and_tokens(browse
         chat(console_gw, gateway_key["key"], model="cached" if i % 2 else "m",
              prompt="hello again" if i % 2 else f"hello {i}")
     # And one the gateway refuses (no such route): an error row.
-    httpx.post(f"{console_gw.v1}/chat/completions", headers={"Authorization": f"Bearer {gateway_key['key']}"},
-               json={"model": "no-such-route", "messages": [{"role": "user", "content": "hi"}]}, timeout=20)
+    refused = httpx.post(f"{console_gw.v1}/chat/completions", headers={"Authorization": f"Bearer {gateway_key['key']}"},
+                         json={"model": "no-such-route", "messages": [{"role": "user", "content": "hi"}]}, timeout=20)
+    assert refused.status_code == 400, refused.text
     wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, T("live-row"))) >= 7)
     screenshot(browser, "live")
 
     logged_row = logged(console_gw, trace)
+    # The writer writes rows in the order they came, a batch about every second: once the last
+    # request's row is there, so are the others (the log view below is searched only once per
+    # click, so it must not run ahead of the writer).
+    logged(console_gw, refused.headers["x-portkey-trace-id"])
     assert [t["status"] for t in logged_row["targets"]][-1] == 200
     browser.find_element(By.CSS_SELECTOR, row_sel).click()
     panel = visible(browser, T("timeline"))
