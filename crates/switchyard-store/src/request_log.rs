@@ -300,38 +300,40 @@ pub(crate) fn stored_model_sent(r: &LogRow) -> Option<&str> {
 /// ([`Detail`] reads it back), written directly (`serde_json` took about twice as long, with
 /// allocations).
 pub(crate) fn write_detail(out: &mut String, r: &LogRow) {
+    // Fields at their default (`null`, `false`) are left out: `Detail` reads a missing field
+    // as its default, and each is bytes fewer to bind, copy, store and write ahead, on every
+    // row (81 of a typical row's 297 bytes).
     let mut n = itoa::Buffer::new();
-    out.push_str("{\"route\":");
-    opt_str(out, r.route.as_deref());
-    out.push_str(",\"op\":");
+    out.push_str("{\"op\":");
     json_str(out, &r.op);
+    if let Some(route) = r.route.as_deref() {
+        out.push_str(",\"route\":");
+        json_str(out, route);
+    }
     out.push_str(",\"upstream_ms\":");
     out.push_str(n.format(r.upstream_ms));
     out.push_str(",\"overhead_ms\":");
     out.push_str(n.format(r.overhead_ms));
-    out.push_str(",\"cached_tokens\":");
-    match r.cached_tokens {
-        Some(t) => out.push_str(n.format(t)),
-        None => out.push_str("null"),
+    if let Some(t) = r.cached_tokens {
+        out.push_str(",\"cached_tokens\":");
+        out.push_str(n.format(t));
     }
     out.push_str(",\"cache_status\":");
     json_str(out, &r.cache_status);
-    out.push_str(if r.stream {
-        ",\"stream\":true"
-    } else {
-        ",\"stream\":false"
-    });
+    if r.stream {
+        out.push_str(",\"stream\":true");
+    }
     out.push_str(",\"retries\":");
     out.push_str(n.format(r.retries));
     out.push_str(",\"attempts\":");
     out.push_str(n.format(r.attempts));
-    out.push_str(if r.client_gone {
-        ",\"client_gone\":true"
-    } else {
-        ",\"client_gone\":false"
-    });
-    out.push_str(",\"stream_error\":");
-    opt_str(out, r.stream_error.as_deref());
+    if r.client_gone {
+        out.push_str(",\"client_gone\":true");
+    }
+    if let Some(e) = r.stream_error.as_deref() {
+        out.push_str(",\"stream_error\":");
+        json_str(out, e);
+    }
     out.push_str(",\"targets\":[");
     for (i, t) in r.targets.iter().enumerate() {
         out.push_str(if i == 0 {
@@ -344,13 +346,14 @@ pub(crate) fn write_detail(out: &mut String, r: &LogRow) {
         json_str(out, &t.provider);
         out.push_str(",\"retry\":");
         out.push_str(n.format(t.retry));
-        out.push_str(",\"status\":");
-        match t.status {
-            Some(s) => out.push_str(n.format(s)),
-            None => out.push_str("null"),
+        if let Some(s) = t.status {
+            out.push_str(",\"status\":");
+            out.push_str(n.format(s));
         }
-        out.push_str(",\"error\":");
-        opt_str(out, t.error.as_deref());
+        if let Some(e) = t.error.as_deref() {
+            out.push_str(",\"error\":");
+            json_str(out, e);
+        }
         out.push_str(",\"elapsed_ms\":");
         out.push_str(n.format(t.elapsed_ms));
         out.push('}');
@@ -391,13 +394,6 @@ fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Flag::Bool(b) => b,
         Flag::Int(n) => n != 0,
     })
-}
-
-fn opt_str(out: &mut String, s: Option<&str>) {
-    match s {
-        Some(s) => json_str(out, s),
-        None => out.push_str("null"),
-    }
 }
 
 /// Appends `s` as a JSON string.
@@ -759,6 +755,59 @@ mod tests {
         assert_eq!(back.route.as_deref(), Some(nasty));
         assert_eq!(back.stream_error.as_deref(), Some("\u{0}"));
         assert_eq!(back.targets, row.targets);
+    }
+
+    #[test]
+    fn the_detail_column_leaves_out_defaults_and_reads_them_back() {
+        let row = LogRow {
+            op: "chat".into(),
+            cache_status: "DISABLED".into(),
+            attempts: 1,
+            targets: vec![TargetTry {
+                target: "config".into(),
+                provider: "openai".into(),
+                ..TargetTry::default()
+            }],
+            ..LogRow::default()
+        };
+        let mut out = String::new();
+        write_detail(&mut out, &row);
+        for absent in [
+            "\"route\"",
+            "\"cached_tokens\"",
+            "\"stream\"",
+            "\"client_gone\"",
+            "\"stream_error\"",
+            "\"status\"",
+            "\"error\"",
+            "null",
+        ] {
+            assert!(!out.contains(absent), "{absent} in {out}");
+        }
+        let back: Detail = serde_json::from_str(&out).unwrap();
+        assert_eq!(back.route, None);
+        assert_eq!(back.cached_tokens, None);
+        assert!(!back.stream && !back.client_gone);
+        assert_eq!(back.stream_error, None);
+        assert_eq!((back.attempts, back.retries), (1, 0));
+        assert_eq!(back.targets, row.targets);
+
+        // Set, each is written and read back.
+        let set = LogRow {
+            route: Some("r".into()),
+            cached_tokens: Some(0),
+            stream: true,
+            client_gone: true,
+            stream_error: Some("cut".into()),
+            ..row
+        };
+        out.clear();
+        write_detail(&mut out, &set);
+        let back: Detail = serde_json::from_str(&out).unwrap();
+        assert_eq!(back.route.as_deref(), Some("r"));
+        assert_eq!(back.cached_tokens, Some(0), "zero is not left out");
+        assert!(back.stream && back.client_gone);
+        assert_eq!(back.stream_error.as_deref(), Some("cut"));
     }
 
     #[test]
